@@ -1,0 +1,207 @@
+//! `CurrentUser` and `OrgMember`: identity and membership, loaded from the database on
+//! every request so that a role change or removal applies to the very next one (R7).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::USER_AGENT;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::session::TypedSession;
+use crate::db::Db;
+use crate::domain::{Access, Grant, Permission};
+use crate::error::AppError;
+use crate::htmx::Hx;
+use crate::layout::{Layout, Section};
+use crate::models::activity::Actor;
+use crate::models::memberships::{Membership, OrgLink};
+use crate::models::organizations::Organization;
+use crate::models::users::User;
+
+/// Facts about the request that handlers and the activity log need.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    /// The TCP peer; proxy headers are not trusted (R25).
+    pub ip: String,
+    pub user_agent: Option<String>,
+    pub hx: Hx,
+    /// The CSRF token forms must carry; created with the session if needed.
+    pub csrf: String,
+}
+
+impl RequestMeta {
+    fn of(req: &HttpRequest) -> Result<Self, AppError> {
+        Ok(RequestMeta {
+            ip: req
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            user_agent: req
+                .headers()
+                .get(USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(512).collect()),
+            hx: Hx::from_request(req),
+            csrf: TypedSession::of(req).csrf_token()?,
+        })
+    }
+}
+
+impl FromRequest for RequestMeta {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(RequestMeta::of(req))
+    }
+}
+
+/// The signed-in user. Fails with `Unauthenticated` (a redirect to the login page).
+pub struct CurrentUser {
+    pub user: User,
+    /// The user's organizations, for the header's switcher.
+    pub orgs: Vec<OrgLink>,
+    pub meta: RequestMeta,
+}
+
+/// The signed-in user's access to the organization named by the `{org}` path segment.
+/// Fails with `Unauthenticated`, or `NotFound` for non-members so that the existence of
+/// an organization is not revealed (R3).
+pub struct OrgMember {
+    pub user: User,
+    pub org: Organization,
+    pub access: Access,
+    pub orgs: Vec<OrgLink>,
+    pub meta: RequestMeta,
+}
+
+fn unauthenticated(req: &HttpRequest) -> AppError {
+    let next = match req.uri().path_and_query() {
+        Some(pq) if req.method() == actix_web::http::Method::GET => pq.as_str().to_owned(),
+        _ => "/".to_owned(),
+    };
+    AppError::Unauthenticated {
+        htmx: Hx::from_request(req).is_htmx(),
+        next,
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = TypedSession::of(req);
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        let meta = RequestMeta::of(req);
+        let denied = unauthenticated(req);
+        Box::pin(async move {
+            let user_id = session.user_id()?.ok_or(denied)?;
+            let meta = meta?;
+            let db = db.ok_or_else(|| AppError::Internal("Db not registered".into()))?;
+            let loaded = db
+                .run(move |conn| {
+                    let Some(user) = User::find(conn, user_id)? else {
+                        return Ok(None);
+                    };
+                    Ok(Some((user, Membership::orgs_of_user(conn, user_id)?)))
+                })
+                .await?;
+            match loaded {
+                Some((user, orgs)) => Ok(CurrentUser { user, orgs, meta }),
+                None => {
+                    // The account is gone: end the session rather than loop on it.
+                    session.sign_out();
+                    Err(AppError::Unauthenticated {
+                        htmx: meta.hx.is_htmx(),
+                        next: "/".into(),
+                    })
+                }
+            }
+        })
+    }
+}
+
+impl FromRequest for OrgMember {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let current = CurrentUser::from_request(req, payload);
+        let slug = req.match_info().get("org").map(str::to_owned);
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        Box::pin(async move {
+            let current = current.await?;
+            let (slug, db) = match (slug, db) {
+                (Some(slug), Some(db)) => (slug, db),
+                _ => return Err(AppError::NotFound),
+            };
+            let user_id = current.user.id;
+            let (user, org, membership) = db
+                .run(move |conn| {
+                    Membership::load_member(conn, user_id, &slug)?.ok_or(AppError::NotFound)
+                })
+                .await?;
+            Ok(OrgMember {
+                user,
+                org,
+                access: Access::Org(membership.role),
+                orgs: current.orgs,
+                meta: current.meta,
+            })
+        })
+    }
+}
+
+impl OrgMember {
+    /// Opens every org handler. Denied: 403 for a member whose role is too low, 404 for
+    /// a project-only member on an organization-level page (R3, R6).
+    pub fn require(&self, permission: Permission) -> Result<Grant, AppError> {
+        match self.access.grant(permission) {
+            Grant::Denied if self.access.is_project_only() => Err(AppError::NotFound),
+            Grant::Denied => Err(AppError::Forbidden),
+            grant => Ok(grant),
+        }
+    }
+
+    /// Like [`require`](Self::require), for pages that exist only organization-wide.
+    pub fn require_org_wide(&self, permission: Permission) -> Result<(), AppError> {
+        match self.require(permission)? {
+            Grant::Organization => Ok(()),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.access.can(permission)
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user.id,
+            name: self.user.name.clone(),
+            ip: Some(self.meta.ip.clone()),
+            user_agent: self.meta.user_agent.clone(),
+        }
+    }
+
+    pub fn layout(&self, section: Section, title: &str) -> Layout {
+        Layout::for_org(self, section, title)
+    }
+}
+
+impl CurrentUser {
+    pub fn layout(&self, title: &str) -> Layout {
+        Layout::for_user(self, title)
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user.id,
+            name: self.user.name.clone(),
+            ip: Some(self.meta.ip.clone()),
+            user_agent: self.meta.user_agent.clone(),
+        }
+    }
+}

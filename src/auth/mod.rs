@@ -1,0 +1,10 @@
+//! Who is asking: sessions, passwords, CSRF, and the extractors handlers take.
+
+pub mod csrf;
+mod extractors;
+pub mod password;
+pub mod redirect;
+pub mod session;
+pub mod session_store;
+
+pub use extractors::{CurrentUser, OrgMember, RequestMeta};

@@ -1,0 +1,170 @@
+//! actix-session storage in the `sessions` table: revocable, shared by every instance (R19).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::domain::{PlainToken, TokenHash};
+use crate::models::sessions;
+
+type SessionState = HashMap<String, String>;
+
+/// Touching `last_seen_at` at most this often keeps most requests read-only.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// The key under which the session state keeps the user id; mirrored into a column so
+/// that all of a user's sessions can be revoked at once.
+pub const USER_ID_KEY: &str = "user_id";
+
+/// Sessions end after `idle` without a request or `lifetime` after they began,
+/// whichever is first, judged from server-side timestamps (R22).
+#[derive(Clone)]
+pub struct PgSessionStore {
+    db: Db,
+    idle: chrono::Duration,
+    lifetime: chrono::Duration,
+}
+
+impl PgSessionStore {
+    pub fn new(db: Db, idle: Duration, lifetime: Duration) -> Self {
+        let to_chrono =
+            |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(7));
+        PgSessionStore {
+            db,
+            idle: to_chrono(idle),
+            lifetime: to_chrono(lifetime),
+        }
+    }
+
+    fn expires_at(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        (created_at + self.lifetime).min(now + self.idle)
+    }
+}
+
+fn key_hash(key: &SessionKey) -> TokenHash {
+    match PlainToken::parse("", key.as_ref()) {
+        Some(token) => token.hash(),
+        // A malformed cookie value can never match a stored hash.
+        None => TokenHash(Vec::new()),
+    }
+}
+
+fn user_id_of(state: &SessionState) -> Option<Uuid> {
+    state
+        .get(USER_ID_KEY)
+        .and_then(|raw| serde_json::from_str::<Uuid>(raw).ok())
+}
+
+fn to_json(state: &SessionState) -> Value {
+    serde_json::to_value(state).unwrap_or(Value::Null)
+}
+
+fn other(e: crate::error::AppError) -> anyhow::Error {
+    anyhow::Error::msg(e.to_string())
+}
+
+impl SessionStore for PgSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
+        let hash = key_hash(key);
+        let store = self.clone();
+        let row = self
+            .db
+            .run(move |conn| {
+                let now = Utc::now();
+                let Some(row) = sessions::find_live(conn, &hash, now)? else {
+                    return Ok(None);
+                };
+                if now - row.last_seen_at
+                    > chrono::Duration::from_std(TOUCH_EVERY).unwrap_or_default()
+                {
+                    sessions::touch(conn, &hash, now, store.expires_at(row.created_at, now))?;
+                }
+                Ok(Some(row.state))
+            })
+            .await
+            .map_err(|e| LoadError::Other(other(e)))?;
+        row.map(|state| {
+            serde_json::from_value(state).map_err(|e| LoadError::Deserialization(e.into()))
+        })
+        .transpose()
+    }
+
+    async fn save(
+        &self,
+        state: SessionState,
+        _ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let token = PlainToken::generate("");
+        let hash = token.hash();
+        let (user_id, json) = (user_id_of(&state), to_json(&state));
+        let store = self.clone();
+        self.db
+            .run(move |conn| {
+                let now = Utc::now();
+                Ok(sessions::insert(
+                    conn,
+                    &hash,
+                    user_id,
+                    &json,
+                    now,
+                    store.expires_at(now, now),
+                )?)
+            })
+            .await
+            .map_err(|e| SaveError::Other(other(e)))?;
+        SessionKey::try_from(token.expose().to_owned()).map_err(|e| SaveError::Other(e.into()))
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: SessionState,
+        ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let hash = key_hash(&key);
+        let (user_id, json) = (user_id_of(&state), to_json(&state));
+        let updated = self
+            .db
+            .run(move |conn| {
+                Ok(sessions::update_state(
+                    conn,
+                    &hash,
+                    user_id,
+                    &json,
+                    Utc::now(),
+                )?)
+            })
+            .await
+            .map_err(|e| UpdateError::Other(other(e)))?;
+        if updated {
+            Ok(key)
+        } else {
+            // Expired between load and update: start a fresh session instead.
+            self.save(state, ttl)
+                .await
+                .map_err(|e| UpdateError::Other(e.into()))
+        }
+    }
+
+    async fn update_ttl(
+        &self,
+        _key: &SessionKey,
+        _ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<(), anyhow::Error> {
+        // Expiry is kept server-side by `load`; the cookie's own lifetime does not matter.
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let hash = key_hash(key);
+        self.db
+            .run(move |conn| Ok(sessions::delete(conn, &hash)?))
+            .await
+            .map_err(other)
+    }
+}

@@ -1,0 +1,82 @@
+//! Operator commands beyond `serve`.
+
+use serde_json::json;
+
+use crate::db::Db;
+use crate::domain::{EmailAddress, OrgName, Password, PersonName, PlainToken, Role};
+use crate::models::activity::{self, Action, Actor, Entry, Target};
+use crate::models::memberships::Membership;
+use crate::models::organizations::Organization;
+use crate::models::users::User;
+
+/// `teamwork create-admin`: an account with a generated one-time password, printed once.
+pub async fn create_admin(
+    db: &Db,
+    email: &str,
+    name: &str,
+    org: Option<&str>,
+) -> Result<(), String> {
+    let email = EmailAddress::parse(email).map_err(|e| format!("--email: {e}"))?;
+    let name = PersonName::parse(name).map_err(|e| format!("--name: {e}"))?;
+    let org = org
+        .map(OrgName::parse)
+        .transpose()
+        .map_err(|e| format!("--org: {e}"))?;
+    let secret = PlainToken::generate("");
+    let one_time = secret.expose()[..20].to_owned();
+    let password = Password::parse(&one_time).map_err(|e| e.to_string())?;
+    let hash = crate::auth::password::hash(password)
+        .await
+        .map_err(|e| e.to_string())?;
+    let created = db
+        .run(move |conn| {
+            conn.build_transaction()
+                .run(|conn| {
+                    let user = User::create(conn, &email, &name, &hash)?;
+                    let org = match org {
+                        Some(org_name) => {
+                            let org = Organization::create(conn, &org_name)?;
+                            Membership::create(conn, org.id, user.id, Role::Administrator)?;
+                            let actor = Actor {
+                                user_id: user.id,
+                                name: user.name.clone(),
+                                ip: None,
+                                user_agent: Some("teamwork create-admin".into()),
+                            };
+                            activity::record(
+                                conn,
+                                org.id,
+                                &actor,
+                                Entry {
+                                    action: Action::OrganizationCreated,
+                                    target: Target::organization(org.id, &org.name),
+                                    before: None,
+                                    after: Some(json!({ "name": org.name, "slug": org.slug })),
+                                },
+                            )?;
+                            Some(org.slug)
+                        }
+                        None => None,
+                    };
+                    Ok::<_, diesel::result::Error>((user, org))
+                })
+                .map_err(|e| {
+                    if crate::models::is_unique_violation(&e) {
+                        crate::error::AppError::Conflict(
+                            "an account with this email already exists".into(),
+                        )
+                    } else {
+                        e.into()
+                    }
+                })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let (user, org) = created;
+    println!("Created {} <{}>.", user.name, user.email);
+    if let Some(slug) = org {
+        println!("Administrator of /orgs/{slug}");
+    }
+    println!("One-time password (shown only now): {one_time}");
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! Settings read from the environment (and `.env` in development), validated once at startup.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// Every setting an operator can set. clap reads them from the environment, so `--help`
+/// lists them all with their variables; [`Config::from_settings`] validates them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Postgres connection URL. Unset: a private cluster under DATA_DIR/postgres is started.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address and port the HTTP server listens on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind_addr: String,
+    /// Public URL of the console, used in emailed links. Default: http://BIND_ADDR.
+    #[arg(long, env = "BASE_URL")]
+    pub base_url: Option<String>,
+    /// SMTP server, smtp://user:pass@host:587 (STARTTLS) or smtps://... Unset: mail is written to DATA_DIR/mail.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of every email.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "Teamwork <teamwork@localhost>"
+    )]
+    pub mail_from: String,
+    /// At least 32 random bytes signing and encrypting session cookies. Unset in development: generated once under DATA_DIR.
+    #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+    /// Where local state lives: the dev database, dev mail, the dev session key.
+    #[arg(long, env = "DATA_DIR", default_value = "./var")]
+    pub data_dir: PathBuf,
+    /// `development` or `production` (production refuses unsafe defaults).
+    #[arg(long, env = "APP_ENV", default_value = "development")]
+    pub app_env: String,
+    /// A session ends after this long without a request.
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "2h", value_parser = humantime::parse_duration)]
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    #[arg(long, env = "SESSION_LIFETIME", default_value = "7days", value_parser = humantime::parse_duration)]
+    pub session_lifetime: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// Validated configuration. Tests build it in code; `serve` builds it from [`Settings`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    /// `None`: start the embedded cluster under `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub bind_addr: String,
+    /// Without a trailing slash, e.g. `https://console.example.com`.
+    pub base_url: String,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    /// `None`: generated once and kept under `data_dir` (development only).
+    pub session_key: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub session_idle_timeout: Duration,
+    pub session_lifetime: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("APP_ENV must be `development` or `production`, not {0:?}")]
+    AppEnv(String),
+    #[error("BASE_URL must start with http:// or https:// and have a host, not {0:?}")]
+    BaseUrl(String),
+    #[error("SESSION_KEY must be at least 32 characters of random data")]
+    SessionKeyTooShort,
+    #[error("APP_ENV=production needs {0}")]
+    Production(&'static str),
+    #[error("settings: {0}")]
+    Parse(#[from] clap::Error),
+}
+
+impl Config {
+    /// Reads the settings from the environment only (no command line).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        #[derive(clap::Parser)]
+        struct EnvOnly {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let parsed = <EnvOnly as clap::Parser>::try_parse_from(["teamwork"])?;
+        Self::from_settings(parsed.settings)
+    }
+
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let app_env = match s.app_env.as_str() {
+            "development" => AppEnv::Development,
+            "production" => AppEnv::Production,
+            other => return Err(ConfigError::AppEnv(other.to_owned())),
+        };
+        let base_url = s
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", s.bind_addr));
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let host = base_url
+            .strip_prefix("https://")
+            .or_else(|| base_url.strip_prefix("http://"));
+        if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
+            return Err(ConfigError::BaseUrl(base_url));
+        }
+        if s.session_key.as_ref().is_some_and(|k| k.len() < 32) {
+            return Err(ConfigError::SessionKeyTooShort);
+        }
+        let config = Config {
+            app_env,
+            database_url: s.database_url.map(SecretString::from),
+            bind_addr: s.bind_addr,
+            base_url,
+            smtp_url: s.smtp_url.map(SecretString::from),
+            mail_from: s.mail_from,
+            session_key: s.session_key.map(SecretString::from),
+            data_dir: s.data_dir,
+            session_idle_timeout: s.session_idle_timeout,
+            session_lifetime: s.session_lifetime,
+        };
+        config.check_production()?;
+        Ok(config)
+    }
+
+    fn check_production(&self) -> Result<(), ConfigError> {
+        if self.app_env != AppEnv::Production {
+            return Ok(());
+        }
+        if self.database_url.is_none() {
+            return Err(ConfigError::Production("DATABASE_URL"));
+        }
+        if self.smtp_url.is_none() {
+            return Err(ConfigError::Production("SMTP_URL"));
+        }
+        if self.session_key.is_none() {
+            return Err(ConfigError::Production("SESSION_KEY"));
+        }
+        if !self.is_https() {
+            return Err(ConfigError::Production("an https:// BASE_URL"));
+        }
+        Ok(())
+    }
+
+    /// Cookies get `Secure` and the `__Host-` prefix only when the console is served over https (R21).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_ref().map(|u| u.expose_secret())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            database_url: None,
+            bind_addr: "127.0.0.1:8080".into(),
+            base_url: None,
+            smtp_url: None,
+            mail_from: "Teamwork <teamwork@localhost>".into(),
+            session_key: None,
+            data_dir: "./var".into(),
+            app_env: "development".into(),
+            session_idle_timeout: Duration::from_secs(7200),
+            session_lifetime: Duration::from_secs(7 * 86400),
+        }
+    }
+
+    #[test]
+    fn development_defaults_need_no_settings() {
+        let config = Config::from_settings(settings()).unwrap();
+        assert_eq!(config.base_url, "http://127.0.0.1:8080");
+        assert!(!config.is_https());
+    }
+
+    #[test]
+    fn production_refuses_missing_settings_one_by_one() {
+        let mut s = settings();
+        s.app_env = "production".into();
+        let err = |s: &Settings| Config::from_settings(s.clone()).unwrap_err().to_string();
+        assert!(err(&s).contains("DATABASE_URL"));
+        s.database_url = Some("postgres://db/teamwork".into());
+        assert!(err(&s).contains("SMTP_URL"));
+        s.smtp_url = Some("smtps://mail.example.com".into());
+        assert!(err(&s).contains("SESSION_KEY"));
+        s.session_key = Some("k".repeat(64));
+        assert!(err(&s).contains("https"));
+        s.base_url = Some("https://console.example.com/".into());
+        let config = Config::from_settings(s).unwrap();
+        assert_eq!(config.base_url, "https://console.example.com");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_setting_named() {
+        let mut s = settings();
+        s.app_env = "staging".into();
+        assert!(
+            Config::from_settings(s)
+                .unwrap_err()
+                .to_string()
+                .contains("APP_ENV")
+        );
+        let mut s = settings();
+        s.base_url = Some("ftp://x".into());
+        assert!(
+            Config::from_settings(s)
+                .unwrap_err()
+                .to_string()
+                .contains("BASE_URL")
+        );
+        let mut s = settings();
+        s.session_key = Some("short".into());
+        assert!(matches!(
+            Config::from_settings(s),
+            Err(ConfigError::SessionKeyTooShort)
+        ));
+    }
+}

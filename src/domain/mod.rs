@@ -1,0 +1,34 @@
+//! Pure, IO-free domain types: input is parsed into these at the edge.
+
+mod email;
+mod names;
+mod password;
+mod role;
+mod token;
+
+pub use email::EmailAddress;
+pub use names::{OrgName, PersonName, Slug};
+pub use password::Password;
+pub use role::{Access, Grant, Permission, ProjectRole, Role};
+pub use token::{PlainToken, TokenHash};
+
+/// Why a single form field was rejected; the message is shown next to the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError(pub &'static str);
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Trims the value and refuses control characters (CR/LF, NUL, tabs) anywhere in it.
+fn clean_line(value: &str) -> Result<&str, FieldError> {
+    let value = value.trim();
+    if value.chars().any(char::is_control) {
+        return Err(FieldError(
+            "must not contain line breaks or control characters",
+        ));
+    }
+    Ok(value)
+}

@@ -1,0 +1,124 @@
+//! The chrome around every page: title, header, organization switcher and sidebar.
+
+use crate::auth::{CurrentUser, OrgMember};
+use crate::domain::Permission;
+use crate::models::memberships::OrgLink;
+
+/// The sidebar entries, in order. Only pages that exist are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Overview,
+    Members,
+    Settings,
+}
+
+impl Section {
+    const ALL: [Section; 3] = [Section::Overview, Section::Members, Section::Settings];
+
+    fn label(self) -> &'static str {
+        match self {
+            Section::Overview => "Overview",
+            Section::Members => "Members",
+            Section::Settings => "Settings",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Section::Overview => "",
+            Section::Members => "/members",
+            Section::Settings => "/settings",
+        }
+    }
+
+    /// What the viewer must be allowed to open the section; `None`: every org member.
+    fn permission(self) -> Option<Permission> {
+        match self {
+            Section::Overview | Section::Settings => None,
+            Section::Members => Some(Permission::ViewMembers),
+        }
+    }
+}
+
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: String,
+    pub active: bool,
+}
+
+pub struct OrgChrome {
+    pub name: String,
+    pub slug: String,
+    pub nav: Vec<NavItem>,
+}
+
+pub struct UserChrome {
+    pub name: String,
+    pub email: String,
+}
+
+/// Everything `base.html` and `app.html` read. Every page struct has a `layout` field.
+pub struct Layout {
+    /// "Members · Acme · Teamwork".
+    pub title: String,
+    pub csrf: String,
+    pub user: Option<UserChrome>,
+    pub orgs: Vec<OrgLink>,
+    pub org: Option<OrgChrome>,
+}
+
+impl Layout {
+    /// For signed-out pages (sign up, log in).
+    pub fn public(title: &str, csrf: &str) -> Self {
+        Layout {
+            title: format!("{title} · Teamwork"),
+            csrf: csrf.to_owned(),
+            user: None,
+            orgs: Vec::new(),
+            org: None,
+        }
+    }
+
+    pub fn for_user(current: &CurrentUser, title: &str) -> Self {
+        Layout {
+            user: Some(UserChrome {
+                name: current.user.name.clone(),
+                email: current.user.email.clone(),
+            }),
+            orgs: current.orgs.clone(),
+            ..Layout::public(title, &current.meta.csrf)
+        }
+    }
+
+    pub fn for_org(member: &OrgMember, section: Section, title: &str) -> Self {
+        let base = format!("/orgs/{}", member.org.slug);
+        let nav = Section::ALL
+            .into_iter()
+            .filter(|s| s.permission().is_none_or(|p| member.require(p).is_ok()))
+            .map(|s| NavItem {
+                label: s.label(),
+                href: format!("{base}{}", s.path()),
+                active: s == section,
+            })
+            .collect();
+        Layout {
+            title: format!("{title} · {} · Teamwork", member.org.name),
+            csrf: member.meta.csrf.clone(),
+            user: Some(UserChrome {
+                name: member.user.name.clone(),
+                email: member.user.email.clone(),
+            }),
+            orgs: member.orgs.clone(),
+            org: Some(OrgChrome {
+                name: member.org.name.clone(),
+                slug: member.org.slug.clone(),
+                nav,
+            }),
+        }
+    }
+
+    /// The value of `hx-headers` on `<body>`: htmx sends the CSRF token with every request.
+    pub fn hx_headers(&self) -> String {
+        serde_json::json!({ crate::auth::csrf::HEADER: self.csrf }).to_string()
+    }
+}

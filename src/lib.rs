@@ -1,0 +1,17 @@
+//! Teamwork: a console where organizations manage who can reach their API platform.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod dev_postgres;
+pub mod domain;
+pub mod error;
+pub mod htmx;
+pub mod layout;
+pub mod models;
+mod request_log;
+pub mod routes;
+pub mod schema;
+pub mod session_key;
+pub mod startup;

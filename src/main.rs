@@ -1,0 +1,123 @@
+//! The `teamwork` command: serve the console (default), migrate, create-admin.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diesel::prelude::*;
+use teamwork::config::{Config, Settings};
+use teamwork::db::Db;
+use teamwork::dev_postgres::{ClusterOptions, PostgresCluster};
+use teamwork::startup::{self, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "teamwork",
+    version,
+    about = "A console where organizations manage who can reach their API platform."
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the console (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an account (and optionally an organization it administers); prints a one-time password.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Also create this organization with the account as its Administrator.
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    if std::env::var("APP_ENV").as_deref() != Ok("production") {
+        dotenvy::dotenv().ok();
+    }
+    init_tracing();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::from_settings(cli.settings).map_err(|e| e.to_string())?;
+    // Kept alive until the end of `run`: dropping it stops the embedded server.
+    let (url, _cluster) = database_url(&config)?;
+    let db = Db::new(&url, 10);
+    actix_web::rt::System::new().block_on(async move {
+        let migrated = {
+            let db = db.clone();
+            actix_web::web::block(move || db.migrate()).await
+        };
+        let applied = migrated
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot prepare the database: {e}"))?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "applied migrations");
+        }
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config, db).await,
+            Command::Migrate => Ok(()),
+            Command::CreateAdmin { email, name, org } => {
+                teamwork::cli::create_admin(&db, &email, &name, org.as_deref()).await
+            }
+        }
+    })
+}
+
+async fn serve(config: Config, db: Db) -> Result<(), String> {
+    let listener = TcpListener::bind(&config.bind_addr)
+        .map_err(|e| format!("cannot listen on {} (BIND_ADDR): {e}", config.bind_addr))?;
+    let key = teamwork::session_key::load_or_create(&config).map_err(|e| {
+        format!(
+            "cannot keep the session key under {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let base_url = config.base_url.clone();
+    let app = Application::build(config, listener, db.clone(), key).map_err(|e| e.to_string())?;
+    startup::spawn_maintenance(db);
+    tracing::info!("Teamwork is running at {base_url}");
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+/// `DATABASE_URL`, or the embedded cluster under `DATA_DIR/postgres` with a `teamwork` database.
+fn database_url(config: &Config) -> Result<(String, Option<PostgresCluster>), String> {
+    if let Some(url) = config.database_url() {
+        return Ok((url.to_owned(), None));
+    }
+    let dir = config.data_dir.join("postgres");
+    let cluster = PostgresCluster::start(&dir, ClusterOptions { durable: true })
+        .map_err(|e| e.to_string())?;
+    let mut conn = PgConnection::establish(&cluster.url("postgres"))
+        .map_err(|e| format!("embedded postgres: {e}"))?;
+    match diesel::sql_query("CREATE DATABASE teamwork").execute(&mut conn) {
+        Ok(_) => tracing::info!("created the teamwork database"),
+        Err(e) if e.to_string().contains("already exists") => {}
+        Err(e) => return Err(format!("embedded postgres: {e}")),
+    }
+    Ok((cluster.url("teamwork"), Some(cluster)))
+}

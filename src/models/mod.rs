@@ -1,0 +1,19 @@
+//! Diesel rows and queries, one file per table group. Functions take the connection
+//! first and return `QueryResult`; org-owned queries take the org id.
+
+pub mod activity;
+pub mod login_failures;
+pub mod memberships;
+pub mod organizations;
+pub mod sessions;
+pub mod users;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// True when the error is a unique-constraint violation (a double submit or a race).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

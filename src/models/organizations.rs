@@ -1,0 +1,74 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::domain::{OrgName, Slug};
+use crate::schema::organizations;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Path segments under `/orgs/` that are routes, not organizations.
+const RESERVED_SLUGS: &[&str] = &["new"];
+
+impl Organization {
+    /// Inserts the organization under the first free slug derived from its name
+    /// (`acme`, `acme-2`, `acme-3`, ...). A concurrent insert of the same slug is
+    /// resolved by the unique index and the next suffix.
+    pub fn create(conn: &mut PgConnection, name: &OrgName) -> QueryResult<Organization> {
+        let base = Slug::from_name(name);
+        for n in 1..=1000 {
+            let slug = if n == 1 {
+                base.clone()
+            } else {
+                base.with_suffix(n)
+            };
+            if RESERVED_SLUGS.contains(&slug.as_str()) {
+                continue;
+            }
+            let inserted = diesel::insert_into(organizations::table)
+                .values((
+                    organizations::id.eq(Uuid::now_v7()),
+                    organizations::name.eq(name.as_str()),
+                    organizations::slug.eq(slug.as_str()),
+                ))
+                .on_conflict(organizations::slug)
+                .do_nothing()
+                .returning(Organization::as_returning())
+                .get_result(conn)
+                .optional()?;
+            if let Some(org) = inserted {
+                return Ok(org);
+            }
+        }
+        Err(diesel::result::Error::RollbackTransaction)
+    }
+
+    /// Locks the organization row for the rest of the transaction. Every transaction
+    /// that changes memberships or invitations takes this lock first, so their
+    /// invariant checks (last administrator, seats) cannot race (R10).
+    pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Organization> {
+        organizations::table
+            .find(id)
+            .select(Organization::as_select())
+            .for_update()
+            .first(conn)
+    }
+
+    pub fn rename(conn: &mut PgConnection, id: Uuid, name: &OrgName) -> QueryResult<()> {
+        diesel::update(organizations::table.find(id))
+            .set((
+                organizations::name.eq(name.as_str()),
+                organizations::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+}

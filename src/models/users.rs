@@ -1,0 +1,85 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::lower;
+use crate::domain::{EmailAddress, PersonName};
+use crate::schema::users;
+
+/// An account, without its password hash (which only the login path reads).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUser<'a> {
+    id: Uuid,
+    email: &'a str,
+    name: &'a str,
+    password_hash: &'a str,
+}
+
+impl User {
+    /// Fails with a unique violation when the address (in any case) has an account.
+    pub fn create(
+        conn: &mut PgConnection,
+        email: &EmailAddress,
+        name: &PersonName,
+        password_hash: &str,
+    ) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(NewUser {
+                id: Uuid::now_v7(),
+                email: email.as_str(),
+                name: name.as_str(),
+                password_hash,
+            })
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_email(
+        conn: &mut PgConnection,
+        email: &EmailAddress,
+    ) -> QueryResult<Option<User>> {
+        users::table
+            .filter(lower(users::email).eq(email.normalized()))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The account id and password hash for a login attempt.
+    pub fn credentials(
+        conn: &mut PgConnection,
+        email: &EmailAddress,
+    ) -> QueryResult<Option<(Uuid, String)>> {
+        users::table
+            .filter(lower(users::email).eq(email.normalized()))
+            .select((users::id, users::password_hash))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)
+            .map(drop)
+    }
+}

@@ -1,0 +1,224 @@
+//! Sign up, log in, log out.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::FieldErrors;
+use crate::auth::redirect::safe_next;
+use crate::auth::session::TypedSession;
+use crate::auth::{RequestMeta, password};
+use crate::db::Db;
+use crate::domain::{EmailAddress, Password, PersonName};
+use crate::error::AppError;
+use crate::htmx::{html, html_with_status, redirect};
+use crate::layout::Layout;
+use crate::models::users::User;
+use crate::models::{is_unique_violation, login_failures};
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupForm {
+    name: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/signup.html")]
+struct SignupPage {
+    layout: Layout,
+    name: String,
+    email: String,
+    next: String,
+    errors: FieldErrors,
+}
+
+/// GET /signup
+pub async fn new_account(
+    meta: RequestMeta,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    html(&SignupPage {
+        layout: Layout::public("Sign up", &meta.csrf),
+        name: String::new(),
+        email: String::new(),
+        next: safe_next(query.next.as_deref()),
+        errors: FieldErrors::default(),
+    })
+}
+
+/// POST /signup
+pub async fn create_account(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    web::Form(form): web::Form<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", PersonName::parse(&form.name));
+    let email = errors.check("email", EmailAddress::parse(&form.email));
+    let password = errors.check("password", Password::parse(&form.password));
+    let next = safe_next(Some(&form.next));
+    let invalid = |errors| {
+        html_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SignupPage {
+                layout: Layout::public("Sign up", &meta.csrf),
+                name: form.name.clone(),
+                email: form.email.clone(),
+                next: next.clone(),
+                errors,
+            },
+        )
+    };
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return invalid(errors);
+    };
+    let hash = password::hash(password).await?;
+    let created = db
+        .run(move |conn| match User::create(conn, &email, &name, &hash) {
+            Ok(user) => Ok(Some(user)),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        })
+        .await?;
+    let Some(user) = created else {
+        errors.add(
+            "email",
+            "An account with this email already exists. Log in instead.",
+        );
+        return invalid(errors);
+    };
+    TypedSession::of(&req).sign_in(user.id)?;
+    let target = if next == "/" {
+        "/orgs/new".to_owned()
+    } else {
+        next
+    };
+    Ok(redirect(&meta.hx, &target))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    /// One message for the whole form: which field was wrong is not revealed.
+    error: Option<String>,
+}
+
+/// GET /login
+pub async fn new_session(
+    meta: RequestMeta,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    html(&LoginPage {
+        layout: Layout::public("Log in", &meta.csrf),
+        email: String::new(),
+        next: safe_next(query.next.as_deref()),
+        error: None,
+    })
+}
+
+enum LoginOutcome {
+    Throttled,
+    Checked {
+        user_id: Option<uuid::Uuid>,
+        hash: Option<String>,
+    },
+}
+
+/// POST /login
+pub async fn create_session(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    web::Form(form): web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(Some(&form.next));
+    let refuse = |status: StatusCode, message: &str| {
+        html_with_status(
+            status,
+            &LoginPage {
+                layout: Layout::public("Log in", &meta.csrf),
+                email: form.email.clone(),
+                next: next.clone(),
+                error: Some(message.to_owned()),
+            },
+        )
+    };
+    let wrong = "That email and password do not match an account.";
+    let Ok(email) = EmailAddress::parse(&form.email) else {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, wrong);
+    };
+    let ip = meta.ip.clone();
+    let lookup_email = email.clone();
+    let outcome = db
+        .run(move |conn| {
+            if login_failures::is_throttled(conn, &lookup_email, &ip)? {
+                return Ok(LoginOutcome::Throttled);
+            }
+            let credentials = User::credentials(conn, &lookup_email)?;
+            Ok(LoginOutcome::Checked {
+                user_id: credentials.as_ref().map(|c| c.0),
+                hash: credentials.map(|c| c.1),
+            })
+        })
+        .await?;
+    let (user_id, hash) = match outcome {
+        LoginOutcome::Throttled => {
+            tracing::warn!(ip = %meta.ip, "login refused: too many failures");
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed attempts. Wait 15 minutes and try again.",
+            );
+        }
+        LoginOutcome::Checked { user_id, hash } => (user_id, hash),
+    };
+    let verified = password::verify(form.password.clone(), hash).await?;
+    match user_id.filter(|_| verified) {
+        Some(user_id) => {
+            db.run(move |conn| Ok(login_failures::clear_for(conn, &email)?))
+                .await?;
+            TypedSession::of(&req).sign_in(user_id)?;
+            Ok(redirect(&meta.hx, &next))
+        }
+        None => {
+            let ip = meta.ip.clone();
+            tracing::warn!(ip = %meta.ip, "login failed");
+            db.run(move |conn| Ok(login_failures::record(conn, &email, &ip)?))
+                .await?;
+            refuse(StatusCode::UNPROCESSABLE_ENTITY, wrong)
+        }
+    }
+}
+
+/// POST /logout: deletes the session server-side and clears what the browser kept (R29).
+pub async fn delete_session(req: HttpRequest, meta: RequestMeta) -> HttpResponse {
+    TypedSession::of(&req).sign_out();
+    let mut response = redirect(&meta.hx, "/login");
+    response.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("clear-site-data"),
+        actix_web::http::header::HeaderValue::from_static("\"cache\", \"storage\""),
+    );
+    response
+}

@@ -1,0 +1,134 @@
+//! Creating organizations, the home redirect and the organization overview.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::FieldErrors;
+use crate::auth::session::TypedSession;
+use crate::auth::{CurrentUser, OrgMember};
+use crate::db::Db;
+use crate::domain::{OrgName, Permission, Role};
+use crate::error::AppError;
+use crate::htmx::{html, html_with_status, redirect};
+use crate::layout::{Layout, Section};
+use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::memberships::Membership;
+use crate::models::organizations::Organization;
+
+/// GET /: the first organization's members page, the new-organization form, or login.
+pub async fn home(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+    let Some(user_id) = TypedSession::of(&req).user_id()? else {
+        return Ok(redirect(&Default::default(), "/login"));
+    };
+    let orgs = db
+        .run(move |conn| Ok(Membership::orgs_of_user(conn, user_id)?))
+        .await?;
+    let target = match orgs.first() {
+        Some(org) => format!("/orgs/{}/members", org.slug),
+        None => "/orgs/new".to_owned(),
+    };
+    Ok(redirect(&Default::default(), &target))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrgForm {
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/new.html")]
+struct NewOrgPage {
+    layout: Layout,
+    name: String,
+    errors: FieldErrors,
+}
+
+/// GET /orgs/new
+pub async fn new_org(current: CurrentUser) -> Result<HttpResponse, AppError> {
+    html(&NewOrgPage {
+        layout: current.layout("New organization"),
+        name: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+/// POST /orgs: the creator becomes its first Administrator.
+pub async fn create_org(
+    current: CurrentUser,
+    db: web::Data<Db>,
+    web::Form(form): web::Form<NewOrgForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FieldErrors::default();
+    let Some(name) = errors.check("name", OrgName::parse(&form.name)) else {
+        return html_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &NewOrgPage {
+                layout: current.layout("New organization"),
+                name: form.name,
+                errors,
+            },
+        );
+    };
+    let actor = current.actor();
+    let org = db
+        .run(move |conn| {
+            let org = conn.build_transaction().run(|conn| {
+                let org = Organization::create(conn, &name)?;
+                Membership::create(conn, org.id, actor.user_id, Role::Administrator)?;
+                activity::record(
+                    conn,
+                    org.id,
+                    &actor,
+                    Entry {
+                        action: Action::OrganizationCreated,
+                        target: Target::organization(org.id, &org.name),
+                        before: None,
+                        after: Some(json!({ "name": org.name, "slug": org.slug })),
+                    },
+                )?;
+                Ok::<_, diesel::result::Error>(org)
+            })?;
+            Ok(org)
+        })
+        .await?;
+    Ok(redirect(
+        &current.meta.hx,
+        &format!("/orgs/{}/members", org.slug),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "orgs/show.html")]
+struct OrgPage {
+    layout: Layout,
+    role: String,
+    recent: Vec<activity::ActivityRow>,
+    can_view_activity: bool,
+}
+
+/// GET /orgs/{org}
+pub async fn show_org(member: OrgMember, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ViewProjects)?;
+    let can_view_activity = member.can(Permission::ViewActivity);
+    let org_id = member.org.id;
+    let recent = if can_view_activity {
+        db.run(move |conn| Ok(activity::recent(conn, org_id, 5)?))
+            .await?
+    } else {
+        Vec::new()
+    };
+    let role = match member.access {
+        crate::domain::Access::Org(role) => role.label().to_owned(),
+        crate::domain::Access::Project(role) => format!("Project {}", role.label()),
+    };
+    html(&OrgPage {
+        layout: member.layout(Section::Overview, "Overview"),
+        role,
+        recent,
+        can_view_activity,
+    })
+}

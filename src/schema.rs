@@ -1,0 +1,84 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    activity (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Nullable<Uuid>,
+        target_label -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        email -> Text,
+        ip -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Uuid,
+        name -> Text,
+        slug -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (key_hash) {
+        key_hash -> Bytea,
+        user_id -> Nullable<Uuid>,
+        state -> Jsonb,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        email_verified_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(activity -> organizations (org_id));
+diesel::joinable!(memberships -> organizations (org_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    activity,
+    login_failures,
+    memberships,
+    organizations,
+    sessions,
+    users,
+);

@@ -1,0 +1,144 @@
+//! Builds the HTTP server from a `Config`: the same path for `serve` and for tests.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{PersistentSession, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::csrf;
+use crate::auth::session_store::PgSessionStore;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::{request_log, routes};
+
+/// Strict by default: no inline script or style, nothing from other origins (R28).
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds nothing itself: the caller passes the listener, so tests can use port 0.
+    pub fn build(
+        config: Config,
+        listener: TcpListener,
+        db: Db,
+        session_key: Key,
+    ) -> Result<Self, AppError> {
+        let port = listener
+            .local_addr()
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .port();
+        let https = config.is_https();
+        if !https {
+            tracing::info!("BASE_URL is http: session cookies are sent without the Secure flag");
+        }
+        let store = PgSessionStore::new(
+            db.clone(),
+            config.session_idle_timeout,
+            config.session_lifetime,
+        );
+        let lifetime =
+            actix_web::cookie::time::Duration::seconds(config.session_lifetime.as_secs() as i64);
+        let config_data = web::Data::new(config);
+        let db_data = web::Data::new(db);
+        let server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
+                .cookie_name(if https { "__Host-teamwork" } else { "teamwork" }.to_owned())
+                .cookie_secure(https)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_path("/".to_owned())
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(lifetime)
+                        .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+                )
+                .build();
+            let mut headers = DefaultHeaders::new()
+                .add(("Content-Security-Policy", CSP))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "same-origin"))
+                .add(("Cache-Control", "no-store"));
+            if https {
+                headers = headers.add((
+                    "Strict-Transport-Security",
+                    "max-age=63072000; includeSubDomains",
+                ));
+            }
+            App::new()
+                .app_data(config_data.clone())
+                .app_data(db_data.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .wrap(headers)
+                .wrap(from_fn(request_log::log_request))
+                .route("/healthz", web::get().to(routes::health::healthz))
+                .route("/readyz", web::get().to(routes::health::readyz))
+                .route("/static/{file}", web::get().to(routes::assets::serve))
+                .service(
+                    web::scope("")
+                        .wrap(from_fn(csrf::protect))
+                        .wrap(sessions)
+                        .configure(routes::configure)
+                        .default_service(web::to(|| async {
+                            Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+                        })),
+                )
+        })
+        .listen(listener)
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM: in-flight requests get up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Deletes expired sessions and old login failures every ten minutes.
+pub fn spawn_maintenance(db: Db) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let result = db
+                .run(|conn| {
+                    let now = chrono::Utc::now();
+                    let sessions = crate::models::sessions::delete_expired(conn, now)?;
+                    let failures = crate::models::login_failures::delete_before(
+                        conn,
+                        now - chrono::Duration::days(1),
+                    )?;
+                    Ok((sessions, failures))
+                })
+                .await;
+            match result {
+                Ok((sessions, failures)) => {
+                    tracing::debug!(sessions, failures, "expired rows deleted")
+                }
+                Err(e) => tracing::warn!(error = %e, "maintenance failed"),
+            }
+        }
+    });
+}

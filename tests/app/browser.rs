@@ -1,0 +1,308 @@
+//! A real headless Chromium, driven over WebDriver, that tests use the way a
+//! person uses the console: by the labels, buttons, links and text they see,
+//! never by CSS classes or ids. Needs `chromium` and `chromium-driver`
+//! (`tests/run` installs them); a missing browser fails the test.
+#![allow(dead_code)]
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long a person waits for something to show up before giving up.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+pub struct BrowserOptions {
+    pub javascript: bool,
+}
+
+impl Default for BrowserOptions {
+    fn default() -> Self {
+        Self { javascript: true }
+    }
+}
+
+/// A part of the page a person can point at.
+#[derive(Clone, Copy, Debug)]
+pub enum Region {
+    /// The sidebar and menus: `<nav>` or `role="navigation"`.
+    Navigation,
+    /// The main content: `<main>` or `role="main"`.
+    Main,
+    /// The page title shown on the page: `<h1>`.
+    Heading,
+}
+
+pub struct Browser {
+    client: Client,
+    driver: Child,
+    profile_dir: PathBuf,
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        Self::start_with(BrowserOptions::default()).await
+    }
+
+    pub async fn start_with(options: BrowserOptions) -> Browser {
+        for program in [CHROMIUM, CHROMEDRIVER] {
+            let hint = "run tests/run, or apt-get install chromium chromium-driver";
+            assert!(Path::new(program).exists(), "{program} not found: {hint}");
+        }
+        let free = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr());
+        let port = ok(free, "looking for a free port for chromedriver").port();
+        let mut driver = Command::new(CHROMEDRIVER);
+        driver.arg(format!("--port={port}")).stdin(Stdio::null());
+        driver.stdout(Stdio::null()).stderr(Stdio::null());
+        // Its own process group, so that Drop ends chromedriver and Chromium at once.
+        driver.process_group(0).kill_on_drop(true);
+        let mut driver = ok(driver.spawn(), "starting chromedriver");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = driver.try_wait() {
+                panic!("chromedriver exited before accepting connections: {status}");
+            }
+            let waited = started.elapsed();
+            assert!(
+                waited < Duration::from_secs(10),
+                "chromedriver not listening after {waited:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        // Unique while chromedriver holds the port.
+        let name = format!("teamwork-browser-{}-{port}", std::process::id());
+        let profile_dir = std::env::temp_dir().join(name);
+        ok(std::fs::create_dir_all(&profile_dir), "making profile");
+        let mut chrome = json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     format!("--user-data-dir={}", profile_dir.display()), "--window-size=1280,900"],
+        });
+        if !options.javascript {
+            chrome["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), chrome);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        let session = builder.capabilities(capabilities).connect(&url).await;
+        let client = ok(session, "starting Chromium through chromedriver");
+        Browser {
+            client,
+            driver,
+            profile_dir,
+        }
+    }
+
+    /// Ends the browser session cleanly; call it at the end of each test.
+    pub async fn close(self) {
+        if let Err(e) = self.client.clone().close().await {
+            eprintln!("closing the browser session: {e}");
+        }
+    }
+
+    /// The underlying WebDriver client, for what the helpers below don't cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub async fn goto(&self, url: &str) {
+        ok(self.client.goto(url).await, format_args!("opening {url}"));
+    }
+
+    pub async fn current_path(&self) -> String {
+        ok(self.client.current_url().await, "reading the current URL")
+            .path()
+            .to_string()
+    }
+
+    /// Types `value` into the field labelled `label`, replacing what was there.
+    pub async fn fill(&self, label: &str, value: &str) {
+        let (field, doing) = (self.control(label).await, format!("filling {label:?}"));
+        ok(field.clear().await, &doing);
+        ok(field.send_keys(value).await, &doing);
+    }
+
+    /// Picks the option reading `option` in the drop-down labelled `label`.
+    pub async fn select(&self, label: &str, option: &str) {
+        let select = self.control(label).await;
+        let xpath = format!(".//option[normalize-space(.)={}]", xpath_literal(option));
+        let doing = format!("choosing {option:?} in {label:?}");
+        let choice = ok(select.find(Locator::XPath(&xpath)).await, &doing);
+        ok(choice.click().await, &doing);
+    }
+
+    /// Clicks the `<button>` (or submit/button `<input>`) that reads `text`.
+    pub async fn click_button(&self, text: &str) {
+        let t = xpath_literal(text);
+        let xpath = format!(
+            "//button[normalize-space(.)={t}] | \
+             //input[(@type='submit' or @type='button') and normalize-space(@value)={t}]"
+        );
+        self.click(&xpath, format!("button {text:?}")).await;
+    }
+
+    /// Clicks the link that reads `text`.
+    pub async fn click_link(&self, text: &str) {
+        let xpath = format!("//a[normalize-space(.)={}]", xpath_literal(text));
+        self.click(&xpath, format!("link {text:?}")).await;
+    }
+
+    /// The text a person sees on the whole page.
+    pub async fn page_text(&self) -> String {
+        self.text_of("//body").await
+    }
+
+    /// The text a person sees in one region of the page (empty if there is none).
+    pub async fn text_in(&self, region: Region) -> String {
+        self.text_of(match region {
+            Region::Navigation => "//nav | //*[@role='navigation']",
+            Region::Main => "//main | //*[@role='main']",
+            Region::Heading => "//h1",
+        })
+        .await
+    }
+
+    /// Whether the page shows `text` (any run of whitespace matches any other).
+    pub async fn has_text(&self, text: &str) -> bool {
+        squash(&self.page_text().await).contains(&squash(text))
+    }
+
+    /// Waits up to 5 s for the page to show `text`; panics with what it shows instead.
+    pub async fn wait_for_text(&self, text: &str) {
+        self.wait_for_text_where(text, None).await
+    }
+
+    /// Waits up to 5 s for `region` of the page to show `text`.
+    pub async fn wait_for_text_in(&self, region: Region, text: &str) {
+        self.wait_for_text_where(text, Some(region)).await
+    }
+
+    /// Saves a PNG of the window as `target/screenshots/<name>` and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let (path, doing) = (dir.join(name), format!("saving screenshot {name}"));
+        ok(std::fs::create_dir_all(&dir), &doing);
+        let png = ok(self.client.screenshot().await, &doing);
+        ok(std::fs::write(&path, png), &doing);
+        path
+    }
+
+    async fn wait_for_text_where(&self, text: &str, region: Option<Region>) {
+        let started = Instant::now();
+        loop {
+            let seen = match region {
+                Some(region) => self.text_in(region).await,
+                None => self.page_text().await,
+            };
+            if squash(&seen).contains(&squash(text)) {
+                return;
+            }
+            if started.elapsed() > PATIENCE {
+                let at = self.current_path().await;
+                let Some(region) = region else {
+                    panic!("waited {PATIENCE:?} for {text:?} at {at}; the page shows:\n{seen}");
+                };
+                let page = self.page_text().await;
+                panic!(
+                    "waited {PATIENCE:?} for {text:?} in {region:?} at {at}; it shows:\n{seen}\n\
+                        --- the whole page:\n{page}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The visible text of every element matching `xpath`, one per line.
+    async fn text_of(&self, xpath: &str) -> String {
+        let elements = ok(self.client.find_all(Locator::XPath(xpath)).await, xpath);
+        let mut text = Vec::new();
+        for element in elements {
+            // An element that htmx swaps out while we read it counts as empty.
+            text.push(element.text().await.unwrap_or_default());
+        }
+        text.join("\n")
+    }
+
+    /// The form control of the `<label>` reading `label`: by its `for=`, or nested inside it.
+    async fn control(&self, label: &str) -> Element {
+        let l = xpath_literal(label);
+        let xpath = format!("//label[normalize-space(.)={l} or text()[normalize-space(.)={l}]]");
+        let label_element = self.find_visible(&xpath, format!("label {label:?}")).await;
+        let found = match label_element.attr("for").await.ok().flatten() {
+            Some(id) => {
+                let by_id = format!("//*[@id={}]", xpath_literal(&id));
+                self.client.find(Locator::XPath(&by_id)).await
+            }
+            None => {
+                let nested = ".//*[self::input or self::select or self::textarea]";
+                label_element.find(Locator::XPath(nested)).await
+            }
+        };
+        ok(found, format!("finding the field labelled {label:?}"))
+    }
+
+    async fn click(&self, xpath: &str, what: String) {
+        let element = self.find_visible(xpath, &what).await;
+        ok(element.click().await, format!("clicking {what}"));
+    }
+
+    /// Waits up to 5 s for a displayed element matching `xpath`; `what` names it when it fails.
+    async fn find_visible(&self, xpath: &str, what: impl Display) -> Element {
+        let started = Instant::now();
+        loop {
+            let found = self.client.find_all(Locator::XPath(xpath)).await;
+            for element in found.unwrap_or_default() {
+                if element.is_displayed().await.unwrap_or(false) {
+                    return element;
+                }
+            }
+            if started.elapsed() > PATIENCE {
+                let (at, page) = (self.current_path().await, self.page_text().await);
+                panic!("found no {what} within {PATIENCE:?} at {at}; the page shows:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            use nix::sys::signal::{SIGKILL, killpg};
+            let _ = killpg(nix::unistd::Pid::from_raw(pid as i32), SIGKILL);
+        }
+        let _ = self.driver.start_kill();
+        let _ = std::fs::remove_dir_all(&self.profile_dir);
+    }
+}
+
+/// The value of `result`, or a panic saying what was being `done`.
+fn ok<T, E: Display>(result: Result<T, E>, doing: impl Display) -> T {
+    result.unwrap_or_else(|e| panic!("{doing}: {e}"))
+}
+
+/// `text` as an XPath 1.0 string literal, whatever quotes it contains.
+fn xpath_literal(text: &str) -> String {
+    if !text.contains('\'') {
+        format!("'{text}'")
+    } else if !text.contains('"') {
+        format!("\"{text}\"")
+    } else {
+        let parts: Vec<String> = text.split('\'').map(|part| format!("'{part}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,321 @@
+//! Test harness: one private Postgres cluster per test process, a migrated template
+//! database, a fresh database per test, and the real `Application` on port 0.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
+use reqwest::StatusCode;
+use teamwork::config::{AppEnv, Config};
+use teamwork::db::{Db, MIGRATIONS};
+use teamwork::dev_postgres::{ClusterOptions, PostgresCluster};
+use teamwork::domain::Role;
+use teamwork::startup::Application;
+use uuid::Uuid;
+
+const TEMPLATE_DB: &str = "teamwork_template";
+
+/// Where test databases are created: `TEST_DATABASE_URL` (a server URL without the
+/// database part, e.g. `postgres://postgres@localhost`), or a private cluster.
+struct Server {
+    /// `url(db)` gives the URL of database `db`.
+    base: String,
+    query: String,
+    _cluster: Option<PostgresCluster>,
+}
+
+impl Server {
+    fn url(&self, database: &str) -> String {
+        format!("{}/{database}{}", self.base, self.query)
+    }
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let server = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) => Server {
+                base: url.trim_end_matches('/').to_owned(),
+                query: String::new(),
+                _cluster: None,
+            },
+            Err(_) => {
+                let dir = cluster_dir();
+                let cluster = PostgresCluster::start(&dir, ClusterOptions { durable: false })
+                    .unwrap_or_else(|e| panic!("cannot start the test Postgres: {e}"));
+                let url = cluster.url("postgres");
+                let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+                let (base, _database) = path
+                    .rsplit_once('/')
+                    .expect("cluster url names the database");
+                Server {
+                    base: base.to_owned(),
+                    query: format!("?{query}"),
+                    _cluster: Some(cluster),
+                }
+            }
+        };
+        create_template(&server);
+        server
+    })
+}
+
+/// Under the system temp dir (the `postgres` user cannot enter a checkout under /root).
+/// Folders of earlier runs whose process is gone are removed first.
+fn cluster_dir() -> PathBuf {
+    let root = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("teamwork-test-")
+                && !PathBuf::from(format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    root.join(format!("teamwork-test-{}", std::process::id()))
+}
+
+fn create_template(server: &Server) {
+    let mut admin =
+        PgConnection::establish(&server.url("postgres")).expect("connect to test Postgres");
+    diesel::sql_query(format!(
+        "DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"
+    ))
+    .execute(&mut admin)
+    .expect("drop old template");
+    diesel::sql_query(format!("CREATE DATABASE {TEMPLATE_DB}"))
+        .execute(&mut admin)
+        .expect("create template");
+    // The migrating connection must be closed before the template can be copied.
+    let mut conn = PgConnection::establish(&server.url(TEMPLATE_DB)).expect("connect to template");
+    conn.run_pending_migrations(MIGRATIONS)
+        .expect("migrate template");
+}
+
+/// A running console with its own database. Dropping it drops the database.
+pub struct TestApp {
+    pub address: String,
+    pub database: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let server = server();
+        let database = format!("test_{}", Uuid::new_v4().simple());
+        {
+            let mut admin = PgConnection::establish(&server.url("postgres")).expect("connect");
+            diesel::sql_query(format!(
+                "CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB} STRATEGY FILE_COPY"
+            ))
+            .execute(&mut admin)
+            .expect("create test database");
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let port = listener.local_addr().unwrap().port();
+        let config = test_config(port, &server.url(&database));
+        let db = Db::new(&server.url(&database), 5);
+        let app = Application::build(config, listener, db, actix_web::cookie::Key::generate())
+            .expect("build application");
+        actix_web::rt::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            database,
+        }
+    }
+
+    /// A browser-like client with its own cookie jar (a person).
+    pub fn client(&self) -> TestClient {
+        TestClient::new(&self.address)
+    }
+
+    /// Signs up a fresh person and returns their client (email `<name>@example.com`).
+    pub async fn signed_up(&self, name: &str) -> TestClient {
+        let client = self.client();
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        let response = client.signup(name, &email, "correct horse battery").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "signup of {name}");
+        client
+    }
+
+    /// An administrator with a new organization; returns their client and the org slug.
+    pub async fn admin_with_org(&self, org: &str) -> (TestClient, String) {
+        let admin = self.signed_up("Ada Admin").await;
+        let slug = admin.create_org(org).await;
+        (admin, slug)
+    }
+
+    /// Signs up `name` and makes them a member of `slug` with `role`, directly in the
+    /// database (the invitation flow has its own tests).
+    pub async fn member_with_role(&self, slug: &str, name: &str, role: Role) -> TestClient {
+        let client = self.signed_up(name).await;
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        let mut conn = self.conn();
+        use teamwork::schema::{memberships, organizations, users};
+        let org_id: Uuid = organizations::table
+            .filter(organizations::slug.eq(slug))
+            .select(organizations::id)
+            .first(&mut conn)
+            .unwrap();
+        let user_id: Uuid = users::table
+            .filter(users::email.eq(&email))
+            .select(users::id)
+            .first(&mut conn)
+            .unwrap();
+        diesel::insert_into(memberships::table)
+            .values((
+                memberships::id.eq(Uuid::now_v7()),
+                memberships::org_id.eq(org_id),
+                memberships::user_id.eq(user_id),
+                memberships::role.eq(role),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        client
+    }
+
+    /// A direct connection to this test's database, for assertions.
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&server().url(&self.database)).expect("connect to test database")
+    }
+
+    /// Rows in a table, for "a denied request changes nothing" assertions.
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result::<Count>(&mut self.conn())
+            .expect("count rows")
+            .n
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&server().url("postgres")) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.database
+            ))
+            .execute(&mut admin);
+        }
+    }
+}
+
+pub fn test_config(port: u16, database_url: &str) -> Config {
+    Config {
+        app_env: AppEnv::Development,
+        database_url: Some(database_url.to_owned().into()),
+        bind_addr: format!("127.0.0.1:{port}"),
+        base_url: format!("http://127.0.0.1:{port}"),
+        smtp_url: None,
+        mail_from: "Teamwork <teamwork@example.com>".into(),
+        session_key: None,
+        data_dir: std::env::temp_dir(),
+        session_idle_timeout: std::time::Duration::from_secs(7200),
+        session_lifetime: std::time::Duration::from_secs(7 * 86400),
+    }
+}
+
+/// One person's HTTP client: keeps cookies, never follows redirects.
+pub struct TestClient {
+    pub http: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+    pub address: String,
+}
+
+impl TestClient {
+    pub fn new(address: &str) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestClient {
+            http,
+            jar,
+            address: address.to_owned(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// The session's CSRF token, read from a page like a browser would have it.
+    pub async fn csrf(&self) -> String {
+        let page = self.get_text("/login").await;
+        extract_csrf(&page).expect("a CSRF token on /login")
+    }
+
+    /// Posts a form with the session's CSRF token, as the page's form would.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("_csrf", &token));
+        self.http
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn signup(&self, name: &str, email: &str, password: &str) -> reqwest::Response {
+        self.post_form(
+            "/signup",
+            &[("name", name), ("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Creates an organization and returns its slug.
+    pub async fn create_org(&self, name: &str) -> String {
+        let response = self.post_form("/orgs", &[("name", name)]).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "create org {name}"
+        );
+        location(&response)
+            .strip_prefix("/orgs/")
+            .and_then(|rest| rest.strip_suffix("/members"))
+            .expect("redirect to the members page")
+            .to_owned()
+    }
+}
+
+pub fn extract_csrf(page: &str) -> Option<String> {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_owned())
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,11 @@
+//! The integration suite: one binary, a real Postgres, the real `Application` per test.
+
+mod accounts;
+mod activity;
+mod browser;
+mod csrf;
+mod headers;
+mod health;
+mod helpers;
+mod journeys;
+mod orgs;
