@@ -67,6 +67,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
+    /// Tests only: a pause between the invariant check and the write of membership
+    /// changes, to prove that the organization lock serializes them (R10).
+    pub membership_change_pause: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +129,7 @@ impl Config {
             data_dir: s.data_dir,
             session_idle_timeout: s.session_idle_timeout,
             session_lifetime: s.session_lifetime,
+            membership_change_pause: None,
         };
         config.check_production()?;
         Ok(config)

@@ -65,6 +65,7 @@ pub struct Layout {
     pub user: Option<UserChrome>,
     pub orgs: Vec<OrgLink>,
     pub org: Option<OrgChrome>,
+    pub flash: Option<String>,
 }
 
 impl Layout {
@@ -76,6 +77,7 @@ impl Layout {
             user: None,
             orgs: Vec::new(),
             org: None,
+            flash: None,
         }
     }
 
@@ -86,6 +88,7 @@ impl Layout {
                 email: current.user.email.clone(),
             }),
             orgs: current.orgs.clone(),
+            flash: current.meta.flash.clone(),
             ..Layout::public(title, &current.meta.csrf)
         }
     }
@@ -114,6 +117,7 @@ impl Layout {
                 slug: member.org.slug.clone(),
                 nav,
             }),
+            flash: member.meta.flash.clone(),
         }
     }
 

@@ -66,6 +66,7 @@ diesel::table! {
         password_hash -> Text,
         email_verified_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        last_active_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -79,7 +79,19 @@ impl Application {
             App::new()
                 .app_data(config_data.clone())
                 .app_data(db_data.clone())
-                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(|e, _| {
+                            AppError::BadRequest(format!("The form could not be read: {e}")).into()
+                        }),
+                )
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                    AppError::BadRequest("The address has a malformed query string.".into()).into()
+                }))
                 .wrap(headers)
                 .wrap(from_fn(request_log::log_request))
                 .route("/healthz", web::get().to(routes::health::healthz))

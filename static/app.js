@@ -10,6 +10,10 @@
 (function () {
   "use strict";
 
+  // Controls that only plain forms need (e.g. "Save" next to a select that htmx
+  // submits on change) are hidden once this script runs.
+  document.documentElement.classList.add("js");
+
   // ---------------------------------------------------------------- toasts
 
   var TOAST_MS = 5000;

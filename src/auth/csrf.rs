@@ -38,11 +38,17 @@ pub async fn protect(
     {
         return Err(AppError::InvalidCsrf.into());
     }
-    let sent = match headers.get(HEADER).and_then(|v| v.to_str().ok()) {
-        Some(token) => Some(token.to_owned()),
-        None if is_form(&req) => take_form_token(&mut req).await?,
-        None => None,
+    let header = headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // The field is stripped even when the header is present: htmx sends both.
+    let field = if is_form(&req) {
+        take_form_token(&mut req).await?
+    } else {
+        None
     };
+    let sent = header.or(field);
     let expected = TypedSession::from_session(req.get_session()).stored_csrf_token();
     match (sent, expected) {
         (Some(sent), Some(expected)) if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) => {

@@ -28,6 +28,8 @@ pub struct RequestMeta {
     pub hx: Hx,
     /// The CSRF token forms must carry; created with the session if needed.
     pub csrf: String,
+    /// A confirmation left by the previous request (plain form posts).
+    pub flash: Option<String>,
 }
 
 impl RequestMeta {
@@ -44,6 +46,7 @@ impl RequestMeta {
                 .map(|ua| ua.chars().take(512).collect()),
             hx: Hx::from_request(req),
             csrf: TypedSession::of(req).csrf_token()?,
+            flash: TypedSession::of(req).take_flash(),
         })
     }
 }
@@ -127,28 +130,33 @@ impl FromRequest for OrgMember {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let current = CurrentUser::from_request(req, payload);
-        let slug = req.match_info().get("org").map(str::to_owned);
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = TypedSession::of(req);
         let db = req.app_data::<web::Data<Db>>().cloned();
+        let meta = RequestMeta::of(req);
+        let slug = req.match_info().get("org").map(str::to_owned);
+        let denied = unauthenticated(req);
         Box::pin(async move {
-            let current = current.await?;
-            let (slug, db) = match (slug, db) {
-                (Some(slug), Some(db)) => (slug, db),
-                _ => return Err(AppError::NotFound),
+            let user_id = session.user_id()?.ok_or(denied)?;
+            let meta = meta?;
+            let (Some(slug), Some(db)) = (slug, db) else {
+                return Err(AppError::NotFound);
             };
-            let user_id = current.user.id;
-            let (user, org, membership) = db
+            // Two statements: the membership with its user and org, then the switcher.
+            let (user, org, membership, orgs) = db
                 .run(move |conn| {
-                    Membership::load_member(conn, user_id, &slug)?.ok_or(AppError::NotFound)
+                    let (user, org, membership) =
+                        Membership::load_member(conn, user_id, &slug)?.ok_or(AppError::NotFound)?;
+                    let orgs = Membership::orgs_of_user(conn, user_id)?;
+                    Ok((user, org, membership, orgs))
                 })
                 .await?;
             Ok(OrgMember {
                 user,
                 org,
                 access: Access::Org(membership.role),
-                orgs: current.orgs,
-                meta: current.meta,
+                orgs,
+                meta,
             })
         })
     }

@@ -9,6 +9,7 @@ use crate::domain::PlainToken;
 use crate::error::AppError;
 
 const CSRF_KEY: &str = "csrf";
+const FLASH_KEY: &str = "flash";
 
 /// Typed access to the session; roles and memberships are never stored here (R7).
 pub struct TypedSession(Session);
@@ -57,6 +58,22 @@ impl TypedSession {
             .insert(USER_ID_KEY, user_id)
             .map_err(|_| AppError::Internal("session state".into()))?;
         self.csrf_token().map(drop)
+    }
+
+    /// A one-line confirmation shown on the next page (for forms posted without htmx).
+    pub fn set_flash(&self, message: &str) {
+        // A lost flash only loses a confirmation line; the change itself is committed.
+        let _ = self.0.insert(FLASH_KEY, message);
+    }
+
+    /// Removes and returns the pending confirmation, if any.
+    pub fn take_flash(&self) -> Option<String> {
+        // `remove` marks the session changed even for a missing key: look first, so
+        // that ordinary requests do not rewrite the session row.
+        if !self.0.contains_key(FLASH_KEY) {
+            return None;
+        }
+        self.0.remove_as::<String>(FLASH_KEY).and_then(Result::ok)
     }
 
     /// Deletes the session server-side and expires the cookie (R19).

@@ -1,9 +1,11 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
 mod email;
+pub mod membership;
 mod names;
 mod password;
 mod role;
+pub mod time;
 mod token;
 
 pub use email::EmailAddress;

@@ -20,6 +20,9 @@ pub struct Actor {
 pub enum Action {
     OrganizationCreated,
     OrganizationRenamed,
+    MemberRoleChanged,
+    MemberRemoved,
+    MemberLeft,
 }
 
 impl Action {
@@ -27,6 +30,9 @@ impl Action {
         match self {
             Action::OrganizationCreated => "organization.created",
             Action::OrganizationRenamed => "organization.renamed",
+            Action::MemberRoleChanged => "member.role_changed",
+            Action::MemberRemoved => "member.removed",
+            Action::MemberLeft => "member.left",
         }
     }
 }
@@ -44,6 +50,16 @@ impl Target {
         Target {
             kind: "organization",
             id: Some(id),
+            label: name.to_owned(),
+        }
+    }
+}
+
+impl Target {
+    pub fn member(user_id: Uuid, name: &str) -> Self {
+        Target {
+            kind: "member",
+            id: Some(user_id),
             label: name.to_owned(),
         }
     }

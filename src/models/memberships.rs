@@ -73,31 +73,49 @@ impl Membership {
     }
 }
 
-/// A row of the Members page.
-#[derive(Debug, Clone, Queryable)]
-pub struct MemberRow {
-    pub user_id: Uuid,
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-    pub joined_at: DateTime<Utc>,
-}
-
 impl Membership {
-    /// The organization's members by name. Paging and search come with the members issue.
-    pub fn list_for_org(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Vec<MemberRow>> {
+    /// The membership of `user_id` in the organization, if any.
+    pub fn find(
+        conn: &mut PgConnection,
+        org_id: Uuid,
+        user_id: Uuid,
+    ) -> QueryResult<Option<Membership>> {
         memberships::table
-            .inner_join(users::table)
             .filter(memberships::org_id.eq(org_id))
-            .select((
-                users::id,
-                users::name,
-                users::email,
-                memberships::role,
-                memberships::created_at,
-            ))
-            .order((users::name, users::id))
-            .limit(500)
-            .load(conn)
+            .filter(memberships::user_id.eq(user_id))
+            .select(Membership::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Call under the organization lock when the answer guards a change (R10).
+    pub fn count_admins(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<i64> {
+        memberships::table
+            .filter(memberships::org_id.eq(org_id))
+            .filter(memberships::role.eq(Role::Administrator))
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn set_role(
+        conn: &mut PgConnection,
+        org_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+    ) -> QueryResult<()> {
+        diesel::update(memberships::table)
+            .filter(memberships::org_id.eq(org_id))
+            .filter(memberships::user_id.eq(user_id))
+            .set(memberships::role.eq(role))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn delete(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> QueryResult<()> {
+        diesel::delete(memberships::table)
+            .filter(memberships::org_id.eq(org_id))
+            .filter(memberships::user_id.eq(user_id))
+            .execute(conn)
+            .map(drop)
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod login_failures;
+pub mod member_list;
 pub mod memberships;
 pub mod organizations;
 pub mod sessions;

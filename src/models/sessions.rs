@@ -4,7 +4,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::TokenHash;
-use crate::schema::sessions;
+use crate::schema::{sessions, users};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -45,8 +45,13 @@ pub fn insert(
             sessions::last_seen_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    if let Some(user_id) = user_id {
+        diesel::update(users::table.find(user_id))
+            .set(users::last_active_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Replaces the state of a live session; returns false when it has expired or gone.
@@ -67,19 +72,28 @@ pub fn update_state(
     .map(|n| n == 1)
 }
 
+/// Marks the session (and its user, for "last active") as seen now.
 pub fn touch(
     conn: &mut PgConnection,
     key: &TokenHash,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::update(sessions::table.find(&key.0))
+    let user_id: Option<Uuid> = diesel::update(sessions::table.find(&key.0))
         .set((
             sessions::last_seen_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
-        .execute(conn)
-        .map(drop)
+        .returning(sessions::user_id)
+        .get_result(conn)
+        .optional()?
+        .flatten();
+    if let Some(user_id) = user_id {
+        diesel::update(users::table.find(user_id))
+            .set(users::last_active_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn delete(conn: &mut PgConnection, key: &TokenHash) -> QueryResult<()> {

@@ -1,32 +1,421 @@
-//! The Members page.
+//! The Members page: list, search, role changes, removals, and leaving.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
 
 use crate::auth::OrgMember;
+use crate::auth::session::TypedSession;
+use crate::config::Config;
 use crate::db::Db;
-use crate::domain::Permission;
+use crate::domain::membership::{self, Refusal};
+use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::html;
+use crate::htmx::{Hx, Level, html, html_with_status, redirect, toast};
 use crate::layout::{Layout, Section};
-use crate::models::memberships::{MemberRow, Membership};
+use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::member_list::{
+    self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE, RoleCounts,
+};
+use crate::models::memberships::Membership;
+use crate::models::organizations::Organization;
 
-#[derive(Template)]
-#[template(path = "members/index.html")]
-struct MembersPage {
-    layout: Layout,
-    members: Vec<MemberRow>,
+/// What every member row needs besides the row itself.
+pub struct RowContext {
+    pub slug: String,
+    pub csrf: String,
+    pub me: Uuid,
+    pub can_manage: bool,
 }
 
-/// GET /orgs/{org}/members
-pub async fn list_members(member: OrgMember, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+impl RowContext {
+    fn of(member: &OrgMember) -> Self {
+        RowContext {
+            slug: member.org.slug.clone(),
+            csrf: member.meta.csrf.clone(),
+            me: member.user.id,
+            can_manage: member.can(Permission::ManageMembers),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/index.html", blocks = ["member_table"])]
+struct MembersPage {
+    layout: Layout,
+    ctx: RowContext,
+    rows: Vec<MemberRow>,
+    counts: RoleCounts,
+    filter: MemberFilter,
+    /// Members matching the filter.
+    matching: i64,
+    pages: i64,
+}
+
+impl MembersPage {
+    fn roles(&self) -> [Role; 4] {
+        Role::ALL
+    }
+
+    fn sorts(&self) -> [MemberSort; 5] {
+        MemberSort::ALL
+    }
+
+    /// The page's URL with another page number, keeping search, role and order.
+    fn link(&self, page: i64) -> String {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        if !self.filter.search.is_empty() {
+            params.push(("q", self.filter.search.clone()));
+        }
+        if let Some(role) = self.filter.role {
+            params.push(("role", role.as_str().to_owned()));
+        }
+        if self.filter.sort != MemberSort::default() {
+            params.push(("sort", self.filter.sort.as_str().to_owned()));
+        }
+        if page > 1 {
+            params.push(("page", page.to_string()));
+        }
+        let query = serde_urlencoded::to_string(params).unwrap_or_default();
+        let base = format!("/orgs/{}/members", self.ctx.slug);
+        if query.is_empty() {
+            base
+        } else {
+            format!("{base}?{query}")
+        }
+    }
+
+    fn count_of(&self, role: &Role) -> i64 {
+        self.counts.of(*role)
+    }
+
+    fn role_link(&self, role: &Role) -> String {
+        format!("/orgs/{}/members?role={}", self.ctx.slug, role.as_str())
+    }
+
+    fn needs_second_admin(&self) -> bool {
+        self.ctx.can_manage && self.counts.of(Role::Administrator) < 2
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/_row.html")]
+struct MemberRowFragment {
+    ctx: RowContext,
+    row: MemberRow,
+}
+
+/// Query parameters are parsed leniently: a bad value shows the default, never an error.
+#[derive(Debug, Default, Deserialize)]
+pub struct MembersQuery {
+    q: Option<String>,
+    role: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+impl MembersQuery {
+    fn filter(&self) -> MemberFilter {
+        MemberFilter {
+            search: self
+                .q
+                .as_deref()
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(100)
+                .collect::<String>()
+                .to_lowercase(),
+            role: self.role.as_deref().and_then(|r| Role::parse(r).ok()),
+            sort: MemberSort::parse(self.sort.as_deref().unwrap_or("")),
+            page: self
+                .page
+                .as_deref()
+                .and_then(|p| p.parse::<i64>().ok())
+                .unwrap_or(1)
+                .clamp(1, 1_000_000),
+        }
+    }
+}
+
+/// GET /orgs/{org}/members: the whole page, or just the table for htmx.
+pub async fn list_members(
+    member: OrgMember,
+    db: web::Data<Db>,
+    hx: Hx,
+    query: web::Query<MembersQuery>,
+) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ViewMembers)?;
-    let org_id = member.org.id;
-    let members = db
-        .run(move |conn| Ok(Membership::list_for_org(conn, org_id)?))
+    let (org_id, filter) = (member.org.id, query.filter());
+    let page_filter = filter.clone();
+    let (rows, counts, matching) = db
+        .run(move |conn| {
+            let counts = member_list::role_counts(conn, org_id)?;
+            // Without a search the role counts already give the total: one query less.
+            let matching = match (&page_filter.search[..], page_filter.role) {
+                ("", None) => counts.total(),
+                ("", Some(role)) => counts.of(role),
+                _ => member_list::count(conn, org_id, &page_filter)?,
+            };
+            let rows = member_list::page(conn, org_id, &page_filter)?;
+            Ok((rows, counts, matching))
+        })
         .await?;
-    html(&MembersPage {
+    let page = MembersPage {
         layout: member.layout(Section::Members, "Members"),
-        members,
+        ctx: RowContext::of(&member),
+        rows,
+        counts,
+        pages: ((matching + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        matching,
+        filter,
+    };
+    if hx.wants_fragment() {
+        html(&page.as_member_table())
+    } else {
+        html(&page)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleForm {
+    role: String,
+}
+
+/// POST /orgs/{org}/members/{user_id}/role
+pub async fn update_member_role(
+    req: HttpRequest,
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<(String, Uuid)>,
+    web::Form(form): web::Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let role = Role::parse(&form.role).map_err(|e| AppError::BadRequest(e.0.into()))?;
+    let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
+    let pause = config.membership_change_pause;
+    let outcome = db
+        .run(move |conn| {
+            Ok(conn.build_transaction().run(|conn| {
+                Organization::lock(conn, org_id)?;
+                let Some(before) = member_list::find(conn, org_id, target_id)? else {
+                    return Ok(Err(None));
+                };
+                let admins = Membership::count_admins(conn, org_id)?;
+                if let Err(refusal) = membership::check_role_change(
+                    actor.user_id == target_id,
+                    before.role,
+                    role,
+                    admins,
+                ) {
+                    return Ok(Err(Some((refusal, before))));
+                }
+                if let Some(pause) = pause {
+                    std::thread::sleep(pause);
+                }
+                if before.role != role {
+                    Membership::set_role(conn, org_id, target_id, role)?;
+                    activity::record(
+                        conn,
+                        org_id,
+                        &actor,
+                        Entry {
+                            action: Action::MemberRoleChanged,
+                            target: Target::member(target_id, &before.name),
+                            before: Some(json!({ "role": before.role.as_str() })),
+                            after: Some(json!({ "role": role.as_str() })),
+                        },
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(Ok(MemberRow { role, ..before }))
+            })?)
+        })
+        .await?;
+    let ctx = RowContext::of(&member);
+    let members_page = format!("/orgs/{}/members", member.org.slug);
+    let hx = member.meta.hx;
+    match outcome {
+        Ok(row) => {
+            let message = format!("{} is now {}", row.name, with_article(row.role));
+            if hx.is_htmx() {
+                Ok(toast(
+                    html(&MemberRowFragment { ctx, row })?,
+                    Level::Success,
+                    &message,
+                ))
+            } else {
+                TypedSession::of(&req).set_flash(&message);
+                Ok(redirect(&hx, &members_page))
+            }
+        }
+        Err(None) => Err(AppError::NotFound),
+        // htmx: put the row back as it was (the select already shows the refused value).
+        Err(Some((refusal, row))) if hx.is_htmx() => Ok(toast(
+            html_with_status(StatusCode::OK, &MemberRowFragment { ctx, row })?,
+            Level::Error,
+            refusal.message(),
+        )),
+        Err(Some((refusal, _))) => Err(AppError::Conflict(refusal.message().into())),
+    }
+}
+
+fn with_article(role: Role) -> String {
+    let article = if role == Role::Administrator {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {}", role.label())
+}
+
+#[derive(Template)]
+#[template(path = "members/remove.html")]
+struct RemovePage {
+    layout: Layout,
+    ctx: RowContext,
+    org_name: String,
+    row: MemberRow,
+}
+
+/// GET /orgs/{org}/members/{user_id}/remove: the confirmation (also the no-JS path).
+pub async fn confirm_remove_member(
+    member: OrgMember,
+    db: web::Data<Db>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let (org_id, target_id) = (member.org.id, path.1);
+    let row = db
+        .run(move |conn| member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound))
+        .await?;
+    html(&RemovePage {
+        layout: member.layout(Section::Members, "Remove member"),
+        ctx: RowContext::of(&member),
+        org_name: member.org.name.clone(),
+        row,
     })
+}
+
+/// POST /orgs/{org}/members/{user_id}/remove. The member's API keys stay active.
+pub async fn remove_member(
+    req: HttpRequest,
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
+    let pause = config.membership_change_pause;
+    let removed = db
+        .run(move |conn| {
+            let outcome = conn.build_transaction().run(|conn| {
+                Organization::lock(conn, org_id)?;
+                let Some(row) = member_list::find(conn, org_id, target_id)? else {
+                    return Ok(Err(None));
+                };
+                let admins = Membership::count_admins(conn, org_id)?;
+                if let Err(refusal) =
+                    membership::check_removal(actor.user_id == target_id, row.role, admins)
+                {
+                    return Ok(Err(Some(refusal)));
+                }
+                if let Some(pause) = pause {
+                    std::thread::sleep(pause);
+                }
+                Membership::delete(conn, org_id, target_id)?;
+                activity::record(
+                    conn,
+                    org_id,
+                    &actor,
+                    Entry {
+                        action: Action::MemberRemoved,
+                        target: Target::member(target_id, &row.name),
+                        before: Some(json!({ "role": row.role.as_str(), "email": row.email })),
+                        after: None,
+                    },
+                )?;
+                Ok::<_, diesel::result::Error>(Ok(row))
+            })?;
+            match outcome {
+                Ok(row) => Ok(row),
+                Err(None) => Err(AppError::NotFound),
+                Err(Some(refusal)) => Err(AppError::Conflict(refusal.message().into())),
+            }
+        })
+        .await?;
+    TypedSession::of(&req).set_flash(&format!(
+        "{} was removed from the organization",
+        removed.name
+    ));
+    Ok(redirect(
+        &member.meta.hx,
+        &format!("/orgs/{}/members", member.org.slug),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "members/leave.html")]
+struct LeavePage {
+    layout: Layout,
+    slug: String,
+    org_name: String,
+}
+
+/// GET /orgs/{org}/leave: the confirmation.
+pub async fn confirm_leave_org(member: OrgMember) -> Result<HttpResponse, AppError> {
+    member.require(Permission::LeaveOrganization)?;
+    html(&LeavePage {
+        layout: member.layout(Section::Settings, "Leave organization"),
+        slug: member.org.slug.clone(),
+        org_name: member.org.name.clone(),
+    })
+}
+
+/// POST /orgs/{org}/leave. The last administrator stays (R10).
+pub async fn leave_org(
+    req: HttpRequest,
+    member: OrgMember,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::LeaveOrganization)?;
+    let (org_id, actor) = (member.org.id, member.actor());
+    db.run(move |conn| {
+        let outcome = conn.build_transaction().run(|conn| {
+            Organization::lock(conn, org_id)?;
+            // Re-read under the lock: the role may have changed since the page loaded.
+            let Some(current) = Membership::find(conn, org_id, actor.user_id)? else {
+                return Ok(Err(None));
+            };
+            let admins = Membership::count_admins(conn, org_id)?;
+            if let Err(refusal) = membership::check_departure(current.role, admins) {
+                return Ok(Err(Some(refusal)));
+            }
+            Membership::delete(conn, org_id, actor.user_id)?;
+            activity::record(
+                conn,
+                org_id,
+                &actor,
+                Entry {
+                    action: Action::MemberLeft,
+                    target: Target::member(actor.user_id, &actor.name),
+                    before: Some(json!({ "role": current.role.as_str() })),
+                    after: None,
+                },
+            )?;
+            Ok::<_, diesel::result::Error>(Ok(()))
+        })?;
+        outcome.map_err(|refusal: Option<Refusal>| match refusal {
+            None => AppError::NotFound,
+            Some(refusal) => AppError::Conflict(refusal.message().into()),
+        })
+    })
+    .await?;
+    TypedSession::of(&req).set_flash(&format!("You left {}", member.org.name));
+    Ok(redirect(&member.meta.hx, "/"))
 }

@@ -26,6 +26,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orgs/{org}", web::get().to(orgs::show_org))
         .route("/orgs/{org}/members", web::get().to(members::list_members))
         .route(
+            "/orgs/{org}/members/{user_id}/role",
+            web::post().to(members::update_member_role),
+        )
+        .route(
+            "/orgs/{org}/members/{user_id}/remove",
+            web::get().to(members::confirm_remove_member),
+        )
+        .route(
+            "/orgs/{org}/members/{user_id}/remove",
+            web::post().to(members::remove_member),
+        )
+        .route(
+            "/orgs/{org}/leave",
+            web::get().to(members::confirm_leave_org),
+        )
+        .route("/orgs/{org}/leave", web::post().to(members::leave_org))
+        .route(
             "/orgs/{org}/settings",
             web::get().to(settings::show_settings),
         )

@@ -100,10 +100,17 @@ fn create_template(server: &Server) {
 pub struct TestApp {
     pub address: String,
     pub database: String,
+    /// The app's pool: `db.statements()` counts the SQL it ran.
+    pub db: Db,
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like `spawn`, with a chance to adjust the configuration first.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         let server = server();
         let database = format!("test_{}", Uuid::new_v4().simple());
         {
@@ -116,14 +123,21 @@ impl TestApp {
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let port = listener.local_addr().unwrap().port();
-        let config = test_config(port, &server.url(&database));
+        let mut config = test_config(port, &server.url(&database));
+        configure(&mut config);
         let db = Db::new(&server.url(&database), 5);
-        let app = Application::build(config, listener, db, actix_web::cookie::Key::generate())
-            .expect("build application");
+        let app = Application::build(
+            config,
+            listener,
+            db.clone(),
+            actix_web::cookie::Key::generate(),
+        )
+        .expect("build application");
         actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             database,
+            db,
         }
     }
 
@@ -177,6 +191,36 @@ impl TestApp {
         client
     }
 
+    pub fn user_id(&self, email: &str) -> Uuid {
+        use teamwork::schema::users;
+        users::table
+            .filter(users::email.eq(email))
+            .select(users::id)
+            .first(&mut self.conn())
+            .expect("user exists")
+    }
+
+    pub fn org_id(&self, slug: &str) -> Uuid {
+        use teamwork::schema::organizations;
+        organizations::table
+            .filter(organizations::slug.eq(slug))
+            .select(organizations::id)
+            .first(&mut self.conn())
+            .expect("organization exists")
+    }
+
+    /// The role of a user in an organization, `None` when not a member.
+    pub fn role_of(&self, slug: &str, email: &str) -> Option<Role> {
+        use teamwork::schema::memberships;
+        memberships::table
+            .filter(memberships::org_id.eq(self.org_id(slug)))
+            .filter(memberships::user_id.eq(self.user_id(email)))
+            .select(memberships::role)
+            .first(&mut self.conn())
+            .optional()
+            .unwrap()
+    }
+
     /// A direct connection to this test's database, for assertions.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&server().url(&self.database)).expect("connect to test database")
@@ -220,6 +264,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         data_dir: std::env::temp_dir(),
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
+        membership_change_pause: None,
     }
 }
 
@@ -276,6 +321,19 @@ impl TestClient {
             .expect("POST")
     }
 
+    /// Posts a form the way htmx does: CSRF token in the header, `HX-Request: true`.
+    pub async fn post_hx(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        self.http
+            .post(self.url(path))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", token)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     pub async fn signup(&self, name: &str, email: &str, password: &str) -> reqwest::Response {
         self.post_form(
             "/signup",
@@ -310,6 +368,16 @@ pub fn extract_csrf(page: &str) -> Option<String> {
     let start = page.find(marker)? + marker.len();
     let end = page[start..].find('"')? + start;
     Some(page[start..end].to_owned())
+}
+
+/// The toast an htmx response asks for: (level, message).
+pub fn toast(response: &reqwest::Response) -> Option<(String, String)> {
+    let header = response.headers().get("hx-trigger")?.to_str().ok()?;
+    let value: serde_json::Value = serde_json::from_str(header).ok()?;
+    Some((
+        value["toast"]["level"].as_str()?.to_owned(),
+        value["toast"]["message"].as_str()?.to_owned(),
+    ))
 }
 
 pub fn location(response: &reqwest::Response) -> String {

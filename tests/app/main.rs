@@ -8,4 +8,5 @@ mod headers;
 mod health;
 mod helpers;
 mod journeys;
+mod members;
 mod orgs;

@@ -1,0 +1,2 @@
+DROP INDEX memberships_org_role_idx;
+ALTER TABLE users DROP COLUMN last_active_at;

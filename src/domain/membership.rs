@@ -1,0 +1,106 @@
+//! The rules every membership change must pass, checked under the organization lock.
+
+use super::Role;
+
+/// Why a membership change was refused; the message tells the person what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    OwnRole,
+    LastAdministrator,
+    RemoveSelf,
+}
+
+impl Refusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::OwnRole => {
+                "You can't change your own role. Ask another administrator to do it."
+            }
+            Refusal::LastAdministrator => {
+                "An organization needs at least one administrator. Make someone else an administrator first."
+            }
+            Refusal::RemoveSelf => "To remove yourself, leave the organization from Settings.",
+        }
+    }
+}
+
+/// A role change by `actor_is_target`'s administrator. `admins` counts the
+/// organization's administrators, read under the lock.
+pub fn check_role_change(
+    actor_is_target: bool,
+    from: Role,
+    to: Role,
+    admins: i64,
+) -> Result<(), Refusal> {
+    if actor_is_target {
+        return Err(Refusal::OwnRole);
+    }
+    if from == Role::Administrator && to != Role::Administrator && admins <= 1 {
+        return Err(Refusal::LastAdministrator);
+    }
+    Ok(())
+}
+
+/// Removing a member (not oneself: leaving is its own action).
+pub fn check_removal(actor_is_target: bool, role: Role, admins: i64) -> Result<(), Refusal> {
+    if actor_is_target {
+        return Err(Refusal::RemoveSelf);
+    }
+    check_departure(role, admins)
+}
+
+/// Removing or leaving: the last administrator stays.
+pub fn check_departure(role: Role, admins: i64) -> Result<(), Refusal> {
+    if role == Role::Administrator && admins <= 1 {
+        return Err(Refusal::LastAdministrator);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Role::*;
+
+    #[test]
+    fn nobody_changes_their_own_role() {
+        assert_eq!(
+            check_role_change(true, Administrator, Viewer, 5),
+            Err(Refusal::OwnRole)
+        );
+    }
+
+    #[test]
+    fn the_last_administrator_cannot_be_demoted_removed_or_leave() {
+        assert_eq!(
+            check_role_change(false, Administrator, Developer, 1),
+            Err(Refusal::LastAdministrator)
+        );
+        assert_eq!(
+            check_removal(false, Administrator, 1),
+            Err(Refusal::LastAdministrator)
+        );
+        assert_eq!(
+            check_departure(Administrator, 1),
+            Err(Refusal::LastAdministrator)
+        );
+    }
+
+    #[test]
+    fn with_two_administrators_either_may_go() {
+        assert_eq!(check_role_change(false, Administrator, Viewer, 2), Ok(()));
+        assert_eq!(check_removal(false, Administrator, 2), Ok(()));
+        assert_eq!(check_departure(Administrator, 2), Ok(()));
+    }
+
+    #[test]
+    fn other_roles_change_and_leave_freely() {
+        assert_eq!(check_role_change(false, Viewer, Administrator, 1), Ok(()));
+        assert_eq!(
+            check_role_change(false, Developer, BillingManager, 1),
+            Ok(())
+        );
+        assert_eq!(check_departure(Viewer, 1), Ok(()));
+        assert_eq!(check_removal(true, Viewer, 3), Err(Refusal::RemoveSelf));
+    }
+}

@@ -1,0 +1,240 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::lower;
+use crate::domain::Role;
+use crate::schema::{memberships, users};
+
+/// Members listed per page.
+pub const PAGE_SIZE: i64 = 50;
+
+/// A row of the Members page.
+#[derive(Debug, Clone, Queryable)]
+pub struct MemberRow {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+    pub last_active_at: Option<DateTime<Utc>>,
+}
+
+impl MemberRow {
+    pub fn joined_label(&self) -> String {
+        self.joined_at.format("%b %-d, %Y").to_string()
+    }
+
+    pub fn last_active_label(&self) -> String {
+        match self.last_active_at {
+            Some(at) => crate::domain::time::ago(at, Utc::now()),
+            None => "never".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemberSort {
+    #[default]
+    Name,
+    Email,
+    Role,
+    /// Newest first.
+    Joined,
+    /// Most recently active first.
+    Active,
+}
+
+impl MemberSort {
+    pub const ALL: [MemberSort; 5] = [
+        MemberSort::Name,
+        MemberSort::Email,
+        MemberSort::Role,
+        MemberSort::Joined,
+        MemberSort::Active,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberSort::Name => "name",
+            MemberSort::Email => "email",
+            MemberSort::Role => "role",
+            MemberSort::Joined => "joined",
+            MemberSort::Active => "active",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MemberSort::Name => "Name",
+            MemberSort::Email => "Email",
+            MemberSort::Role => "Role",
+            MemberSort::Joined => "Newest",
+            MemberSort::Active => "Recently active",
+        }
+    }
+
+    /// Unknown values fall back to the default order rather than failing the page.
+    pub fn parse(value: &str) -> Self {
+        MemberSort::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .unwrap_or_default()
+    }
+}
+
+/// What the Members page shows: a search over name and email, a role, an order, a page.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    /// Lowercased, at most 100 characters; empty means no search.
+    pub search: String,
+    pub role: Option<Role>,
+    pub sort: MemberSort,
+    /// 1-based.
+    pub page: i64,
+}
+
+/// Members per role across the whole organization (not filtered).
+#[derive(Debug, Clone, Default)]
+pub struct RoleCounts(HashMap<&'static str, i64>);
+
+impl RoleCounts {
+    pub fn of(&self, role: Role) -> i64 {
+        self.0.get(role.as_str()).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> i64 {
+        self.0.values().sum()
+    }
+}
+
+type Filtered =
+    diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<memberships::table, users::table>, Pg>;
+
+/// The organization's members matching the search and role of `filter`.
+fn filtered(org_id: Uuid, filter: &MemberFilter) -> Filtered {
+    let mut query = memberships::table
+        .inner_join(users::table)
+        .into_boxed()
+        .filter(memberships::org_id.eq(org_id));
+    if !filter.search.is_empty() {
+        let pattern = like_pattern(&filter.search);
+        query = query.filter(
+            lower(users::name)
+                .like(pattern.clone())
+                .or(lower(users::email).like(pattern)),
+        );
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(memberships::role.eq(role));
+    }
+    query
+}
+
+/// One page of members in the filter's order; ties are broken by user id so that
+/// pages never overlap.
+pub fn page(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    filter: &MemberFilter,
+) -> QueryResult<Vec<MemberRow>> {
+    let query = filtered(org_id, filter).select((
+        users::id,
+        users::name,
+        users::email,
+        memberships::role,
+        memberships::created_at,
+        users::last_active_at,
+    ));
+    let query = match filter.sort {
+        MemberSort::Name => query.order((lower(users::name).asc(), users::id.asc())),
+        MemberSort::Email => query.order((lower(users::email).asc(), users::id.asc())),
+        MemberSort::Role => query.order((
+            memberships::role.asc(),
+            lower(users::name).asc(),
+            users::id.asc(),
+        )),
+        MemberSort::Joined => query.order((memberships::created_at.desc(), users::id.asc())),
+        MemberSort::Active => {
+            query.order((users::last_active_at.desc().nulls_last(), users::id.asc()))
+        }
+    };
+    query
+        .limit(PAGE_SIZE)
+        .offset((filter.page.max(1) - 1) * PAGE_SIZE)
+        .load(conn)
+}
+
+/// How many members match the filter (for "page N of M").
+pub fn count(conn: &mut PgConnection, org_id: Uuid, filter: &MemberFilter) -> QueryResult<i64> {
+    filtered(org_id, filter).count().get_result(conn)
+}
+
+pub fn role_counts(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<RoleCounts> {
+    let rows: Vec<(Role, i64)> = memberships::table
+        .filter(memberships::org_id.eq(org_id))
+        .group_by(memberships::role)
+        .select((memberships::role, count_star()))
+        .load(conn)?;
+    Ok(RoleCounts(
+        rows.into_iter()
+            .map(|(role, n)| (role.as_str(), n))
+            .collect(),
+    ))
+}
+
+/// One member's row, for the fragment returned after a change and for confirmations.
+pub fn find(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Option<MemberRow>> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select((
+            users::id,
+            users::name,
+            users::email,
+            memberships::role,
+            memberships::created_at,
+            users::last_active_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Escapes `%`, `_` and `\` so that a search is a plain substring match.
+fn like_pattern(search: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_patterns_match_literally() {
+        assert_eq!(like_pattern("ada"), "%ada%");
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn unknown_sorts_fall_back_to_name() {
+        assert_eq!(MemberSort::parse("joined"), MemberSort::Joined);
+        assert_eq!(MemberSort::parse("password_hash"), MemberSort::Name);
+    }
+}
