@@ -12,8 +12,11 @@ use teamwork::config::{AppEnv, Config};
 use teamwork::db::{Db, MIGRATIONS};
 use teamwork::dev_postgres::{ClusterOptions, PostgresCluster};
 use teamwork::domain::Role;
+use teamwork::mail::{Transport, WorkerHandle, WorkerOptions};
 use teamwork::startup::Application;
 use uuid::Uuid;
+
+use crate::smtp::TestSmtp;
 
 const TEMPLATE_DB: &str = "teamwork_template";
 
@@ -96,10 +99,13 @@ fn create_template(server: &Server) {
         .expect("migrate template");
 }
 
-/// A running console with its own database. Dropping it drops the database.
+/// A running console with its own database, SMTP server and mail worker. Dropping it
+/// drops the database.
 pub struct TestApp {
     pub address: String,
     pub database: String,
+    pub smtp: TestSmtp,
+    pub mail: WorkerHandle,
 }
 
 impl TestApp {
@@ -116,15 +122,31 @@ impl TestApp {
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let port = listener.local_addr().unwrap().port();
-        let config = test_config(port, &server.url(&database));
+        let smtp = TestSmtp::start();
+        let mut config = test_config(port, &server.url(&database));
+        config.smtp_url = Some(smtp.url().into());
         let db = Db::new(&server.url(&database), 5);
-        let app = Application::build(config, listener, db, actix_web::cookie::Key::generate())
-            .expect("build application");
+        let transport = Transport::from_config(&config).expect("SMTP transport");
+        let mail = teamwork::mail::worker::spawn(db.clone(), transport, test_worker_options());
+        let app = Application::build(
+            config,
+            listener,
+            db,
+            actix_web::cookie::Key::generate(),
+            mail.clone(),
+        )
+        .expect("build application");
         actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             database,
+            smtp,
+            mail,
         }
+    }
+
+    pub fn database_url(&self) -> String {
+        server().url(&self.database)
     }
 
     /// A browser-like client with its own cookie jar (a person).
@@ -220,6 +242,19 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         data_dir: std::env::temp_dir(),
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
+    }
+}
+
+/// The worker of a test app: polls every 50 ms and retries after 50 ms, 100 ms, ... (at
+/// most 1 s apart) so that tests of failures do not wait for production delays.
+pub fn test_worker_options() -> WorkerOptions {
+    let config = test_config(0, "postgres://unused");
+    WorkerOptions {
+        poll_interval: std::time::Duration::from_millis(50),
+        lease: std::time::Duration::from_secs(30),
+        backoff_base: std::time::Duration::from_millis(50),
+        backoff_cap: std::time::Duration::from_secs(1),
+        ..WorkerOptions::from_config(&config).expect("MAIL_FROM of the test config")
     }
 }
 

@@ -9,3 +9,4 @@ mod health;
 mod helpers;
 mod journeys;
 mod orgs;
+mod smtp;
