@@ -8,5 +8,6 @@ mod headers;
 mod health;
 mod helpers;
 mod journeys;
+mod mail;
 mod orgs;
 mod smtp;
