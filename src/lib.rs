@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod htmx;
 pub mod layout;
+pub mod mail;
 pub mod models;
 mod request_log;
 pub mod routes;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use teamwork::config::{Config, Settings};
 use teamwork::db::Db;
 use teamwork::dev_postgres::{ClusterOptions, PostgresCluster};
+use teamwork::mail::{Transport, WorkerOptions};
 use teamwork::startup::{self, Application};
 
 #[derive(Parser)]
@@ -97,11 +98,18 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
             config.data_dir.display()
         )
     })?;
+    let transport = Transport::from_config(&config).map_err(|e| e.to_string())?;
+    let options = WorkerOptions::from_config(&config).map_err(|e| e.to_string())?;
+    let mail = teamwork::mail::worker::spawn(db.clone(), transport, options);
     let base_url = config.base_url.clone();
-    let app = Application::build(config, listener, db.clone(), key).map_err(|e| e.to_string())?;
+    let app = Application::build(config, listener, db.clone(), key, mail.clone())
+        .map_err(|e| e.to_string())?;
     startup::spawn_maintenance(db);
     tracing::info!("Teamwork is running at {base_url}");
-    app.run_until_stopped().await.map_err(|e| e.to_string())
+    let served = app.run_until_stopped().await;
+    // After the last request: the send in flight finishes, unsent claims go back to the queue.
+    mail.stop().await;
+    served.map_err(|e| e.to_string())
 }
 
 /// `DATABASE_URL`, or the embedded cluster under `DATA_DIR/postgres` with a `teamwork` database.

@@ -15,6 +15,7 @@ use crate::auth::session_store::PgSessionStore;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::mail::WorkerHandle;
 use crate::{request_log, routes};
 
 /// Strict by default: no inline script or style, nothing from other origins (R28).
@@ -28,11 +29,13 @@ pub struct Application {
 
 impl Application {
     /// Binds nothing itself: the caller passes the listener, so tests can use port 0.
+    /// `mail` is the worker that handlers wake after enqueueing an email.
     pub fn build(
         config: Config,
         listener: TcpListener,
         db: Db,
         session_key: Key,
+        mail: WorkerHandle,
     ) -> Result<Self, AppError> {
         let port = listener
             .local_addr()
@@ -51,6 +54,7 @@ impl Application {
             actix_web::cookie::time::Duration::seconds(config.session_lifetime.as_secs() as i64);
         let config_data = web::Data::new(config);
         let db_data = web::Data::new(db);
+        let mail_data = web::Data::new(mail);
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(if https { "__Host-teamwork" } else { "teamwork" }.to_owned())
@@ -79,6 +83,7 @@ impl Application {
             App::new()
                 .app_data(config_data.clone())
                 .app_data(db_data.clone())
+                .app_data(mail_data.clone())
                 .app_data(
                     web::FormConfig::default()
                         .limit(64 * 1024)

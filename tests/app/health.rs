@@ -4,6 +4,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use teamwork::db::Db;
+use teamwork::mail::WorkerHandle;
 use teamwork::startup::Application;
 
 use crate::helpers::{TestApp, test_config};
@@ -38,6 +39,7 @@ async fn readyz_says_503_quickly_when_the_database_is_unreachable() {
         listener,
         db,
         actix_web::cookie::Key::generate(),
+        WorkerHandle::detached(),
     )
     .unwrap();
     actix_web::rt::spawn(app.run_until_stopped());

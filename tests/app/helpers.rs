@@ -12,8 +12,11 @@ use teamwork::config::{AppEnv, Config};
 use teamwork::db::{Db, MIGRATIONS};
 use teamwork::dev_postgres::{ClusterOptions, PostgresCluster};
 use teamwork::domain::Role;
+use teamwork::mail::{Transport, WorkerHandle, WorkerOptions};
 use teamwork::startup::Application;
 use uuid::Uuid;
+
+use crate::smtp::TestSmtp;
 
 const TEMPLATE_DB: &str = "teamwork_template";
 
@@ -96,12 +99,15 @@ fn create_template(server: &Server) {
         .expect("migrate template");
 }
 
-/// A running console with its own database. Dropping it drops the database.
+/// A running console with its own database, SMTP server and mail worker. Dropping it
+/// drops the database.
 pub struct TestApp {
     pub address: String,
     pub database: String,
     /// The app's pool: `db.statements()` counts the SQL it ran.
     pub db: Db,
+    pub smtp: TestSmtp,
+    pub mail: WorkerHandle,
 }
 
 impl TestApp {
@@ -123,14 +129,19 @@ impl TestApp {
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let port = listener.local_addr().unwrap().port();
+        let smtp = TestSmtp::start();
         let mut config = test_config(port, &server.url(&database));
+        config.smtp_url = Some(smtp.url().into());
         configure(&mut config);
         let db = Db::new(&server.url(&database), 5);
+        let transport = Transport::from_config(&config).expect("SMTP transport");
+        let mail = teamwork::mail::worker::spawn(db.clone(), transport, test_worker_options());
         let app = Application::build(
             config,
             listener,
             db.clone(),
             actix_web::cookie::Key::generate(),
+            mail.clone(),
         )
         .expect("build application");
         actix_web::rt::spawn(app.run_until_stopped());
@@ -138,7 +149,13 @@ impl TestApp {
             address: format!("http://127.0.0.1:{port}"),
             database,
             db,
+            smtp,
+            mail,
         }
+    }
+
+    pub fn database_url(&self) -> String {
+        server().url(&self.database)
     }
 
     /// A browser-like client with its own cookie jar (a person).
@@ -265,6 +282,19 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
         membership_change_pause: None,
+    }
+}
+
+/// The worker of a test app: polls every 50 ms and retries after 50 ms, 100 ms, ... (at
+/// most 1 s apart) so that tests of failures do not wait for production delays.
+pub fn test_worker_options() -> WorkerOptions {
+    let config = test_config(0, "postgres://unused");
+    WorkerOptions {
+        poll_interval: std::time::Duration::from_millis(50),
+        lease: std::time::Duration::from_secs(30),
+        backoff_base: std::time::Duration::from_millis(50),
+        backoff_cap: std::time::Duration::from_secs(1),
+        ..WorkerOptions::from_config(&config).expect("MAIL_FROM of the test config")
     }
 }
 

@@ -8,5 +8,7 @@ mod headers;
 mod health;
 mod helpers;
 mod journeys;
+mod mail;
 mod members;
 mod orgs;
+mod smtp;

@@ -1,0 +1,75 @@
+//! Outgoing email: the outbox written inside transactions, the worker that sends it, its transports.
+
+pub mod outbox;
+pub mod transport;
+pub mod worker;
+
+pub use outbox::{Delivery, OutboxId};
+pub use transport::Transport;
+pub use worker::{WorkerHandle, WorkerOptions, WorkerStats};
+
+use crate::domain::EmailAddress;
+
+/// Longest subject kept by [`outbox::enqueue`], in characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Longest recipient display name kept by [`outbox::enqueue`], in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// One email to one person, already rendered (text and HTML) by the feature that sends it.
+/// Subject and name may hold user text: `enqueue` makes them single, bounded lines.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub recipient: EmailAddress,
+    /// The display name of the `To:` header, e.g. the invitee's name when known.
+    pub name: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A mail setting that cannot work; the message names the setting, never its value.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("SMTP_URL: {0}")]
+    SmtpUrl(String),
+    #[error("MAIL_FROM must be an address such as `Teamwork <teamwork@example.com>`")]
+    MailFrom,
+}
+
+/// Text safe for one header line: control characters (CR, LF, tab, NUL, ...) and Unicode
+/// line separators become spaces, whitespace runs collapse, and at most `max` characters remain.
+pub(crate) fn header_text(value: &str, max: usize) -> String {
+    let spaced: String = value
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let mut line = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((cut, _)) = line.char_indices().nth(max) {
+        line.truncate(cut);
+        line.truncate(line.trim_end().len());
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_text;
+
+    #[test]
+    fn header_text_is_one_bounded_line() {
+        assert_eq!(
+            header_text("Hi\r\nBcc: eve@example.com", 200),
+            "Hi Bcc: eve@example.com"
+        );
+        assert_eq!(header_text("  a\t\u{0}b\u{2028}c  ", 200), "a b c");
+        assert_eq!(header_text("ééééé", 3), "ééé");
+        assert_eq!(header_text("ab cd", 3), "ab");
+        assert_eq!(header_text("", 3), "");
+    }
+}

@@ -1,0 +1,486 @@
+//! The mail worker: claims due outbox rows, sends them outside any transaction, records the result.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use futures_util::FutureExt;
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+use tokio::sync::Notify;
+
+use super::outbox::{self, Claimed};
+use super::transport::{SendError, Transport, bounded};
+use super::{MAX_NAME_CHARS, MAX_SUBJECT_CHARS, MailError, header_text};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// Transient failures are retried until this long after the email was enqueued (R36).
+pub const GIVE_UP_AFTER: TimeDelta = TimeDelta::hours(24);
+
+/// Longest pause after consecutive database errors.
+const MAX_ERROR_PAUSE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// `MAIL_FROM`, the sender of every email.
+    pub from: Mailbox,
+    /// How often the outbox is read when nobody calls [`WorkerHandle::wake`] (rows
+    /// enqueued by other instances, retries that fall due).
+    pub poll_interval: Duration,
+    /// Rows claimed at once.
+    pub batch: i64,
+    /// How long a claim is exclusive. Rows of a worker that died mid-send are sent again
+    /// by any worker after this; a batch that runs past half of it gives its rest back.
+    pub lease: Duration,
+    /// Delay before the first retry; it doubles with each attempt up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl WorkerOptions {
+    /// Production values: poll every second, batches of 10, a 5-minute lease, retries after
+    /// 5 s, 10 s, 20 s, ... at most an hour apart.
+    pub fn from_config(config: &Config) -> Result<WorkerOptions, MailError> {
+        let from = config
+            .mail_from
+            .parse::<Mailbox>()
+            .map_err(|_| MailError::MailFrom)?;
+        Ok(WorkerOptions {
+            from,
+            poll_interval: Duration::from_secs(1),
+            batch: 10,
+            lease: Duration::from_secs(300),
+            backoff_base: Duration::from_secs(5),
+            backoff_cap: Duration::from_secs(3600),
+        })
+    }
+}
+
+/// What a worker has done since it started (for logs and tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerStats {
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+}
+
+/// A running worker, shared with handlers as `web::Data<WorkerHandle>`. Cheap to clone.
+#[derive(Clone)]
+pub struct WorkerHandle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    wake: Notify,
+    stop: Notify,
+    stopping: AtomicBool,
+    task: Mutex<Option<actix_web::rt::task::JoinHandle<()>>>,
+    sent: AtomicU64,
+    retried: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl WorkerHandle {
+    /// A handle to no worker, for a process that sends no mail itself: `wake` does nothing
+    /// and rows wait for a worker of another instance.
+    pub fn detached() -> WorkerHandle {
+        WorkerHandle {
+            inner: Arc::new(Inner {
+                wake: Notify::new(),
+                stop: Notify::new(),
+                stopping: AtomicBool::new(false),
+                task: Mutex::new(None),
+                sent: AtomicU64::new(0),
+                retried: AtomicU64::new(0),
+                failed: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Asks the worker to read the outbox now instead of at its next poll. Call it after
+    /// the commit that enqueued an email (before it, the worker would not see the row).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Stops the worker: the send in flight finishes and is recorded, claimed rows not yet
+    /// attempted are given back to the queue. Returns when the worker has ended.
+    pub async fn stop(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        self.inner.stop.notify_one();
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task
+            && let Err(e) = task.await
+        {
+            tracing::error!(error = %e, "mail worker ended abnormally");
+        }
+    }
+
+    pub fn stats(&self) -> WorkerStats {
+        WorkerStats {
+            sent: self.inner.sent.load(Ordering::Relaxed),
+            retried: self.inner.retried.load(Ordering::Relaxed),
+            failed: self.inner.failed.load(Ordering::Relaxed),
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::SeqCst)
+    }
+}
+
+/// Starts a worker on the current actix runtime. Any number of workers (in one process or
+/// in many instances) may run against one database: each row is claimed by one at a time.
+pub fn spawn(db: Db, transport: Transport, options: WorkerOptions) -> WorkerHandle {
+    let handle = WorkerHandle::detached();
+    let worker = handle.clone();
+    let transport = OnRuntime::new(transport);
+    let task = actix_web::rt::spawn(async move {
+        loop {
+            let run = AssertUnwindSafe(run(&db, transport.get(), &options, &worker));
+            if run.catch_unwind().await.is_ok() || worker.stopping() {
+                break;
+            }
+            // A bug must not end mail delivery for the life of the process.
+            tracing::error!("mail worker panicked; restarting it in 5 s");
+            actix_web::rt::time::sleep(Duration::from_secs(5)).await;
+        }
+        transport.get().shutdown().await;
+        tracing::info!(stats = ?worker.stats(), "mail worker stopped");
+    });
+    *handle
+        .inner
+        .task
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(task);
+    handle
+}
+
+/// Drops the transport inside the runtime it was made on. lettre's pool spawns a task when
+/// dropped, which panics outside a runtime, as when a worker that was never stopped is
+/// dropped with its runtime.
+struct OnRuntime {
+    runtime: tokio::runtime::Handle,
+    transport: Option<Transport>,
+}
+
+impl OnRuntime {
+    fn new(transport: Transport) -> Self {
+        OnRuntime {
+            runtime: tokio::runtime::Handle::current(),
+            transport: Some(transport),
+        }
+    }
+
+    fn get(&self) -> &Transport {
+        match &self.transport {
+            Some(transport) => transport,
+            None => unreachable!("the transport is only taken when dropped"),
+        }
+    }
+}
+
+impl Drop for OnRuntime {
+    fn drop(&mut self) {
+        let _entered = self.runtime.enter();
+        drop(self.transport.take());
+    }
+}
+
+async fn run(db: &Db, transport: &Transport, options: &WorkerOptions, handle: &WorkerHandle) {
+    let mut errors: u32 = 0;
+    while !handle.stopping() {
+        let pause = match work_once(db, transport, options, handle).await {
+            Ok(claimed) => {
+                if errors > 0 {
+                    tracing::info!("mail worker reaches the database again");
+                }
+                errors = 0;
+                if claimed as i64 >= options.batch {
+                    // A full batch: more rows may be due right now.
+                    Duration::ZERO
+                } else {
+                    options.poll_interval
+                }
+            }
+            Err(e) => {
+                if errors == 0 {
+                    tracing::warn!(error = %e, "mail worker cannot use the database");
+                }
+                errors = errors.saturating_add(1);
+                options
+                    .poll_interval
+                    .saturating_mul(2u32.saturating_pow(errors.min(16)))
+                    .min(MAX_ERROR_PAUSE)
+            }
+        };
+        tokio::select! {
+            _ = handle.inner.wake.notified() => {}
+            _ = handle.inner.stop.notified() => {}
+            _ = actix_web::rt::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// Claims one batch and sends it; returns how many rows were claimed.
+async fn work_once(
+    db: &Db,
+    transport: &Transport,
+    options: &WorkerOptions,
+    handle: &WorkerHandle,
+) -> Result<usize, AppError> {
+    let (batch, lease) = (options.batch, options.lease);
+    let claimed = db
+        .run(move |conn| Ok(outbox::claim(conn, batch, lease)?))
+        .await?;
+    let count = claimed.len();
+    let started = Instant::now();
+    let mut rows = claimed.into_iter();
+    while let Some(row) = rows.next() {
+        if handle.stopping() || started.elapsed() > options.lease / 2 {
+            let unsent: Vec<(uuid::Uuid, i32)> = std::iter::once(row)
+                .chain(rows)
+                .map(|row| (row.id, row.attempts))
+                .collect();
+            db.run(move |conn| {
+                for (id, attempts) in unsent {
+                    outbox::release(conn, id, attempts)?;
+                }
+                Ok(())
+            })
+            .await?;
+            break;
+        }
+        deliver(db, transport, options, handle, row).await?;
+    }
+    Ok(count)
+}
+
+/// Sends one claimed row (no transaction or lock is held meanwhile) and records the outcome.
+async fn deliver(
+    db: &Db,
+    transport: &Transport,
+    options: &WorkerOptions,
+    handle: &WorkerHandle,
+    row: Claimed,
+) -> Result<(), AppError> {
+    let outcome = match message(&options.from, &row) {
+        Ok(message) => transport.send(&row.id.to_string(), message).await,
+        Err(reason) => Err(SendError::Permanent(reason)),
+    };
+    let (id, attempts) = (row.id, row.attempts);
+    match outcome {
+        Ok(()) => {
+            let recorded = db.run(move |conn| Ok(outbox::mark_sent(conn, id)?)).await?;
+            if !recorded {
+                tracing::warn!(outbox_id = %id, "email sent twice: another worker took it over after the lease expired");
+            }
+            handle.inner.sent.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(outbox_id = %id, attempts, "email sent");
+        }
+        Err(SendError::Permanent(reason)) => {
+            tracing::warn!(outbox_id = %id, attempts, %reason, "email refused");
+            let recorded = db
+                .run(move |conn| Ok(outbox::mark_failed(conn, id, attempts, &reason)?))
+                .await?;
+            note_stale(id, recorded);
+            handle.inner.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(SendError::Transient(reason)) => {
+            let next = next_attempt(
+                row.created_at,
+                Utc::now(),
+                attempts,
+                options.backoff_base,
+                options.backoff_cap,
+            );
+            match next {
+                Some(at) => {
+                    tracing::info!(outbox_id = %id, attempts, %reason, retry_at = %at, "email will be retried");
+                    let recorded = db
+                        .run(move |conn| Ok(outbox::retry_later(conn, id, attempts, at, &reason)?))
+                        .await?;
+                    note_stale(id, recorded);
+                    handle.inner.retried.fetch_add(1, Ordering::Relaxed);
+                }
+                None => {
+                    let reason = bounded(format!("gave up after 24 hours: {reason}"));
+                    tracing::warn!(outbox_id = %id, attempts, %reason, "email given up");
+                    let recorded = db
+                        .run(move |conn| Ok(outbox::mark_failed(conn, id, attempts, &reason)?))
+                        .await?;
+                    note_stale(id, recorded);
+                    handle.inner.failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn note_stale(id: uuid::Uuid, recorded: bool) {
+    if !recorded {
+        tracing::warn!(outbox_id = %id, "result not recorded: the row was claimed again after the lease expired");
+    }
+}
+
+/// When to try again after `attempts` failed attempts: `base * 2^(attempts-1)`, at most
+/// `cap`, never past the give-up time; `None` once that time has come.
+fn next_attempt(
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    attempts: i32,
+    base: Duration,
+    cap: Duration,
+) -> Option<DateTime<Utc>> {
+    let deadline = created_at + GIVE_UP_AFTER;
+    if now >= deadline {
+        return None;
+    }
+    let doublings = attempts.saturating_sub(1).clamp(0, 31) as u32;
+    let delay = base.saturating_mul(2u32.saturating_pow(doublings)).min(cap);
+    let delay = TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+    Some((now + delay).min(deadline))
+}
+
+/// The message of a row. Every header goes through lettre's typed builders (R30); the
+/// recipient is parsed into a `Mailbox`, never formatted into a header by hand.
+fn message(from: &Mailbox, row: &Claimed) -> Result<Message, String> {
+    let address = row
+        .recipient
+        .parse::<lettre::Address>()
+        .map_err(|e| format!("invalid recipient address: {e}"))?;
+    // Cleaned again although enqueue did: lettre panics on a line break in a header.
+    let name = row
+        .recipient_name
+        .as_deref()
+        .map(|name| header_text(name, MAX_NAME_CHARS))
+        .filter(|name| !name.is_empty());
+    Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(name, address))
+        .subject(header_text(&row.subject, MAX_SUBJECT_CHARS))
+        .message_id(Some(row.message_id.clone()))
+        .multipart(MultiPart::alternative_plain_html(
+            row.body_text.clone(),
+            row.body_html.clone(),
+        ))
+        .map_err(|e| format!("invalid message: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(hours: i64, seconds: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + TimeDelta::hours(hours) + TimeDelta::seconds(seconds)
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour_and_stop_after_a_day() {
+        let base = Duration::from_secs(5);
+        let cap = Duration::from_secs(3600);
+        let created = at(0, 0);
+        let now = at(0, 10);
+        let delays: Vec<i64> = (1..=12)
+            .map(|n| (next_attempt(created, now, n, base, cap).unwrap() - now).num_seconds())
+            .collect();
+        assert_eq!(
+            delays,
+            [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
+        );
+        // Never scheduled past the give-up time, and nothing once it has come.
+        assert_eq!(
+            next_attempt(created, at(23, 3590), 20, base, cap),
+            Some(at(24, 0))
+        );
+        assert_eq!(next_attempt(created, at(24, 0), 20, base, cap), None);
+        assert_eq!(
+            next_attempt(created, now, i32::MAX, base, cap),
+            Some(now + TimeDelta::hours(1))
+        );
+    }
+
+    fn row(name: Option<&str>, subject: &str) -> Claimed {
+        Claimed {
+            id: uuid::Uuid::now_v7(),
+            recipient: "ada@example.com".into(),
+            recipient_name: name.map(str::to_owned),
+            subject: subject.into(),
+            body_text: "Join: https://console.example.com/invitations/abc".into(),
+            body_html: "<p><a href=\"https://console.example.com/invitations/abc\">Join</a></p>"
+                .into(),
+            message_id: "<0123@console.example.com>".into(),
+            attempts: 1,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn messages_carry_the_fixed_message_id_sender_and_both_parts() {
+        let from: Mailbox = "Teamwork <teamwork@example.com>".parse().unwrap();
+        let raw = String::from_utf8(
+            message(&from, &row(Some("Ada Lovelace"), "You are invited"))
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        assert!(
+            raw.contains("Message-ID: <0123@console.example.com>\r\n"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("From: Teamwork <teamwork@example.com>\r\n"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("To: \"Ada Lovelace\" <ada@example.com>\r\n"),
+            "{raw}"
+        );
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert!(
+            raw.contains("text/plain") && raw.contains("text/html"),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn hostile_names_and_subjects_add_no_header() {
+        // As if a row had been written without enqueue's cleaning.
+        let from: Mailbox = "Teamwork <teamwork@example.com>".parse().unwrap();
+        let raw = String::from_utf8(
+            message(
+                &from,
+                &row(
+                    Some("Eve\r\nBcc: eve@evil.example"),
+                    "Hi\r\nBcc: eve@evil.example",
+                ),
+            )
+            .unwrap()
+            .formatted(),
+        )
+        .unwrap();
+        assert!(
+            !raw.lines()
+                .any(|line| line.to_ascii_lowercase().starts_with("bcc:")),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn a_recipient_lettre_refuses_is_a_permanent_failure() {
+        let from: Mailbox = "Teamwork <teamwork@example.com>".parse().unwrap();
+        let mut bad = row(None, "x");
+        bad.recipient = "not an address".into();
+        assert!(message(&from, &bad).unwrap_err().contains("recipient"));
+    }
+}
