@@ -70,6 +70,7 @@ pub struct Config {
     /// Tests only: a pause between the invariant check and the write of membership
     /// changes, to prove that the organization lock serializes them (R10).
     pub membership_change_pause: Option<Duration>,
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +131,7 @@ impl Config {
             session_idle_timeout: s.session_idle_timeout,
             session_lifetime: s.session_lifetime,
             membership_change_pause: None,
+            clock: Default::default(),
         };
         config.check_production()?;
         Ok(config)

@@ -2,12 +2,14 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod dev_postgres;
 pub mod domain;
 pub mod error;
 pub mod htmx;
+pub mod invitations;
 pub mod layout;
 pub mod mail;
 pub mod models;

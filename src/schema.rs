@@ -19,6 +19,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitation_sends (id) {
+        id -> Int8,
+        org_id -> Uuid,
+        inviter_id -> Uuid,
+        email -> Text,
+        sent_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        email -> Text,
+        role -> Text,
+        token_hash -> Bytea,
+        status -> Text,
+        invited_by -> Nullable<Uuid>,
+        invited_by_name -> Text,
+        expires_at -> Timestamptz,
+        sent_at -> Timestamptz,
+        send_count -> Int4,
+        outbox_id -> Nullable<Uuid>,
+        accepted_by -> Nullable<Uuid>,
+        accepted_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Text,
@@ -92,6 +123,9 @@ diesel::table! {
 }
 
 diesel::joinable!(activity -> organizations (org_id));
+diesel::joinable!(invitation_sends -> organizations (org_id));
+diesel::joinable!(invitations -> organizations (org_id));
+diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(outbox -> organizations (org_id));
@@ -99,6 +133,8 @@ diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
+    invitation_sends,
+    invitations,
     login_failures,
     memberships,
     organizations,

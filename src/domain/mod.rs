@@ -1,6 +1,7 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
 mod email;
+pub mod invite;
 pub mod membership;
 mod names;
 mod password;

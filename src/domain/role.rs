@@ -157,6 +157,16 @@ impl Role {
         }
     }
 
+    /// "an Administrator", "a Developer": for sentences.
+    pub fn with_article(self) -> String {
+        let article = if self == Role::Administrator {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", self.label())
+    }
+
     pub fn parse(value: &str) -> Result<Self, FieldError> {
         Role::ALL
             .into_iter()

@@ -196,6 +196,31 @@ impl Drop for OnRuntime {
     }
 }
 
+/// Runs `send` so that, if it is dropped unfinished (the runtime shutting down mid-send),
+/// it is dropped inside the runtime: lettre hands its pooled connection back by spawning
+/// a task, which panics without one.
+async fn dropped_on_runtime<F: std::future::Future>(send: F) -> F::Output {
+    struct Guard<F> {
+        runtime: tokio::runtime::Handle,
+        send: Option<std::pin::Pin<Box<F>>>,
+    }
+    impl<F> Drop for Guard<F> {
+        fn drop(&mut self) {
+            let _entered = self.runtime.enter();
+            drop(self.send.take());
+        }
+    }
+    let mut guard = Guard {
+        runtime: tokio::runtime::Handle::current(),
+        send: Some(Box::pin(send)),
+    };
+    std::future::poll_fn(|cx| match guard.send.as_mut() {
+        Some(send) => send.as_mut().poll(cx),
+        None => std::task::Poll::Pending,
+    })
+    .await
+}
+
 async fn run(db: &Db, transport: &Transport, options: &WorkerOptions, handle: &WorkerHandle) {
     let mut errors: u32 = 0;
     while !handle.stopping() {
@@ -274,7 +299,7 @@ async fn deliver(
     row: Claimed,
 ) -> Result<(), AppError> {
     let outcome = match message(&options.from, &row) {
-        Ok(message) => transport.send(&row.id.to_string(), message).await,
+        Ok(message) => dropped_on_runtime(transport.send(&row.id.to_string(), message)).await,
         Err(reason) => Err(SendError::Permanent(reason)),
     };
     let (id, attempts) = (row.id, row.attempts);

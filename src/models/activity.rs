@@ -23,6 +23,10 @@ pub enum Action {
     MemberRoleChanged,
     MemberRemoved,
     MemberLeft,
+    InvitationSent,
+    InvitationResent,
+    InvitationCancelled,
+    InvitationAccepted,
 }
 
 impl Action {
@@ -33,6 +37,10 @@ impl Action {
             Action::MemberRoleChanged => "member.role_changed",
             Action::MemberRemoved => "member.removed",
             Action::MemberLeft => "member.left",
+            Action::InvitationSent => "invitation.sent",
+            Action::InvitationResent => "invitation.resent",
+            Action::InvitationCancelled => "invitation.cancelled",
+            Action::InvitationAccepted => "invitation.accepted",
         }
     }
 }
@@ -56,6 +64,14 @@ impl Target {
 }
 
 impl Target {
+    pub fn invitation(id: Uuid, email: &str) -> Self {
+        Target {
+            kind: "invitation",
+            id: Some(id),
+            label: email.to_owned(),
+        }
+    }
+
     pub fn member(user_id: Uuid, name: &str) -> Self {
         Target {
             kind: "member",

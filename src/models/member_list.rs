@@ -135,20 +135,24 @@ fn filtered(org_id: Uuid, filter: &MemberFilter) -> Filtered {
     query
 }
 
-/// One page of members in the filter's order; ties are broken by user id so that
-/// pages never overlap.
+/// One page of members in the filter's order, and how many match in all (a window
+/// count in the same statement; `None` when the page is past the end). Ties are broken
+/// by user id so that pages never overlap.
 pub fn page(
     conn: &mut PgConnection,
     org_id: Uuid,
     filter: &MemberFilter,
-) -> QueryResult<Vec<MemberRow>> {
+) -> QueryResult<(Vec<MemberRow>, Option<i64>)> {
     let query = filtered(org_id, filter).select((
-        users::id,
-        users::name,
-        users::email,
-        memberships::role,
-        memberships::created_at,
-        users::last_active_at,
+        (
+            users::id,
+            users::name,
+            users::email,
+            memberships::role,
+            memberships::created_at,
+            users::last_active_at,
+        ),
+        diesel::dsl::sql::<diesel::sql_types::BigInt>("count(*) OVER ()"),
     ));
     let query = match filter.sort {
         MemberSort::Name => query.order((lower(users::name).asc(), users::id.asc())),
@@ -163,10 +167,12 @@ pub fn page(
             query.order((users::last_active_at.desc().nulls_last(), users::id.asc()))
         }
     };
-    query
+    let rows: Vec<(MemberRow, i64)> = query
         .limit(PAGE_SIZE)
         .offset((filter.page.max(1) - 1) * PAGE_SIZE)
-        .load(conn)
+        .load(conn)?;
+    let total = rows.first().map(|(_, total)| *total);
+    Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
 }
 
 /// How many members match the filter (for "page N of M").

@@ -76,6 +76,18 @@ impl User {
             .optional()
     }
 
+    /// The address is proven (a join link or a verification link reached its mailbox).
+    pub fn mark_verified(conn: &mut PgConnection, id: Uuid, at: DateTime<Utc>) -> QueryResult<()> {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set(users::email_verified_at.eq(at))
+        .execute(conn)
+        .map(drop)
+    }
+
     pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<()> {
         diesel::update(users::table.find(id))
             .set(users::password_hash.eq(hash))

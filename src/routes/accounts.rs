@@ -212,10 +212,24 @@ pub async fn create_session(
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutForm {
+    /// Where to go next, e.g. back to a join link to continue with another account.
+    #[serde(default)]
+    next: String,
+}
+
 /// POST /logout: deletes the session server-side and clears what the browser kept (R29).
-pub async fn delete_session(req: HttpRequest, meta: RequestMeta) -> HttpResponse {
+pub async fn delete_session(
+    req: HttpRequest,
+    meta: RequestMeta,
+    form: Option<web::Form<LogoutForm>>,
+) -> HttpResponse {
     TypedSession::of(&req).sign_out();
-    let mut response = redirect(&meta.hx, "/login");
+    let next = safe_next(form.as_ref().map(|f| f.next.as_str()));
+    let target = if next == "/" { "/login" } else { next.as_str() };
+    let mut response = redirect(&meta.hx, target);
     response.headers_mut().insert(
         actix_web::http::header::HeaderName::from_static("clear-site-data"),
         actix_web::http::header::HeaderValue::from_static("\"cache\", \"storage\""),

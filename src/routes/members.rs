@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -17,11 +18,15 @@ use crate::error::AppError;
 use crate::htmx::{Hx, Level, html, html_with_status, redirect, toast};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::invitations::{self, PendingRow};
 use crate::models::member_list::{
     self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE, RoleCounts,
 };
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
+
+/// Pending invitations listed on the Members page (newest first).
+const PENDING_SHOWN: i64 = 200;
 
 /// What every member row needs besides the row itself.
 pub struct RowContext {
@@ -48,6 +53,8 @@ struct MembersPage {
     layout: Layout,
     ctx: RowContext,
     rows: Vec<MemberRow>,
+    pending: Vec<PendingRow>,
+    now: DateTime<Utc>,
     counts: RoleCounts,
     filter: MemberFilter,
     /// Members matching the filter.
@@ -145,29 +152,34 @@ impl MembersQuery {
 pub async fn list_members(
     member: OrgMember,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     hx: Hx,
     query: web::Query<MembersQuery>,
 ) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ViewMembers)?;
     let (org_id, filter) = (member.org.id, query.filter());
     let page_filter = filter.clone();
-    let (rows, counts, matching) = db
+    let (rows, counts, matching, pending) = db
         .run(move |conn| {
             let counts = member_list::role_counts(conn, org_id)?;
-            // Without a search the role counts already give the total: one query less.
-            let matching = match (&page_filter.search[..], page_filter.role) {
-                ("", None) => counts.total(),
-                ("", Some(role)) => counts.of(role),
-                _ => member_list::count(conn, org_id, &page_filter)?,
-            };
-            let rows = member_list::page(conn, org_id, &page_filter)?;
-            Ok((rows, counts, matching))
+            let (rows, total) = member_list::page(conn, org_id, &page_filter)?;
+            // Past the last page the window count is missing: fall back to the role
+            // counts, exact when there is no search.
+            let matching = total.unwrap_or(match page_filter.role {
+                Some(role) if page_filter.search.is_empty() => counts.of(role),
+                None if page_filter.search.is_empty() => counts.total(),
+                _ => 0,
+            });
+            let pending = invitations::pending_for_org(conn, org_id, PENDING_SHOWN)?;
+            Ok((rows, counts, matching, pending))
         })
         .await?;
     let page = MembersPage {
         layout: member.layout(Section::Members, "Members"),
         ctx: RowContext::of(&member),
         rows,
+        pending,
+        now: config.clock.now(),
         counts,
         pages: ((matching + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         matching,
@@ -241,7 +253,7 @@ pub async fn update_member_role(
     let hx = member.meta.hx;
     match outcome {
         Ok(row) => {
-            let message = format!("{} is now {}", row.name, with_article(row.role));
+            let message = format!("{} is now {}", row.name, row.role.with_article());
             if hx.is_htmx() {
                 Ok(toast(
                     html(&MemberRowFragment { ctx, row })?,
@@ -262,15 +274,6 @@ pub async fn update_member_role(
         )),
         Err(Some((refusal, _))) => Err(AppError::Conflict(refusal.message().into())),
     }
-}
-
-fn with_article(role: Role) -> String {
-    let article = if role == Role::Administrator {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {}", role.label())
 }
 
 #[derive(Template)]

@@ -6,6 +6,8 @@ mod accounts;
 pub mod assets;
 mod forms;
 pub mod health;
+mod invitations;
+mod join;
 mod members;
 mod orgs;
 mod settings;
@@ -14,37 +16,32 @@ pub use forms::FieldErrors;
 
 /// Every route behind the session and CSRF middleware. Health checks and static files
 /// are mounted outside it in `startup`.
+#[rustfmt::skip]
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(orgs::home))
-        .route("/signup", web::get().to(accounts::new_account))
-        .route("/signup", web::post().to(accounts::create_account))
-        .route("/login", web::get().to(accounts::new_session))
-        .route("/login", web::post().to(accounts::create_session))
-        .route("/logout", web::post().to(accounts::delete_session))
-        .route("/orgs/new", web::get().to(orgs::new_org))
-        .route("/orgs", web::post().to(orgs::create_org))
-        .route("/orgs/{org}", web::get().to(orgs::show_org))
-        .route("/orgs/{org}/members", web::get().to(members::list_members))
-        .route(
-            "/orgs/{org}/members/{user_id}/role",
-            web::post().to(members::update_member_role),
-        )
-        .route(
-            "/orgs/{org}/members/{user_id}/remove",
-            web::get().to(members::confirm_remove_member),
-        )
-        .route(
-            "/orgs/{org}/members/{user_id}/remove",
-            web::post().to(members::remove_member),
-        )
-        .route(
-            "/orgs/{org}/leave",
-            web::get().to(members::confirm_leave_org),
-        )
-        .route("/orgs/{org}/leave", web::post().to(members::leave_org))
-        .route(
-            "/orgs/{org}/settings",
-            web::get().to(settings::show_settings),
-        )
-        .route("/orgs/{org}/settings", web::post().to(settings::rename_org));
+    use web::{get, post};
+    cfg
+        .route("/",                                      get().to(orgs::home))
+        .route("/signup",                                get().to(accounts::new_account))
+        .route("/signup",                                post().to(accounts::create_account))
+        .route("/login",                                 get().to(accounts::new_session))
+        .route("/login",                                 post().to(accounts::create_session))
+        .route("/logout",                                post().to(accounts::delete_session))
+        .route("/invitations/{token}",                   get().to(join::show_invitation))
+        .route("/invitations/{token}/accept",            post().to(join::accept_invitation))
+        .route("/invitations/{token}/signup",            post().to(join::create_account_and_join))
+        .route("/orgs/new",                              get().to(orgs::new_org))
+        .route("/orgs",                                  post().to(orgs::create_org))
+        .route("/orgs/{org}",                            get().to(orgs::show_org))
+        .route("/orgs/{org}/members",                    get().to(members::list_members))
+        .route("/orgs/{org}/members/{user_id}/role",     post().to(members::update_member_role))
+        .route("/orgs/{org}/members/{user_id}/remove",   get().to(members::confirm_remove_member))
+        .route("/orgs/{org}/members/{user_id}/remove",   post().to(members::remove_member))
+        .route("/orgs/{org}/invitations/new",            get().to(invitations::new_invitation))
+        .route("/orgs/{org}/invitations",                post().to(invitations::create_invitation))
+        .route("/orgs/{org}/invitations/{id}/resend",    post().to(invitations::resend_invitation))
+        .route("/orgs/{org}/invitations/{id}/cancel",    post().to(invitations::cancel_invitation))
+        .route("/orgs/{org}/leave",                      get().to(members::confirm_leave_org))
+        .route("/orgs/{org}/leave",                      post().to(members::leave_org))
+        .route("/orgs/{org}/settings",                   get().to(settings::show_settings))
+        .route("/orgs/{org}/settings",                   post().to(settings::rename_org));
 }

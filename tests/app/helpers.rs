@@ -108,6 +108,8 @@ pub struct TestApp {
     pub db: Db,
     pub smtp: TestSmtp,
     pub mail: WorkerHandle,
+    /// The app's clock: `clock.advance(..)` moves its "now" forward.
+    pub clock: teamwork::clock::Clock,
 }
 
 impl TestApp {
@@ -133,9 +135,12 @@ impl TestApp {
         let mut config = test_config(port, &server.url(&database));
         config.smtp_url = Some(smtp.url().into());
         configure(&mut config);
+        let clock = config.clock.clone();
         let db = Db::new(&server.url(&database), 5);
         let transport = Transport::from_config(&config).expect("SMTP transport");
-        let mail = teamwork::mail::worker::spawn(db.clone(), transport, test_worker_options());
+        // Its own pool, so that `db.statements()` counts only what requests run.
+        let worker_db = Db::new(&server.url(&database), 2);
+        let mail = teamwork::mail::worker::spawn(worker_db, transport, test_worker_options());
         let app = Application::build(
             config,
             listener,
@@ -151,6 +156,7 @@ impl TestApp {
             db,
             smtp,
             mail,
+            clock,
         }
     }
 
@@ -238,6 +244,27 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The path of the join link in the `nth` (1-based) email to `to`, waiting for it.
+    pub async fn join_path(&self, to: &str, nth: usize) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let mails: Vec<_> = self
+                .smtp
+                .messages()
+                .into_iter()
+                .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+                .collect();
+            if let Some(mail) = mails.get(nth - 1) {
+                let link = mail
+                    .link(&format!("{}/invitations/", self.address))
+                    .expect("a join link in the email");
+                return link.strip_prefix(&self.address).unwrap().to_owned();
+            }
+            assert!(started.elapsed().as_secs() < 10, "no email #{nth} to {to}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// A direct connection to this test's database, for assertions.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&server().url(&self.database)).expect("connect to test database")
@@ -282,6 +309,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
         membership_change_pause: None,
+        clock: Default::default(),
     }
 }
 

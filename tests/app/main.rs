@@ -7,6 +7,7 @@ mod csrf;
 mod headers;
 mod health;
 mod helpers;
+mod invitations;
 mod journeys;
 mod mail;
 mod members;

@@ -1,0 +1,2 @@
+DROP TABLE invitation_sends;
+DROP TABLE invitations;

@@ -1,0 +1,182 @@
+//! Inviting people: the form, the per-address results, resend and cancel (administrators).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::FieldErrors;
+use crate::auth::OrgMember;
+use crate::auth::session::TypedSession;
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::invite::parse_addresses;
+use crate::domain::{Permission, Role};
+use crate::error::AppError;
+use crate::htmx::{html, html_with_status, redirect};
+use crate::invitations::{self, AddressResult, Context, Outcome};
+use crate::layout::{Layout, Section};
+use crate::mail::WorkerHandle;
+
+#[derive(Template)]
+#[template(path = "invitations/new.html")]
+struct NewInvitationPage {
+    layout: Layout,
+    slug: String,
+    emails: String,
+    role: Role,
+    errors: FieldErrors,
+}
+
+impl NewInvitationPage {
+    fn roles(&self) -> [Role; 4] {
+        Role::ALL
+    }
+}
+
+/// GET /orgs/{org}/invitations/new
+pub async fn new_invitation(member: OrgMember) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    html(&NewInvitationPage {
+        layout: member.layout(Section::Members, "Invite Member"),
+        slug: member.org.slug.clone(),
+        emails: String::new(),
+        role: Role::Developer,
+        errors: FieldErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteForm {
+    emails: String,
+    role: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/results.html")]
+struct ResultsPage {
+    layout: Layout,
+    slug: String,
+    csrf: String,
+    role: Role,
+    results: Vec<AddressResult>,
+}
+
+impl ResultsPage {
+    fn invited(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Invited)
+            .count()
+    }
+}
+
+/// POST /orgs/{org}/invitations: each address is handled on its own; the valid ones
+/// are invited, the others listed with the reason.
+pub async fn create_invitation(
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    web::Form(form): web::Form<InviteForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let mut errors = FieldErrors::default();
+    let entries = errors.check("emails", parse_addresses(&form.emails));
+    let role = errors.check("role", Role::parse(&form.role));
+    let (Some(entries), Some(role)) = (entries, role) else {
+        return html_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &NewInvitationPage {
+                layout: member.layout(Section::Members, "Invite Member"),
+                slug: member.org.slug.clone(),
+                emails: form.emails,
+                role: Role::parse(&form.role).unwrap_or(Role::Developer),
+                errors,
+            },
+        );
+    };
+    let (org_id, actor) = (member.org.id, member.actor());
+    let ctx = Context {
+        base_url: config.base_url.clone(),
+        now: config.clock.now(),
+    };
+    let sent = db
+        .run(move |conn| invitations::send(conn, org_id, &actor, &entries, role, &ctx))
+        .await?;
+    mail.wake();
+    log_links_in_development(&config, &sent.links);
+    html(&ResultsPage {
+        layout: member.layout(Section::Members, "Invitations sent"),
+        slug: member.org.slug.clone(),
+        csrf: member.meta.csrf.clone(),
+        role,
+        results: sent.results,
+    })
+}
+
+/// Without SMTP, mail goes to files: the link is also logged so that a newcomer can
+/// click it. With SMTP configured, links never reach the logs (R35).
+fn log_links_in_development(config: &Config, links: &[(String, String)]) {
+    if config.smtp_url.is_some() {
+        return;
+    }
+    for (email, link) in links {
+        tracing::info!(%email, %link, "invitation link (development mail, no SMTP_URL)");
+    }
+}
+
+/// POST /orgs/{org}/invitations/{id}/resend
+pub async fn resend_invitation(
+    req: HttpRequest,
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let (org_id, actor, id) = (member.org.id, member.actor(), path.1);
+    let ctx = Context {
+        base_url: config.base_url.clone(),
+        now: config.clock.now(),
+    };
+    let (invitation, link) = db
+        .run(move |conn| invitations::resend(conn, org_id, &actor, id, &ctx))
+        .await?;
+    mail.wake();
+    log_links_in_development(&config, &[(invitation.email.clone(), link)]);
+    TypedSession::of(&req).set_flash(&format!(
+        "Invitation to {} sent again. The previous link no longer works.",
+        invitation.email
+    ));
+    Ok(redirect(
+        &member.meta.hx,
+        &format!("/orgs/{}/members", member.org.slug),
+    ))
+}
+
+/// POST /orgs/{org}/invitations/{id}/cancel
+pub async fn cancel_invitation(
+    req: HttpRequest,
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let (org_id, actor, id, now) = (member.org.id, member.actor(), path.1, config.clock.now());
+    let invitation = db
+        .run(move |conn| invitations::cancel(conn, org_id, &actor, id, now))
+        .await?;
+    TypedSession::of(&req).set_flash(&format!(
+        "Invitation to {} cancelled. Its link no longer works.",
+        invitation.email
+    ));
+    Ok(redirect(
+        &member.meta.hx,
+        &format!("/orgs/{}/members", member.org.slug),
+    ))
+}

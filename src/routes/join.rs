@@ -1,0 +1,336 @@
+//! The join link of an invitation: a page that changes nothing, and the POSTs that accept.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue, REFERRER_POLICY};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::FieldErrors;
+use crate::auth::session::TypedSession;
+use crate::auth::{CurrentUser, RequestMeta, password};
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::{Password, PersonName, PlainToken, Role, TokenHash};
+use crate::error::AppError;
+use crate::htmx::{html_with_status, redirect};
+use crate::invitations::{self, Context, Refusal, TOKEN_PREFIX};
+use crate::layout::Layout;
+use crate::mail::WorkerHandle;
+use crate::models::activity::Actor;
+use crate::models::invitations::State;
+use crate::models::users::User;
+
+/// Which version of the join page a visitor sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Signed in as the invited address.
+    Accept,
+    /// Not signed in, no account with the invited address yet.
+    SignUp,
+    /// Not signed in, the invited address has an account.
+    LogIn,
+    WrongAccount,
+    AlreadyMember,
+    Expired,
+    Cancelled,
+    Used,
+    Unknown,
+}
+
+#[derive(Template)]
+#[template(path = "join/show.html")]
+struct JoinPage {
+    layout: Layout,
+    mode: Mode,
+    path: String,
+    org_name: String,
+    org_slug: String,
+    inviter: String,
+    role: Option<Role>,
+    email: String,
+    signed_in_as: String,
+    name: String,
+    errors: FieldErrors,
+}
+
+impl JoinPage {
+    fn empty(meta: &RequestMeta, mode: Mode) -> Self {
+        JoinPage {
+            layout: Layout::public("Invitation", &meta.csrf),
+            mode,
+            path: String::new(),
+            org_name: String::new(),
+            org_slug: String::new(),
+            inviter: String::new(),
+            role: None,
+            email: String::new(),
+            signed_in_as: String::new(),
+            name: String::new(),
+            errors: FieldErrors::default(),
+        }
+    }
+
+    fn role_label(&self) -> String {
+        self.role.map(Role::with_article).unwrap_or_default()
+    }
+
+    fn status(&self) -> StatusCode {
+        match self.mode {
+            Mode::Unknown => StatusCode::NOT_FOUND,
+            Mode::Expired | Mode::Cancelled | Mode::Used => StatusCode::GONE,
+            _ => StatusCode::OK,
+        }
+    }
+}
+
+/// The token's page; no referrer (the URL is a secret) and no caching (R16).
+fn respond(page: &JoinPage, status: StatusCode) -> Result<HttpResponse, AppError> {
+    let mut response = html_with_status(status, page)?;
+    response
+        .headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+fn token_hash(raw: &str) -> Option<TokenHash> {
+    PlainToken::parse(TOKEN_PREFIX, raw).map(|t| t.hash())
+}
+
+/// Everything the page shows, for `token`, as seen by the signed-in user (if any).
+async fn load(
+    db: &Db,
+    config: &Config,
+    meta: &RequestMeta,
+    session: &TypedSession,
+    raw: &str,
+) -> Result<JoinPage, AppError> {
+    let Some(hash) = token_hash(raw) else {
+        return Ok(JoinPage::empty(meta, Mode::Unknown));
+    };
+    let user_id = session.user_id()?;
+    let now = config.clock.now();
+    let found = db
+        .run(move |conn| {
+            let Some((invitation, target, state)) = invitations::inspect(conn, &hash, now)? else {
+                return Ok(None);
+            };
+            let user = user_id
+                .map(|id| User::find(conn, id))
+                .transpose()?
+                .flatten();
+            let invited = crate::domain::EmailAddress::parse(&invitation.email)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let has_account = User::find_by_email(conn, &invited)?.is_some();
+            let already_member = match &user {
+                Some(user) => {
+                    crate::models::memberships::Membership::find(conn, invitation.org_id, user.id)?
+                        .is_some()
+                }
+                None => false,
+            };
+            Ok(Some((
+                invitation,
+                target,
+                state,
+                user,
+                has_account,
+                already_member,
+            )))
+        })
+        .await?;
+    let Some((invitation, target, state, user, has_account, already_member)) = found else {
+        return Ok(JoinPage::empty(meta, Mode::Unknown));
+    };
+    let same_address = |u: &User| u.email.to_lowercase() == invitation.email.to_lowercase();
+    let mode = match (state, &user) {
+        (State::Expired, _) => Mode::Expired,
+        (State::Cancelled, _) => Mode::Cancelled,
+        (State::Accepted, _) => Mode::Used,
+        (State::Pending, Some(u)) if !same_address(u) => Mode::WrongAccount,
+        (State::Pending, Some(_)) if already_member => Mode::AlreadyMember,
+        (State::Pending, Some(_)) => Mode::Accept,
+        (State::Pending, None) if has_account => Mode::LogIn,
+        (State::Pending, None) => Mode::SignUp,
+    };
+    Ok(JoinPage {
+        layout: Layout::public(&format!("Join {}", target.org_name), &meta.csrf),
+        mode,
+        path: format!("/invitations/{raw}"),
+        org_name: target.org_name,
+        org_slug: target.org_slug,
+        inviter: invitation.invited_by_name,
+        role: Some(invitation.role),
+        email: invitation.email,
+        signed_in_as: user.map(|u| u.email).unwrap_or_default(),
+        name: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+/// GET /invitations/{token}: shows the organization, inviter and role. Never writes,
+/// so that mail scanners opening the link burn nothing.
+pub async fn show_invitation(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let page = load(&db, &config, &meta, &TypedSession::of(&req), &token).await?;
+    respond(&page, page.status())
+}
+
+fn refusal_mode(refusal: Refusal) -> Mode {
+    match refusal {
+        Refusal::Unknown => Mode::Unknown,
+        Refusal::Expired => Mode::Expired,
+        Refusal::Cancelled => Mode::Cancelled,
+        Refusal::Used => Mode::Used,
+        Refusal::WrongAccount => Mode::WrongAccount,
+        Refusal::AlreadyMember => Mode::AlreadyMember,
+        Refusal::AccountExists => Mode::LogIn,
+    }
+}
+
+/// After a refused POST: the join page as it now stands, which says why.
+async fn refused(
+    req: &HttpRequest,
+    db: &Db,
+    config: &Config,
+    meta: &RequestMeta,
+    raw: &str,
+    refusal: Refusal,
+) -> Result<HttpResponse, AppError> {
+    let mut page = load(db, config, meta, &TypedSession::of(req), raw).await?;
+    if page.mode != Mode::Unknown {
+        page.mode = refusal_mode(refusal);
+    }
+    let status = match page.status() {
+        StatusCode::OK => StatusCode::CONFLICT,
+        other => other,
+    };
+    respond(&page, status)
+}
+
+/// POST /invitations/{token}/accept: for a signed-in account with the invited address.
+pub async fn accept_invitation(
+    req: HttpRequest,
+    current: Result<CurrentUser, AppError>,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let raw = token.into_inner();
+    let current = match current {
+        Ok(current) => current,
+        // Signed out meanwhile: back to the join page, which offers the right path.
+        Err(AppError::Unauthenticated { .. }) => {
+            return Ok(redirect(
+                &crate::htmx::Hx::from_request(&req),
+                &format!("/invitations/{raw}"),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(hash) = token_hash(&raw) else {
+        return refused(&req, &db, &config, &current.meta, &raw, Refusal::Unknown).await;
+    };
+    let (user, actor) = (current.user.clone(), current.actor());
+    let ctx = Context {
+        base_url: config.base_url.clone(),
+        now: config.clock.now(),
+    };
+    let outcome = db
+        .run(move |conn| invitations::accept(conn, &hash, &user, &actor, &ctx))
+        .await?;
+    match outcome {
+        Ok(joined) => {
+            mail.wake();
+            TypedSession::of(&req).set_flash(&format!(
+                "Welcome to {}! You joined as {}.",
+                joined.org_name,
+                joined.role.with_article()
+            ));
+            Ok(redirect(
+                &current.meta.hx,
+                &format!("/orgs/{}/members", joined.org_slug),
+            ))
+        }
+        Err(refusal) => refused(&req, &db, &config, &current.meta, &raw, refusal).await,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSignupForm {
+    name: String,
+    password: String,
+}
+
+/// POST /invitations/{token}/signup: creates the invited account (the address is fixed
+/// to the invited one and counts as verified) and joins.
+pub async fn create_account_and_join(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    token: web::Path<String>,
+    web::Form(form): web::Form<JoinSignupForm>,
+) -> Result<HttpResponse, AppError> {
+    let raw = token.into_inner();
+    let Some(hash) = token_hash(&raw) else {
+        return refused(&req, &db, &config, &meta, &raw, Refusal::Unknown).await;
+    };
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", PersonName::parse(&form.name));
+    let password = errors.check("password", Password::parse(&form.password));
+    let (Some(name), Some(password)) = (name, password) else {
+        let mut page = load(&db, &config, &meta, &TypedSession::of(&req), &raw).await?;
+        if page.mode != Mode::SignUp {
+            return respond(&page, page.status());
+        }
+        page.name = form.name;
+        page.errors = errors;
+        return respond(&page, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let hash_of_password = password::hash(password).await?;
+    // Who and from where; the id and name are those of the account about to be created.
+    let actor = Actor {
+        user_id: uuid::Uuid::nil(),
+        name: String::new(),
+        ip: Some(meta.ip.clone()),
+        user_agent: meta.user_agent.clone(),
+    };
+    let ctx = Context {
+        base_url: config.base_url.clone(),
+        now: config.clock.now(),
+    };
+    let outcome = db
+        .run(move |conn| {
+            invitations::sign_up_and_accept(conn, &hash, &name, &hash_of_password, &actor, &ctx)
+        })
+        .await?;
+    match outcome {
+        Ok((user, joined)) => {
+            mail.wake();
+            let session = TypedSession::of(&req);
+            session.sign_in(user.id)?;
+            session.set_flash(&format!(
+                "Welcome to {}! You joined as {}.",
+                joined.org_name,
+                joined.role.with_article()
+            ));
+            Ok(redirect(
+                &meta.hx,
+                &format!("/orgs/{}/members", joined.org_slug),
+            ))
+        }
+        Err(refusal) => refused(&req, &db, &config, &meta, &raw, refusal).await,
+    }
+}
