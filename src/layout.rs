@@ -55,6 +55,18 @@ pub struct OrgChrome {
 pub struct UserChrome {
     pub name: String,
     pub email: String,
+    /// Shows the "confirm your email address" banner.
+    pub unverified: bool,
+}
+
+impl UserChrome {
+    fn of(user: &crate::models::users::User) -> Self {
+        UserChrome {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            unverified: user.email_verified_at.is_none(),
+        }
+    }
 }
 
 /// Everything `base.html` and `app.html` read. Every page struct has a `layout` field.
@@ -83,10 +95,7 @@ impl Layout {
 
     pub fn for_user(current: &CurrentUser, title: &str) -> Self {
         Layout {
-            user: Some(UserChrome {
-                name: current.user.name.clone(),
-                email: current.user.email.clone(),
-            }),
+            user: Some(UserChrome::of(&current.user)),
             orgs: current.orgs.clone(),
             flash: current.meta.flash.clone(),
             ..Layout::public(title, &current.meta.csrf)
@@ -107,10 +116,7 @@ impl Layout {
         Layout {
             title: format!("{title} · {} · Teamwork", member.org.name),
             csrf: member.meta.csrf.clone(),
-            user: Some(UserChrome {
-                name: member.user.name.clone(),
-                email: member.user.email.clone(),
-            }),
+            user: Some(UserChrome::of(&member.user)),
             orgs: member.orgs.clone(),
             org: Some(OrgChrome {
                 name: member.org.name.clone(),

@@ -111,6 +111,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        purpose -> Text,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         email -> Text,
@@ -130,6 +142,7 @@ diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(outbox -> organizations (org_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
@@ -140,5 +153,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     outbox,
     sessions,
+    user_tokens,
     users,
 );

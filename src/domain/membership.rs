@@ -19,7 +19,9 @@ impl Refusal {
             Refusal::LastAdministrator => {
                 "An organization needs at least one administrator. Make someone else an administrator first."
             }
-            Refusal::RemoveSelf => "To remove yourself, leave the organization from Settings.",
+            Refusal::RemoveSelf => {
+                "To remove yourself, use Leave organization on the Members page."
+            }
         }
     }
 }

@@ -25,16 +25,10 @@ pub const PER_ADDRESS_PER_DAY: i64 = 10;
 
 pub const TOKEN_PREFIX: &str = "inv_";
 
-/// What the operations need besides the database: where links point, and the time.
-pub struct Context {
-    pub base_url: String,
-    pub now: DateTime<Utc>,
-}
+pub use crate::mail::Context;
 
-impl Context {
-    pub fn join_url(&self, token: &PlainToken) -> String {
-        format!("{}/invitations/{}", self.base_url, token.expose())
-    }
+fn join_url(ctx: &Context, token: &PlainToken) -> String {
+    ctx.link(&format!("/invitations/{}", token.expose()))
 }
 
 /// What happened to one address of an invitation form.
@@ -113,7 +107,7 @@ fn send_email(
 ) -> Result<String, AppError> {
     let email = EmailAddress::parse(&invitation.email)
         .map_err(|e| AppError::Internal(format!("stored invitation email: {e}")))?;
-    let join_url = ctx.join_url(token);
+    let join_url = join_url(ctx, token);
     let message = emails::invitation(
         &email,
         &actor.name,
@@ -276,6 +270,9 @@ pub enum Refusal {
     Used,
     /// Signed in as another address than the invited one.
     WrongAccount,
+    /// The account's address is not confirmed: an unconfirmed account could belong to
+    /// someone who typed another person's address at sign-up.
+    Unverified,
     AlreadyMember,
     /// "Create account and join" for an address that already has an account.
     AccountExists,
@@ -333,6 +330,9 @@ pub fn accept(
         }
         if Membership::find(conn, org.id, user.id)?.is_some() {
             return Ok(Err(Refusal::AlreadyMember));
+        }
+        if user.email_verified_at.is_none() {
+            return Ok(Err(Refusal::Unverified));
         }
         join(conn, &org, &invitation, user, meta, ctx)
     })

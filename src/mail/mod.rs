@@ -27,6 +27,35 @@ pub struct Email {
     pub html: String,
 }
 
+/// What operations that send email need besides the database: where links point
+/// (`BASE_URL`, never the request's Host: R18) and the time.
+pub struct Context {
+    pub base_url: String,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Context {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Context {
+            base_url: config.base_url.clone(),
+            now: config.clock.now(),
+        }
+    }
+
+    /// An absolute link to `path` (which starts with `/`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// Without `SMTP_URL`, mail goes to files: its link is also logged so that a newcomer can
+/// click it. With SMTP configured, links never reach the logs (R35).
+pub fn log_link_in_development(config: &crate::config::Config, what: &str, to: &str, link: &str) {
+    if config.smtp_url.is_none() {
+        tracing::info!(%to, %link, "{what} link (development mail, no SMTP_URL)");
+    }
+}
+
 /// A mail setting that cannot work; the message names the setting, never its value.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {

@@ -8,6 +8,7 @@ pub mod member_list;
 pub mod memberships;
 pub mod organizations;
 pub mod sessions;
+pub mod user_tokens;
 pub mod users;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

@@ -3,19 +3,26 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use diesel::Connection;
 use serde::Deserialize;
 
 use super::FieldErrors;
+use crate::account_links;
 use crate::auth::redirect::safe_next;
 use crate::auth::session::TypedSession;
 use crate::auth::{RequestMeta, password};
+use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{EmailAddress, Password, PersonName};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::Layout;
+use crate::mail::{Context, WorkerHandle, log_link_in_development};
+use crate::models::user_tokens::Purpose;
 use crate::models::users::User;
 use crate::models::{is_unique_violation, login_failures};
+
+const EMAIL_TAKEN: &str = "An account with this email already exists. Log in instead.";
 
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
@@ -61,6 +68,8 @@ pub async fn create_account(
     req: HttpRequest,
     meta: RequestMeta,
     db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
     web::Form(form): web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = FieldErrors::default();
@@ -84,20 +93,35 @@ pub async fn create_account(
         return invalid(errors);
     };
     let hash = password::hash(password).await?;
+    let ctx = Context::from_config(&config);
     let created = db
-        .run(move |conn| match User::create(conn, &email, &name, &hash) {
-            Ok(user) => Ok(Some(user)),
-            Err(e) if is_unique_violation(&e) => Ok(None),
-            Err(e) => Err(e.into()),
+        .run(move |conn| {
+            // The account and its confirmation email commit together.
+            conn.transaction(|conn| {
+                let user = User::create(conn, &email, &name, &hash).map_err(|e| {
+                    if is_unique_violation(&e) {
+                        AppError::Conflict(EMAIL_TAKEN.into())
+                    } else {
+                        e.into()
+                    }
+                })?;
+                let link = account_links::send(conn, &user, Purpose::VerifyEmail, &ctx)?;
+                Ok((user, link))
+            })
         })
-        .await?;
-    let Some(user) = created else {
-        errors.add(
-            "email",
-            "An account with this email already exists. Log in instead.",
-        );
-        return invalid(errors);
+        .await;
+    let (user, link) = match created {
+        Ok(created) => created,
+        Err(AppError::Conflict(_)) => {
+            errors.add("email", EMAIL_TAKEN);
+            return invalid(errors);
+        }
+        Err(e) => return Err(e),
     };
+    mail.wake();
+    if let Some(link) = link {
+        log_link_in_development(&config, "email confirmation", &user.email, &link);
+    }
     TypedSession::of(&req).sign_in(user.id)?;
     let target = if next == "/" {
         "/orgs/new".to_owned()

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::invitations::{self, AddressResult, Context, Outcome};
 use crate::layout::{Layout, Section};
-use crate::mail::WorkerHandle;
+use crate::mail::{WorkerHandle, log_link_in_development};
 
 #[derive(Template)]
 #[template(path = "invitations/new.html")]
@@ -99,15 +99,14 @@ pub async fn create_invitation(
         );
     };
     let (org_id, actor) = (member.org.id, member.actor());
-    let ctx = Context {
-        base_url: config.base_url.clone(),
-        now: config.clock.now(),
-    };
+    let ctx = Context::from_config(&config);
     let sent = db
         .run(move |conn| invitations::send(conn, org_id, &actor, &entries, role, &ctx))
         .await?;
     mail.wake();
-    log_links_in_development(&config, &sent.links);
+    for (email, link) in &sent.links {
+        log_link_in_development(&config, "invitation", email, link);
+    }
     html(&ResultsPage {
         layout: member.layout(Section::Members, "Invitations sent"),
         slug: member.org.slug.clone(),
@@ -115,17 +114,6 @@ pub async fn create_invitation(
         role,
         results: sent.results,
     })
-}
-
-/// Without SMTP, mail goes to files: the link is also logged so that a newcomer can
-/// click it. With SMTP configured, links never reach the logs (R35).
-fn log_links_in_development(config: &Config, links: &[(String, String)]) {
-    if config.smtp_url.is_some() {
-        return;
-    }
-    for (email, link) in links {
-        tracing::info!(%email, %link, "invitation link (development mail, no SMTP_URL)");
-    }
 }
 
 /// POST /orgs/{org}/invitations/{id}/resend
@@ -139,15 +127,12 @@ pub async fn resend_invitation(
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
     let (org_id, actor, id) = (member.org.id, member.actor(), path.1);
-    let ctx = Context {
-        base_url: config.base_url.clone(),
-        now: config.clock.now(),
-    };
+    let ctx = Context::from_config(&config);
     let (invitation, link) = db
         .run(move |conn| invitations::resend(conn, org_id, &actor, id, &ctx))
         .await?;
     mail.wake();
-    log_links_in_development(&config, &[(invitation.email.clone(), link)]);
+    log_link_in_development(&config, "invitation", &invitation.email, &link);
     TypedSession::of(&req).set_flash(&format!(
         "Invitation to {} sent again. The previous link no longer works.",
         invitation.email

@@ -31,6 +31,8 @@ pub enum Mode {
     /// Not signed in, the invited address has an account.
     LogIn,
     WrongAccount,
+    /// Signed in as the invited address, which is not confirmed yet.
+    Unverified,
     AlreadyMember,
     Expired,
     Cancelled,
@@ -152,6 +154,7 @@ async fn load(
         (State::Accepted, _) => Mode::Used,
         (State::Pending, Some(u)) if !same_address(u) => Mode::WrongAccount,
         (State::Pending, Some(_)) if already_member => Mode::AlreadyMember,
+        (State::Pending, Some(u)) if u.email_verified_at.is_none() => Mode::Unverified,
         (State::Pending, Some(_)) => Mode::Accept,
         (State::Pending, None) if has_account => Mode::LogIn,
         (State::Pending, None) => Mode::SignUp,
@@ -191,6 +194,7 @@ fn refusal_mode(refusal: Refusal) -> Mode {
         Refusal::Cancelled => Mode::Cancelled,
         Refusal::Used => Mode::Used,
         Refusal::WrongAccount => Mode::WrongAccount,
+        Refusal::Unverified => Mode::Unverified,
         Refusal::AlreadyMember => Mode::AlreadyMember,
         Refusal::AccountExists => Mode::LogIn,
     }
@@ -241,10 +245,7 @@ pub async fn accept_invitation(
         return refused(&req, &db, &config, &current.meta, &raw, Refusal::Unknown).await;
     };
     let (user, actor) = (current.user.clone(), current.actor());
-    let ctx = Context {
-        base_url: config.base_url.clone(),
-        now: config.clock.now(),
-    };
+    let ctx = Context::from_config(&config);
     let outcome = db
         .run(move |conn| invitations::accept(conn, &hash, &user, &actor, &ctx))
         .await?;
@@ -307,10 +308,7 @@ pub async fn create_account_and_join(
         ip: Some(meta.ip.clone()),
         user_agent: meta.user_agent.clone(),
     };
-    let ctx = Context {
-        base_url: config.base_url.clone(),
-        now: config.clock.now(),
-    };
+    let ctx = Context::from_config(&config);
     let outcome = db
         .run(move |conn| {
             invitations::sign_up_and_accept(conn, &hash, &name, &hash_of_password, &actor, &ctx)

@@ -1,9 +1,9 @@
 //! The Members page: list, search, role changes, removals, and leaving.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
+use diesel::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::domain::membership::{self, Refusal};
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{Hx, Level, html, html_with_status, redirect, toast};
+use crate::htmx::{Hx, Level, html, redirect, toast};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::invitations::{self, PendingRow};
@@ -55,7 +55,7 @@ struct MembersPage {
     rows: Vec<MemberRow>,
     pending: Vec<PendingRow>,
     now: DateTime<Utc>,
-    counts: RoleCounts,
+    summary: RoleSummary,
     filter: MemberFilter,
     /// Members matching the filter.
     matching: i64,
@@ -63,10 +63,6 @@ struct MembersPage {
 }
 
 impl MembersPage {
-    fn roles(&self) -> [Role; 4] {
-        Role::ALL
-    }
-
     fn sorts(&self) -> [MemberSort; 5] {
         MemberSort::ALL
     }
@@ -94,25 +90,42 @@ impl MembersPage {
             format!("{base}?{query}")
         }
     }
+}
+
+/// The counts per role and the second-administrator nudge. A role change made in place
+/// sends it again, out of band, so that it never goes stale.
+pub struct RoleSummary {
+    counts: RoleCounts,
+    slug: String,
+    can_manage: bool,
+    oob: bool,
+}
+
+impl RoleSummary {
+    fn roles(&self) -> [Role; 4] {
+        Role::ALL
+    }
 
     fn count_of(&self, role: &Role) -> i64 {
         self.counts.of(*role)
     }
 
     fn role_link(&self, role: &Role) -> String {
-        format!("/orgs/{}/members?role={}", self.ctx.slug, role.as_str())
+        format!("/orgs/{}/members?role={}", self.slug, role.as_str())
     }
 
     fn needs_second_admin(&self) -> bool {
-        self.ctx.can_manage && self.counts.of(Role::Administrator) < 2
+        self.can_manage && self.counts.of(Role::Administrator) < 2
     }
 }
 
 #[derive(Template)]
-#[template(path = "members/_row.html")]
+#[template(path = "members/_row_update.html")]
 struct MemberRowFragment {
     ctx: RowContext,
     row: MemberRow,
+    /// After a change: the new counts, swapped in out of band.
+    summary: Option<RoleSummary>,
 }
 
 /// Query parameters are parsed leniently: a bad value shows the default, never an error.
@@ -174,13 +187,20 @@ pub async fn list_members(
             Ok((rows, counts, matching, pending))
         })
         .await?;
+    let ctx = RowContext::of(&member);
+    let summary = RoleSummary {
+        counts,
+        slug: ctx.slug.clone(),
+        can_manage: ctx.can_manage,
+        oob: false,
+    };
     let page = MembersPage {
         layout: member.layout(Section::Members, "Members"),
-        ctx: RowContext::of(&member),
+        ctx,
         rows,
         pending,
+        summary,
         now: config.clock.now(),
-        counts,
         pages: ((matching + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         matching,
         filter,
@@ -213,19 +233,19 @@ pub async fn update_member_role(
     let pause = config.membership_change_pause;
     let outcome = db
         .run(move |conn| {
-            Ok(conn.build_transaction().run(|conn| {
+            conn.transaction(|conn| {
                 Organization::lock(conn, org_id)?;
-                let Some(before) = member_list::find(conn, org_id, target_id)? else {
-                    return Ok(Err(None));
-                };
+                let before =
+                    member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)?;
                 let admins = Membership::count_admins(conn, org_id)?;
-                if let Err(refusal) = membership::check_role_change(
+                let check = membership::check_role_change(
                     actor.user_id == target_id,
                     before.role,
                     role,
                     admins,
-                ) {
-                    return Ok(Err(Some((refusal, before))));
+                );
+                if let Err(refusal) = check {
+                    return Ok(Err((refusal, before)));
                 }
                 if let Some(pause) = pause {
                     std::thread::sleep(pause);
@@ -244,35 +264,44 @@ pub async fn update_member_role(
                         },
                     )?;
                 }
-                Ok::<_, diesel::result::Error>(Ok(MemberRow { role, ..before }))
-            })?)
+                let counts = member_list::role_counts(conn, org_id)?;
+                Ok(Ok((MemberRow { role, ..before }, counts)))
+            })
         })
         .await?;
     let ctx = RowContext::of(&member);
-    let members_page = format!("/orgs/{}/members", member.org.slug);
     let hx = member.meta.hx;
     match outcome {
-        Ok(row) => {
+        Ok((row, counts)) => {
             let message = format!("{} is now {}", row.name, row.role.with_article());
-            if hx.is_htmx() {
-                Ok(toast(
-                    html(&MemberRowFragment { ctx, row })?,
-                    Level::Success,
-                    &message,
-                ))
-            } else {
+            if !hx.is_htmx() {
                 TypedSession::of(&req).set_flash(&message);
-                Ok(redirect(&hx, &members_page))
+                return Ok(redirect(&hx, &format!("/orgs/{}/members", member.org.slug)));
             }
+            let summary = RoleSummary {
+                counts,
+                slug: ctx.slug.clone(),
+                can_manage: ctx.can_manage,
+                oob: true,
+            };
+            let fragment = MemberRowFragment {
+                ctx,
+                row,
+                summary: Some(summary),
+            };
+            Ok(toast(html(&fragment)?, Level::Success, &message))
         }
-        Err(None) => Err(AppError::NotFound),
         // htmx: put the row back as it was (the select already shows the refused value).
-        Err(Some((refusal, row))) if hx.is_htmx() => Ok(toast(
-            html_with_status(StatusCode::OK, &MemberRowFragment { ctx, row })?,
+        Err((refusal, row)) if hx.is_htmx() => Ok(toast(
+            html(&MemberRowFragment {
+                ctx,
+                row,
+                summary: None,
+            })?,
             Level::Error,
             refusal.message(),
         )),
-        Err(Some((refusal, _))) => Err(AppError::Conflict(refusal.message().into())),
+        Err((refusal, _)) => Err(AppError::Conflict(refusal.message().into())),
     }
 }
 
@@ -368,16 +397,37 @@ struct LeavePage {
     layout: Layout,
     slug: String,
     org_name: String,
+    /// Why leaving is not possible right now (checked again when the form is posted).
+    refusal: Option<&'static str>,
 }
 
-/// GET /orgs/{org}/leave: the confirmation.
-pub async fn confirm_leave_org(member: OrgMember) -> Result<HttpResponse, AppError> {
+impl LeavePage {
+    fn of(member: &OrgMember, refusal: Option<Refusal>) -> Self {
+        LeavePage {
+            layout: member.layout(Section::Members, "Leave organization"),
+            slug: member.org.slug.clone(),
+            org_name: member.org.name.clone(),
+            refusal: refusal.map(Refusal::message),
+        }
+    }
+}
+
+/// GET /orgs/{org}/leave: the confirmation, or why leaving is not possible.
+pub async fn confirm_leave_org(
+    member: OrgMember,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
     member.require(Permission::LeaveOrganization)?;
-    html(&LeavePage {
-        layout: member.layout(Section::Settings, "Leave organization"),
-        slug: member.org.slug.clone(),
-        org_name: member.org.name.clone(),
-    })
+    let (org_id, user_id) = (member.org.id, member.user.id);
+    let refusal = db
+        .run(move |conn| {
+            let role = Membership::find(conn, org_id, user_id)?
+                .ok_or(AppError::NotFound)?
+                .role;
+            Ok(membership::check_departure(role, Membership::count_admins(conn, org_id)?).err())
+        })
+        .await?;
+    html(&LeavePage::of(&member, refusal))
 }
 
 /// POST /orgs/{org}/leave. The last administrator stays (R10).
@@ -388,37 +438,39 @@ pub async fn leave_org(
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::LeaveOrganization)?;
     let (org_id, actor) = (member.org.id, member.actor());
-    db.run(move |conn| {
-        let outcome = conn.build_transaction().run(|conn| {
-            Organization::lock(conn, org_id)?;
-            // Re-read under the lock: the role may have changed since the page loaded.
-            let Some(current) = Membership::find(conn, org_id, actor.user_id)? else {
-                return Ok(Err(None));
-            };
-            let admins = Membership::count_admins(conn, org_id)?;
-            if let Err(refusal) = membership::check_departure(current.role, admins) {
-                return Ok(Err(Some(refusal)));
-            }
-            Membership::delete(conn, org_id, actor.user_id)?;
-            activity::record(
-                conn,
-                org_id,
-                &actor,
-                Entry {
-                    action: Action::MemberLeft,
-                    target: Target::member(actor.user_id, &actor.name),
-                    before: Some(json!({ "role": current.role.as_str() })),
-                    after: None,
-                },
-            )?;
-            Ok::<_, diesel::result::Error>(Ok(()))
-        })?;
-        outcome.map_err(|refusal: Option<Refusal>| match refusal {
-            None => AppError::NotFound,
-            Some(refusal) => AppError::Conflict(refusal.message().into()),
+    let refused = db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                Organization::lock(conn, org_id)?;
+                // Re-read under the lock: the role may have changed since the page loaded.
+                let current =
+                    Membership::find(conn, org_id, actor.user_id)?.ok_or(AppError::NotFound)?;
+                let admins = Membership::count_admins(conn, org_id)?;
+                if let Err(refusal) = membership::check_departure(current.role, admins) {
+                    return Ok(Some(refusal));
+                }
+                Membership::delete(conn, org_id, actor.user_id)?;
+                activity::record(
+                    conn,
+                    org_id,
+                    &actor,
+                    Entry {
+                        action: Action::MemberLeft,
+                        target: Target::member(actor.user_id, &actor.name),
+                        before: Some(json!({ "role": current.role.as_str() })),
+                        after: None,
+                    },
+                )?;
+                Ok(None)
+            })
         })
-    })
-    .await?;
+        .await?;
+    if let Some(refusal) = refused {
+        return crate::htmx::html_with_status(
+            actix_web::http::StatusCode::CONFLICT,
+            &LeavePage::of(&member, Some(refusal)),
+        );
+    }
     TypedSession::of(&req).set_flash(&format!("You left {}", member.org.name));
     Ok(redirect(&member.meta.hx, "/"))
 }

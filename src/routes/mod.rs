@@ -2,6 +2,7 @@
 
 use actix_web::web;
 
+mod account_links;
 mod accounts;
 pub mod assets;
 mod forms;
@@ -26,6 +27,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login",                                 get().to(accounts::new_session))
         .route("/login",                                 post().to(accounts::create_session))
         .route("/logout",                                post().to(accounts::delete_session))
+        .route("/verify-email",                          post().to(account_links::resend_email_confirmation))
+        .route("/verify-email/{token}",                  get().to(account_links::show_email_confirmation))
+        .route("/verify-email/{token}",                  post().to(account_links::confirm_email))
+        .route("/password/forgot",                       get().to(account_links::new_password_reset))
+        .route("/password/forgot",                       post().to(account_links::create_password_reset))
+        .route("/password/reset/{token}",                get().to(account_links::edit_password))
+        .route("/password/reset/{token}",                post().to(account_links::update_password))
         .route("/invitations/{token}",                   get().to(join::show_invitation))
         .route("/invitations/{token}/accept",            post().to(join::accept_invitation))
         .route("/invitations/{token}/signup",            post().to(join::create_account_and_join))

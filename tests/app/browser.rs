@@ -9,10 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use tokio::process::{Child, Command};
+
+use crate::helpers::TestApp;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -197,6 +200,165 @@ impl Browser {
         path
     }
 
+    /// Logs in through the `/login` form, as a person would, and waits to leave it.
+    pub async fn log_in(&self, app: &TestApp, email: &str, password: &str) {
+        self.goto(&format!("{}/login", app.address)).await;
+        self.fill("Email", email).await;
+        self.fill("Password", password).await;
+        self.click_button("Log in").await;
+        let what = format!("the login of {email} to leave /login");
+        self.wait_until(&what, async || self.current_path().await != "/login")
+            .await;
+    }
+
+    /// Clicks the button whose accessible name is `name`: its `aria-label` when it has
+    /// one (e.g. "Remove Grace Hopper" on a button that reads "Remove"), else its text.
+    pub async fn click_button_named(&self, name: &str) {
+        let n = xpath_literal(name);
+        let xpath = format!(
+            "//button[normalize-space(@aria-label)={n} or \
+                      (not(@aria-label) and normalize-space(.)={n})] | \
+             //input[(@type='submit' or @type='button') and \
+                     (normalize-space(@aria-label)={n} or normalize-space(@value)={n})]"
+        );
+        self.click(&xpath, format!("button named {name:?}")).await;
+    }
+
+    /// Clicks the button reading `text` in the same form as the field labelled `label`:
+    /// the "Save" next to a select, when every row has its own "Save".
+    pub async fn click_button_next_to(&self, label: &str, text: &str) {
+        let button = self.button_next_to(label, text).await;
+        let doing = format!("clicking {text:?} next to {label:?}");
+        ok(button.click().await, doing);
+    }
+
+    /// Whether the button reading `text` next to the field labelled `label` is shown.
+    pub async fn button_next_to_is_shown(&self, label: &str, text: &str) -> bool {
+        let button = self.button_next_to(label, text).await;
+        button.is_displayed().await.unwrap_or(false)
+    }
+
+    /// The text of the option chosen in the drop-down labelled `label` (the live choice).
+    pub async fn selected_option(&self, label: &str) -> String {
+        let select = self.control(label).await;
+        let doing = format!("reading the choice in {label:?}");
+        let value = ok(select.prop("value").await, &doing).unwrap_or_default();
+        let xpath = format!(".//option[@value={}]", xpath_literal(&value));
+        let chosen = ok(select.find(Locator::XPath(&xpath)).await, &doing);
+        squash(&ok(chosen.text().await, &doing))
+    }
+
+    /// The text of the table row that shows `text` (e.g. a member's name), as a person
+    /// reads across it; empty when no row shows it.
+    pub async fn row_text(&self, text: &str) -> String {
+        let xpath = format!(
+            "//tr[contains(normalize-space(.), {})]",
+            xpath_literal(text)
+        );
+        self.text_of(&xpath).await
+    }
+
+    /// How many buttons read `text` (whatever their accessible name) and are shown.
+    pub async fn count_buttons(&self, text: &str) -> usize {
+        let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
+        let mut shown = 0;
+        for button in self
+            .client
+            .find_all(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_default()
+        {
+            if button.is_displayed().await.unwrap_or(false) {
+                shown += 1;
+            }
+        }
+        shown
+    }
+
+    /// Shows the page in a `width` x `height` viewport (CSS pixels, what a screenshot
+    /// shows), like a phone's (390x844) below 600 pixels: Chromium's windows cannot be
+    /// made narrower than 500 pixels, so this asks Chromium's DevTools to emulate it.
+    pub async fn resize(&self, width: u32, height: u32) {
+        let mobile = width < 600;
+        let metrics = json!({
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+        });
+        self.devtools("Emulation.setDeviceMetricsOverride", metrics)
+            .await;
+        let doing = format!("resizing the viewport to {width}x{height}");
+        let script = "return [window.innerWidth, window.innerHeight, \
+                              document.documentElement.clientWidth]";
+        let size = ok(self.client.execute(script, vec![]).await, &doing);
+        if mobile {
+            // A phone zooms out (innerWidth and innerHeight grow) to fit a page wider than
+            // its screen: the screenshot shows that, the layout width stays the phone's.
+            assert_eq!(size[2], json!(width), "{doing}");
+        } else {
+            assert_eq!(
+                (&size[0], &size[1]),
+                (&json!(width), &json!(height)),
+                "{doing}"
+            );
+        }
+    }
+
+    /// Sends a command to Chromium's DevTools through chromedriver.
+    async fn devtools(&self, cmd: &'static str, params: serde_json::Value) {
+        let doing = format!("asking Chromium's DevTools for {cmd}");
+        let sent = self.client.issue_cmd(DevTools { cmd, params }).await;
+        ok(sent, doing);
+    }
+
+    /// Sets a mark on the current document; it survives htmx swaps, not a page load.
+    pub async fn mark_page(&self) {
+        let script = "window.__marker = 1";
+        ok(
+            self.client.execute(script, vec![]).await,
+            "marking the page",
+        );
+    }
+
+    /// Whether the document is still the one `mark_page` marked (no reload since).
+    pub async fn page_is_marked(&self) -> bool {
+        let script = "return window.__marker === 1";
+        let value = ok(
+            self.client.execute(script, vec![]).await,
+            "reading the mark",
+        );
+        value == json!(true)
+    }
+
+    /// Waits up to 5 s for the page's text to satisfy `test`; `what` names it when it fails.
+    pub async fn wait_for_page(&self, what: &str, test: impl Fn(&str) -> bool) {
+        self.wait_until(what, async || test(&self.page_text().await))
+            .await;
+    }
+
+    /// Waits up to 5 s for `condition`; panics with what the page shows instead.
+    pub async fn wait_until(&self, what: &str, condition: impl AsyncFn() -> bool) {
+        let started = Instant::now();
+        loop {
+            if condition().await {
+                return;
+            }
+            if started.elapsed() > PATIENCE {
+                let (at, page) = (self.current_path().await, self.page_text().await);
+                panic!("waited {PATIENCE:?} for {what} at {at}; the page shows:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn button_next_to(&self, label: &str, text: &str) -> Element {
+        let field = self.control(label).await;
+        let xpath = format!(
+            "ancestor::form[1]//button[starts-with(normalize-space(.), {})]",
+            xpath_literal(text)
+        );
+        let found = field.find(Locator::XPath(&xpath)).await;
+        ok(found, format!("finding {text:?} next to {label:?}"))
+    }
+
     async fn wait_for_text_where(&self, text: &str, region: Option<Region>) {
         let started = Instant::now();
         loop {
@@ -233,22 +395,55 @@ impl Browser {
         text.join("\n")
     }
 
-    /// The form control of the `<label>` reading `label`: by its `for=`, or nested inside it.
+    /// The form control named `label`: by a `<label>` reading `label` (its `for=`, or the
+    /// control nested inside it; the label may be visually hidden, as for a select in a
+    /// table row), or by its `aria-label`. Waits up to 5 s for a displayed one.
     async fn control(&self, label: &str) -> Element {
         let l = xpath_literal(label);
-        let xpath = format!("//label[normalize-space(.)={l} or text()[normalize-space(.)={l}]]");
-        let label_element = self.find_visible(&xpath, format!("label {label:?}")).await;
-        let found = match label_element.attr("for").await.ok().flatten() {
-            Some(id) => {
-                let by_id = format!("//*[@id={}]", xpath_literal(&id));
-                self.client.find(Locator::XPath(&by_id)).await
+        let labels = format!("//label[normalize-space(.)={l} or text()[normalize-space(.)={l}]]");
+        let fields = "self::input or self::select or self::textarea";
+        let by_aria = format!("//*[({fields}) and normalize-space(@aria-label)={l}]");
+        let started = Instant::now();
+        loop {
+            let mut candidates = Vec::new();
+            for label_element in self
+                .client
+                .find_all(Locator::XPath(&labels))
+                .await
+                .unwrap_or_default()
+            {
+                let found = match label_element.attr("for").await.ok().flatten() {
+                    Some(id) => {
+                        let by_id = format!("//*[@id={}]", xpath_literal(&id));
+                        self.client.find_all(Locator::XPath(&by_id)).await
+                    }
+                    None => {
+                        label_element
+                            .find_all(Locator::XPath(&format!(".//*[{fields}]")))
+                            .await
+                    }
+                };
+                candidates.extend(found.unwrap_or_default());
             }
-            None => {
-                let nested = ".//*[self::input or self::select or self::textarea]";
-                label_element.find(Locator::XPath(nested)).await
+            candidates.extend(
+                self.client
+                    .find_all(Locator::XPath(&by_aria))
+                    .await
+                    .unwrap_or_default(),
+            );
+            for field in candidates {
+                if field.is_displayed().await.unwrap_or(false) {
+                    return field;
+                }
             }
-        };
-        ok(found, format!("finding the field labelled {label:?}"))
+            if started.elapsed() > PATIENCE {
+                let (at, page) = (self.current_path().await, self.page_text().await);
+                panic!(
+                    "found no field labelled {label:?} within {PATIENCE:?} at {at}; the page shows:\n{page}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn click(&self, xpath: &str, what: String) {
@@ -283,6 +478,31 @@ impl Drop for Browser {
         }
         let _ = self.driver.start_kill();
         let _ = std::fs::remove_dir_all(&self.profile_dir);
+    }
+}
+
+/// A DevTools command, sent through chromedriver's `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct DevTools {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base: &reqwest::Url,
+        session: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (reqwest::Method::POST, Some(body.to_string()))
     }
 }
 

@@ -244,25 +244,69 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The path of the join link in the `nth` (1-based) email to `to`, waiting for it.
-    pub async fn join_path(&self, to: &str, nth: usize) -> String {
+    /// The path of the link under `prefix` (e.g. `/invitations/`) in the `nth` (1-based)
+    /// such email to `to`, waiting for it.
+    pub async fn mailed_path(&self, to: &str, prefix: &str, nth: usize) -> String {
         let started = std::time::Instant::now();
+        let link_prefix = format!("{}{prefix}", self.address);
         loop {
-            let mails: Vec<_> = self
+            let links: Vec<String> = self
                 .smtp
                 .messages()
                 .into_iter()
                 .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+                .filter_map(|m| m.link(&link_prefix))
                 .collect();
-            if let Some(mail) = mails.get(nth - 1) {
-                let link = mail
-                    .link(&format!("{}/invitations/", self.address))
-                    .expect("a join link in the email");
+            if let Some(link) = links.get(nth - 1) {
                 return link.strip_prefix(&self.address).unwrap().to_owned();
             }
-            assert!(started.elapsed().as_secs() < 10, "no email #{nth} to {to}");
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "no email #{nth} to {to} with a {prefix} link"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+    }
+
+    /// Waits for an email to `to` with exactly this subject.
+    pub async fn mail_with_subject(&self, to: &str, subject: &str) -> crate::smtp::ReceivedMail {
+        let started = std::time::Instant::now();
+        loop {
+            let found =
+                self.smtp.messages().into_iter().find(|m| {
+                    m.subject == subject && m.to.iter().any(|t| t.eq_ignore_ascii_case(to))
+                });
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "no email {subject:?} to {to}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The path of the join link in the `nth` invitation email to `to`.
+    pub async fn join_path(&self, to: &str, nth: usize) -> String {
+        self.mailed_path(to, "/invitations/", nth).await
+    }
+
+    /// Confirms `email` the way its owner would: opens the mailed link, clicks the button.
+    pub async fn confirm_email(&self, client: &TestClient, email: &str) {
+        let path = self.mailed_path(email, "/verify-email/", 1).await;
+        assert_eq!(client.get(&path).await.status(), StatusCode::OK);
+        let response = client.post_form(&path, &[]).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "confirming {email}"
+        );
+    }
+
+    /// Rows of `table` that match a SQL condition (a literal in the test, never input).
+    pub fn count_where(&self, table: &str, condition: &str) -> i64 {
+        self.count(&format!("{table} WHERE {condition}"))
     }
 
     /// A direct connection to this test's database, for assertions.

@@ -1,5 +1,6 @@
 //! The integration suite: one binary, a real Postgres, the real `Application` per test.
 
+mod account_links;
 mod accounts;
 mod activity;
 mod browser;

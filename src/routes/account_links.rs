@@ -1,0 +1,288 @@
+//! Confirming an email address and resetting a forgotten password, from mailed links.
+//! GET shows a page; only the POST behind its button uses the link (mail scanners).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue, REFERRER_POLICY};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+use serde::Deserialize;
+
+use super::FieldErrors;
+use crate::account_links;
+use crate::auth::session::TypedSession;
+use crate::auth::{CurrentUser, RequestMeta, password};
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::{EmailAddress, Password};
+use crate::error::AppError;
+use crate::htmx::{html_with_status, redirect};
+use crate::layout::Layout;
+use crate::mail::{Context, WorkerHandle, log_link_in_development};
+use crate::models::user_tokens::{self, Purpose};
+use crate::models::users::User;
+
+/// Which version of a link page to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    ConfirmEmail,
+    ChooseNewPassword,
+    /// Used, expired or unknown.
+    Invalid,
+}
+
+#[derive(Template)]
+#[template(path = "account_links/show.html")]
+struct LinkPage {
+    layout: Layout,
+    mode: Mode,
+    purpose: Purpose,
+    action: String,
+    errors: FieldErrors,
+}
+
+fn respond(page: &LinkPage) -> Result<HttpResponse, AppError> {
+    let status = match (page.mode, page.errors.is_empty()) {
+        (Mode::Invalid, _) => StatusCode::GONE,
+        (_, false) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    let mut response = html_with_status(status, page)?;
+    response
+        .headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn link_page(
+    db: &Db,
+    config: &Config,
+    meta: &RequestMeta,
+    purpose: Purpose,
+    raw: &str,
+) -> Result<LinkPage, AppError> {
+    let live = match account_links::parse(purpose, raw) {
+        Some(hash) => {
+            let now = config.clock.now();
+            db.run(move |conn| Ok(user_tokens::holder(conn, purpose, &hash, now)?))
+                .await?
+                .is_some()
+        }
+        None => false,
+    };
+    let (title, mode, base) = match purpose {
+        Purpose::VerifyEmail => (
+            "Confirm your email address",
+            Mode::ConfirmEmail,
+            "/verify-email/",
+        ),
+        Purpose::ResetPassword => (
+            "Choose a new password",
+            Mode::ChooseNewPassword,
+            "/password/reset/",
+        ),
+    };
+    Ok(LinkPage {
+        layout: Layout::public(title, &meta.csrf),
+        mode: if live { mode } else { Mode::Invalid },
+        purpose,
+        action: format!("{base}{raw}"),
+        errors: FieldErrors::default(),
+    })
+}
+
+/// GET /verify-email/{token}
+pub async fn show_email_confirmation(
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?)
+}
+
+/// POST /verify-email/{token}
+pub async fn confirm_email(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(hash) = account_links::parse(Purpose::VerifyEmail, &token) else {
+        return respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?);
+    };
+    let ctx = Context::from_config(&config);
+    match db
+        .run(move |conn| account_links::verify(conn, &hash, &ctx))
+        .await?
+    {
+        Some(user) => {
+            TypedSession::of(&req).set_flash(&format!("Thanks, {} is confirmed.", user.email));
+            Ok(redirect(&meta.hx, "/"))
+        }
+        None => respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?),
+    }
+}
+
+/// POST /verify-email: sends the confirmation link again to the signed-in account.
+pub async fn resend_email_confirmation(
+    req: HttpRequest,
+    current: CurrentUser,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+) -> Result<HttpResponse, AppError> {
+    if current.user.email_verified_at.is_some() {
+        return Ok(redirect(&current.meta.hx, "/"));
+    }
+    let (user, ctx) = (current.user.clone(), Context::from_config(&config));
+    let link = db
+        .run(move |conn| {
+            conn.transaction(|conn| account_links::send(conn, &user, Purpose::VerifyEmail, &ctx))
+        })
+        .await?;
+    let Some(link) = link else {
+        return Err(AppError::TooManyRequests(
+            "We already sent several links in the last hour. Check your inbox (and spam folder), or try again later.".into(),
+        ));
+    };
+    mail.wake();
+    log_link_in_development(&config, "email confirmation", &current.user.email, &link);
+    TypedSession::of(&req).set_flash(&format!("We sent a new link to {}.", current.user.email));
+    Ok(redirect(&current.meta.hx, "/"))
+}
+
+#[derive(Template)]
+#[template(path = "account_links/forgot.html")]
+struct ForgotPage {
+    layout: Layout,
+    email: String,
+    sent_to: Option<String>,
+    errors: FieldErrors,
+}
+
+/// GET /password/forgot
+pub async fn new_password_reset(meta: RequestMeta) -> Result<HttpResponse, AppError> {
+    html_with_status(
+        StatusCode::OK,
+        &ForgotPage {
+            layout: Layout::public("Reset your password", &meta.csrf),
+            email: String::new(),
+            sent_to: None,
+            errors: FieldErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotForm {
+    email: String,
+}
+
+/// POST /password/forgot: the same answer whether or not the address has an account (R24).
+pub async fn create_password_reset(
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    web::Form(form): web::Form<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
+    let layout = Layout::public("Reset your password", &meta.csrf);
+    let mut errors = FieldErrors::default();
+    let Some(email) = errors.check("email", EmailAddress::parse(&form.email)) else {
+        return html_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ForgotPage {
+                layout,
+                email: form.email,
+                sent_to: None,
+                errors,
+            },
+        );
+    };
+    let (lookup, ctx) = (email.clone(), Context::from_config(&config));
+    let sent = db
+        .run(move |conn| {
+            conn.transaction(|conn| match User::find_by_email(conn, &lookup)? {
+                Some(user) => account_links::send(conn, &user, Purpose::ResetPassword, &ctx),
+                None => Ok(None),
+            })
+        })
+        .await?;
+    if let Some(link) = sent {
+        mail.wake();
+        log_link_in_development(&config, "password reset", email.as_str(), &link);
+    }
+    html_with_status(
+        StatusCode::OK,
+        &ForgotPage {
+            layout,
+            email: String::new(),
+            sent_to: Some(email.as_str().to_owned()),
+            errors,
+        },
+    )
+}
+
+/// GET /password/reset/{token}
+pub async fn edit_password(
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    respond(&link_page(&db, &config, &meta, Purpose::ResetPassword, &token).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPasswordForm {
+    password: String,
+}
+
+/// POST /password/reset/{token}: sets the password, ends every session of the account,
+/// and signs this browser in afresh.
+pub async fn update_password(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    token: web::Path<String>,
+    web::Form(form): web::Form<NewPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut page = link_page(&db, &config, &meta, Purpose::ResetPassword, &token).await?;
+    let (Some(hash), Mode::ChooseNewPassword) = (
+        account_links::parse(Purpose::ResetPassword, &token),
+        page.mode,
+    ) else {
+        return respond(&page);
+    };
+    let Some(new_password) = page
+        .errors
+        .check("password", Password::parse(&form.password))
+    else {
+        return respond(&page);
+    };
+    let password_hash = password::hash(new_password).await?;
+    let ctx = Context::from_config(&config);
+    match db
+        .run(move |conn| account_links::reset_password(conn, &hash, &password_hash, &ctx))
+        .await?
+    {
+        Some(user) => {
+            let session = TypedSession::of(&req);
+            session.sign_in(user.id)?;
+            session.set_flash("Your password was changed. Other devices were signed out.");
+            Ok(redirect(&meta.hx, "/"))
+        }
+        None => {
+            page.mode = Mode::Invalid;
+            respond(&page)
+        }
+    }
+}
