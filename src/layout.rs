@@ -9,16 +9,26 @@ use crate::models::memberships::OrgLink;
 pub enum Section {
     Overview,
     Members,
+    Projects,
+    ApiKeys,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 3] = [Section::Overview, Section::Members, Section::Settings];
+    const ALL: [Section; 5] = [
+        Section::Overview,
+        Section::Members,
+        Section::Projects,
+        Section::ApiKeys,
+        Section::Settings,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Section::Overview => "Overview",
             Section::Members => "Members",
+            Section::Projects => "Projects",
+            Section::ApiKeys => "API keys",
             Section::Settings => "Settings",
         }
     }
@@ -27,15 +37,21 @@ impl Section {
         match self {
             Section::Overview => "",
             Section::Members => "/members",
+            Section::Projects => "/projects",
+            Section::ApiKeys => "/api-keys",
             Section::Settings => "/settings",
         }
     }
 
-    /// What the viewer must be allowed to open the section; `None`: every org member.
-    fn permission(self) -> Option<Permission> {
+    /// Whether the viewer may open the section: the role table decides; organization-level
+    /// pages are not offered to project-only members.
+    fn visible_to(self, member: &OrgMember) -> bool {
+        let org_member = !member.access.is_project_only();
         match self {
-            Section::Overview | Section::Settings => None,
-            Section::Members => Some(Permission::ViewMembers),
+            Section::Overview | Section::Settings => org_member,
+            Section::Members => member.can(Permission::ViewMembers),
+            Section::Projects => member.require(Permission::ViewProjects).is_ok(),
+            Section::ApiKeys => member.require(Permission::ViewApiKeys).is_ok(),
         }
     }
 }
@@ -106,7 +122,7 @@ impl Layout {
         let base = format!("/orgs/{}", member.org.slug);
         let nav = Section::ALL
             .into_iter()
-            .filter(|s| s.permission().is_none_or(|p| member.require(p).is_ok()))
+            .filter(|s| s.visible_to(member))
             .map(|s| NavItem {
                 label: s.label(),
                 href: format!("{base}{}", s.path()),

@@ -102,6 +102,8 @@ impl Application {
                 .route("/healthz", web::get().to(routes::health::healthz))
                 .route("/readyz", web::get().to(routes::health::readyz))
                 .route("/static/{file}", web::get().to(routes::assets::serve))
+                // The machine API: key-authenticated, outside the session and CSRF layers.
+                .service(web::scope("/api/v1").configure(routes::api::configure))
                 .service(
                     web::scope("")
                         .wrap(from_fn(csrf::protect))

@@ -10,7 +10,7 @@ pub mod time;
 mod token;
 
 pub use email::EmailAddress;
-pub use names::{OrgName, PersonName, Slug};
+pub use names::{KeyName, OrgName, PersonName, ProjectName, Slug};
 pub use password::Password;
 pub use role::{Access, Grant, Permission, ProjectRole, Role};
 pub use token::{PlainToken, TokenHash};

@@ -2,12 +2,16 @@
 //! first and return `QueryResult`; org-owned queries take the org id.
 
 pub mod activity;
+pub mod api_keys;
 pub mod invitations;
 pub mod login_failures;
 pub mod member_list;
 pub mod memberships;
 pub mod organizations;
+pub mod project_members;
+pub mod projects;
 pub mod sessions;
+pub mod usage;
 pub mod user_tokens;
 pub mod users;
 

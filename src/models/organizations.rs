@@ -62,6 +62,13 @@ impl Organization {
             .first(conn)
     }
 
+    pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Organization> {
+        organizations::table
+            .find(id)
+            .select(Organization::as_select())
+            .first(conn)
+    }
+
     pub fn rename(conn: &mut PgConnection, id: Uuid, name: &OrgName) -> QueryResult<()> {
         diesel::update(organizations::table.find(id))
             .set((

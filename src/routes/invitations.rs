@@ -54,14 +54,15 @@ pub struct InviteForm {
     role: String,
 }
 
+/// What happened to each address of an invitation form (organization or project).
 #[derive(Template)]
 #[template(path = "invitations/results.html")]
-struct ResultsPage {
-    layout: Layout,
-    slug: String,
-    csrf: String,
-    role: Role,
-    results: Vec<AddressResult>,
+pub(super) struct ResultsPage {
+    pub(super) layout: Layout,
+    pub(super) slug: String,
+    pub(super) csrf: String,
+    pub(super) role: Role,
+    pub(super) results: Vec<AddressResult>,
 }
 
 impl ResultsPage {
@@ -101,7 +102,16 @@ pub async fn create_invitation(
     let (org_id, actor) = (member.org.id, member.actor());
     let ctx = Context::from_config(&config);
     let sent = db
-        .run(move |conn| invitations::send(conn, org_id, &actor, &entries, role, &ctx))
+        .run(move |conn| {
+            invitations::send(
+                conn,
+                org_id,
+                &actor,
+                &entries,
+                invitations::Grant::Org(role),
+                &ctx,
+            )
+        })
         .await?;
     mail.wake();
     for (email, link) in &sent.links {

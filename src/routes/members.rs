@@ -18,12 +18,14 @@ use crate::error::AppError;
 use crate::htmx::{Hx, Level, html, redirect, toast};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::{self, PendingRow};
 use crate::models::member_list::{
     self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE, RoleCounts,
 };
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
+use crate::models::project_members::{self, ProjectMemberRow};
 
 /// Pending invitations listed on the Members page (newest first).
 const PENDING_SHOWN: i64 = 200;
@@ -54,6 +56,7 @@ struct MembersPage {
     ctx: RowContext,
     rows: Vec<MemberRow>,
     pending: Vec<PendingRow>,
+    project_only: Vec<ProjectMemberRow>,
     now: DateTime<Utc>,
     summary: RoleSummary,
     filter: MemberFilter,
@@ -172,7 +175,7 @@ pub async fn list_members(
     member.require_org_wide(Permission::ViewMembers)?;
     let (org_id, filter) = (member.org.id, query.filter());
     let page_filter = filter.clone();
-    let (rows, counts, matching, pending) = db
+    let (rows, counts, matching, pending, project_only) = db
         .run(move |conn| {
             let counts = member_list::role_counts(conn, org_id)?;
             let (rows, total) = member_list::page(conn, org_id, &page_filter)?;
@@ -184,7 +187,8 @@ pub async fn list_members(
                 _ => 0,
             });
             let pending = invitations::pending_for_org(conn, org_id, PENDING_SHOWN)?;
-            Ok((rows, counts, matching, pending))
+            let project_only = project_members::list(conn, org_id, None)?;
+            Ok((rows, counts, matching, pending, project_only))
         })
         .await?;
     let ctx = RowContext::of(&member);
@@ -199,6 +203,7 @@ pub async fn list_members(
         ctx,
         rows,
         pending,
+        project_only,
         summary,
         now: config.clock.now(),
         pages: ((matching + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
@@ -312,24 +317,38 @@ struct RemovePage {
     ctx: RowContext,
     org_name: String,
     row: MemberRow,
+    /// Keys they created: they stay active, so the page offers to rotate them (R32).
+    keys: Vec<KeyRow>,
+    now: DateTime<Utc>,
 }
 
 /// GET /orgs/{org}/members/{user_id}/remove: the confirmation (also the no-JS path).
 pub async fn confirm_remove_member(
     member: OrgMember,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
     let (org_id, target_id) = (member.org.id, path.1);
-    let row = db
-        .run(move |conn| member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound))
+    let (row, keys) = db
+        .run(move |conn| {
+            let row = member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)?;
+            let filter = KeyFilter {
+                project: None,
+                created_by: Some(target_id),
+                include_revoked: false,
+            };
+            Ok((row, api_keys::list(conn, org_id, &filter)?))
+        })
         .await?;
     html(&RemovePage {
         layout: member.layout(Section::Members, "Remove member"),
         ctx: RowContext::of(&member),
         org_name: member.org.name.clone(),
         row,
+        keys,
+        now: config.clock.now(),
     })
 }
 
@@ -421,10 +440,12 @@ pub async fn confirm_leave_org(
     let (org_id, user_id) = (member.org.id, member.user.id);
     let refusal = db
         .run(move |conn| {
-            let role = Membership::find(conn, org_id, user_id)?
-                .ok_or(AppError::NotFound)?
-                .role;
-            Ok(membership::check_departure(role, Membership::count_admins(conn, org_id)?).err())
+            // Project-only members hold no role the organization depends on.
+            let Some(current) = Membership::find(conn, org_id, user_id)? else {
+                return Ok(None);
+            };
+            let admins = Membership::count_admins(conn, org_id)?;
+            Ok(membership::check_departure(current.role, admins).err())
         })
         .await?;
     html(&LeavePage::of(&member, refusal))
@@ -443,8 +464,22 @@ pub async fn leave_org(
             conn.transaction(|conn| {
                 Organization::lock(conn, org_id)?;
                 // Re-read under the lock: the role may have changed since the page loaded.
-                let current =
-                    Membership::find(conn, org_id, actor.user_id)?.ok_or(AppError::NotFound)?;
+                let Some(current) = Membership::find(conn, org_id, actor.user_id)? else {
+                    let access = project_members::find(conn, org_id, actor.user_id)?.ok_or(AppError::NotFound)?;
+                    project_members::delete(conn, org_id, actor.user_id)?;
+                    activity::record(
+                        conn,
+                        org_id,
+                        &actor,
+                        Entry {
+                            action: Action::MemberLeft,
+                            target: Target::member(actor.user_id, &actor.name),
+                            before: Some(json!({ "role": access.role.as_str(), "project": access.project_name })),
+                            after: None,
+                        },
+                    )?;
+                    return Ok(None);
+                };
                 let admins = Membership::count_admins(conn, org_id)?;
                 if let Err(refusal) = membership::check_departure(current.role, admins) {
                     return Ok(Some(refusal));

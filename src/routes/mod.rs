@@ -4,6 +4,8 @@ use actix_web::web;
 
 mod account_links;
 mod accounts;
+pub mod api;
+mod api_keys;
 pub mod assets;
 mod forms;
 pub mod health;
@@ -11,6 +13,8 @@ mod invitations;
 mod join;
 mod members;
 mod orgs;
+mod project_access;
+mod projects;
 mod settings;
 
 pub use forms::FieldErrors;
@@ -48,6 +52,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orgs/{org}/invitations",                post().to(invitations::create_invitation))
         .route("/orgs/{org}/invitations/{id}/resend",    post().to(invitations::resend_invitation))
         .route("/orgs/{org}/invitations/{id}/cancel",    post().to(invitations::cancel_invitation))
+        .route("/orgs/{org}/projects",                   get().to(projects::list_projects))
+        .route("/orgs/{org}/projects",                   post().to(projects::create_project))
+        .route("/orgs/{org}/projects/new",               get().to(projects::new_project))
+        .route("/orgs/{org}/projects/{project_id}",      get().to(projects::show_project))
+        .route("/orgs/{org}/projects/{project_id}/rename",  post().to(projects::rename_project))
+        .route("/orgs/{org}/projects/{project_id}/archive", get().to(projects::confirm_archive_project))
+        .route("/orgs/{org}/projects/{project_id}/archive", post().to(projects::archive_project))
+        .route("/orgs/{org}/projects/{project_id}/invitations/new", get().to(project_access::new_project_invitation))
+        .route("/orgs/{org}/projects/{project_id}/invitations",     post().to(project_access::create_project_invitation))
+        .route("/orgs/{org}/projects/{project_id}/access/{user_id}/role",   post().to(project_access::update_project_access))
+        .route("/orgs/{org}/projects/{project_id}/access/{user_id}/remove", get().to(project_access::confirm_revoke_project_access))
+        .route("/orgs/{org}/projects/{project_id}/access/{user_id}/remove", post().to(project_access::revoke_project_access))
+        .route("/orgs/{org}/projects/{project_id}/keys",                    post().to(api_keys::create_api_key))
+        .route("/orgs/{org}/projects/{project_id}/keys/{key_id}/rotate",    post().to(api_keys::rotate_api_key))
+        .route("/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke",    get().to(api_keys::confirm_revoke_api_key))
+        .route("/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke",    post().to(api_keys::revoke_api_key))
+        .route("/orgs/{org}/api-keys",                   get().to(api_keys::list_api_keys))
         .route("/orgs/{org}/leave",                      get().to(members::confirm_leave_org))
         .route("/orgs/{org}/leave",                      post().to(members::leave_org))
         .route("/orgs/{org}/settings",                   get().to(settings::show_settings))

@@ -27,7 +27,7 @@ pub async fn home(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, A
         .run(move |conn| Ok(Membership::orgs_of_user(conn, user_id)?))
         .await?;
     let target = match orgs.first() {
-        Some(org) => format!("/orgs/{}/members", org.slug),
+        Some(org) => format!("/orgs/{}", org.slug),
         None => "/orgs/new".to_owned(),
     };
     Ok(redirect(&Default::default(), &target))
@@ -110,9 +110,15 @@ struct OrgPage {
     can_view_activity: bool,
 }
 
-/// GET /orgs/{org}
+/// GET /orgs/{org}: the overview; a project-only member lands on their project.
 pub async fn show_org(member: OrgMember, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
-    member.require(Permission::ViewProjects)?;
+    if let Some(project_id) = member.project_id {
+        return Ok(redirect(
+            &member.meta.hx,
+            &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        ));
+    }
+    member.require_org_wide(Permission::ViewMembers)?;
     let can_view_activity = member.can(Permission::ViewActivity);
     let org_id = member.org.id;
     let recent = if can_view_activity {

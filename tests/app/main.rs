@@ -13,4 +13,5 @@ mod journeys;
 mod mail;
 mod members;
 mod orgs;
+mod projects;
 mod smtp;
