@@ -3,8 +3,10 @@
 mod account_links;
 mod accounts;
 mod activity;
+mod authorization;
 mod browser;
 mod csrf;
+mod hardening;
 mod headers;
 mod health;
 mod helpers;
