@@ -10,12 +10,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::OrgMember;
-use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Grant, KeyName, Permission, PlainToken, TokenHash};
 use crate::error::AppError;
-use crate::htmx::{html, redirect};
+use crate::htmx::{html, redirect_with_flash};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Actor, Entry, Target};
 use crate::models::api_keys::{self, ApiKey, KeyFilter, KeyRow, NewKey, Status};
@@ -318,9 +317,13 @@ pub async fn revoke_api_key(
             })
         })
         .await?;
-    TypedSession::of(&req).set_flash(&format!(
-        "Key {} ({}…) revoked. It no longer works.",
-        key.name, key.prefix
-    ));
-    Ok(redirect(&member.meta.hx, &project_url(&member, project_id)))
+    Ok(redirect_with_flash(
+        &req,
+        &member.meta.hx,
+        &project_url(&member, project_id),
+        &format!(
+            "Key {} ({}…) revoked. It no longer works.",
+            key.name, key.prefix
+        ),
+    ))
 }

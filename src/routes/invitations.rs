@@ -8,13 +8,12 @@ use uuid::Uuid;
 
 use super::FieldErrors;
 use crate::auth::OrgMember;
-use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::invite::parse_addresses;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{html, html_with_status, redirect};
+use crate::htmx::{html, html_with_status, redirect_with_flash};
 use crate::invitations::{self, AddressResult, Context, Outcome};
 use crate::layout::{Layout, Section};
 use crate::mail::{WorkerHandle, log_link_in_development};
@@ -143,13 +142,14 @@ pub async fn resend_invitation(
         .await?;
     mail.wake();
     log_link_in_development(&config, "invitation", &invitation.email, &link);
-    TypedSession::of(&req).set_flash(&format!(
-        "Invitation to {} sent again. The previous link no longer works.",
-        invitation.email
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
+        &format!(
+            "Invitation to {} sent again. The previous link no longer works.",
+            invitation.email
+        ),
     ))
 }
 
@@ -166,12 +166,13 @@ pub async fn cancel_invitation(
     let invitation = db
         .run(move |conn| invitations::cancel(conn, org_id, &actor, id, now))
         .await?;
-    TypedSession::of(&req).set_flash(&format!(
-        "Invitation to {} cancelled. Its link no longer works.",
-        invitation.email
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
+        &format!(
+            "Invitation to {} cancelled. Its link no longer works.",
+            invitation.email
+        ),
     ))
 }

@@ -9,13 +9,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::OrgMember;
-use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::membership::{self, Refusal};
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{Hx, Level, html, redirect, toast};
+use crate::htmx::{Hx, Level, html, redirect_with_flash, toast};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
@@ -280,8 +279,12 @@ pub async fn update_member_role(
         Ok((row, counts)) => {
             let message = format!("{} is now {}", row.name, row.role.with_article());
             if !hx.is_htmx() {
-                TypedSession::of(&req).set_flash(&message);
-                return Ok(redirect(&hx, &format!("/orgs/{}/members", member.org.slug)));
+                return Ok(redirect_with_flash(
+                    &req,
+                    &hx,
+                    &format!("/orgs/{}/members", member.org.slug),
+                    &message,
+                ));
             }
             let summary = RoleSummary {
                 counts,
@@ -400,13 +403,11 @@ pub async fn remove_member(
             }
         })
         .await?;
-    TypedSession::of(&req).set_flash(&format!(
-        "{} was removed from the organization",
-        removed.name
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
+        &format!("{} was removed from the organization", removed.name),
     ))
 }
 
@@ -506,6 +507,10 @@ pub async fn leave_org(
             &LeavePage::of(&member, Some(refusal)),
         );
     }
-    TypedSession::of(&req).set_flash(&format!("You left {}", member.org.name));
-    Ok(redirect(&member.meta.hx, "/"))
+    Ok(redirect_with_flash(
+        &req,
+        &member.meta.hx,
+        "/",
+        &format!("You left {}", member.org.name),
+    ))
 }

@@ -3,18 +3,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use diesel::Connection;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::FieldErrors;
 use crate::auth::session::TypedSession;
 use crate::auth::{CurrentUser, OrgMember};
 use crate::db::Db;
-use crate::domain::{OrgName, Permission, Role};
+use crate::domain::{OrgName, Permission};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
-use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::activity;
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
 
@@ -76,22 +76,7 @@ pub async fn create_org(
     let actor = current.actor();
     let org = db
         .run(move |conn| {
-            let org = conn.build_transaction().run(|conn| {
-                let org = Organization::create(conn, &name)?;
-                Membership::create(conn, org.id, actor.user_id, Role::Administrator)?;
-                activity::record(
-                    conn,
-                    org.id,
-                    &actor,
-                    Entry {
-                        action: Action::OrganizationCreated,
-                        target: Target::organization(org.id, &org.name),
-                        before: None,
-                        after: Some(json!({ "name": org.name, "slug": org.slug })),
-                    },
-                )?;
-                Ok::<_, diesel::result::Error>(org)
-            })?;
+            let org = conn.transaction(|conn| Organization::found(conn, &name, &actor))?;
             Ok(org)
         })
         .await?;

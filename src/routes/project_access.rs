@@ -12,13 +12,12 @@ use uuid::Uuid;
 use super::FieldErrors;
 use super::invitations::ResultsPage;
 use crate::auth::OrgMember;
-use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::invite::parse_addresses;
 use crate::domain::{Permission, ProjectRole, Role};
 use crate::error::AppError;
-use crate::htmx::{html, html_with_status, redirect};
+use crate::htmx::{html, html_with_status, redirect_with_flash};
 use crate::invitations::{self, Context, Grant};
 use crate::layout::{Layout, Section};
 use crate::mail::{WorkerHandle, log_link_in_development};
@@ -189,10 +188,11 @@ pub async fn update_project_access(
             })
         })
         .await?;
-    TypedSession::of(&req).set_flash(&format!("{} is now a project {}", row.name, role.label()));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        &format!("{} is now a project {}", row.name, role.label()),
     ))
 }
 
@@ -262,12 +262,10 @@ pub async fn revoke_project_access(
             })
         })
         .await?;
-    TypedSession::of(&req).set_flash(&format!(
-        "{} no longer has access to {}",
-        row.name, row.project_name
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        &format!("{} no longer has access to {}", row.name, row.project_name),
     ))
 }

@@ -12,12 +12,11 @@ use uuid::Uuid;
 
 use super::FieldErrors;
 use crate::auth::OrgMember;
-use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Permission, ProjectName, ProjectRole};
 use crate::error::AppError;
-use crate::htmx::{html, html_with_status, redirect};
+use crate::htmx::{html, html_with_status, redirect, redirect_with_flash};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
@@ -278,10 +277,11 @@ pub async fn rename_project(
         })
     })
     .await?;
-    TypedSession::of(&req).set_flash("Project renamed");
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        "Project renamed",
     ))
 }
 
@@ -339,11 +339,10 @@ pub async fn archive_project(
         })
     })
     .await?;
-    TypedSession::of(&req).set_flash(&format!(
-        "Project {name} archived. Its API keys no longer work."
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/projects", member.org.slug),
+        &format!("Project {name} archived. Its API keys no longer work."),
     ))
 }

@@ -309,6 +309,25 @@ impl TestApp {
         self.count(&format!("{table} WHERE {condition}"))
     }
 
+    /// Adds `n` members named "<prefix> 00001"… (emails "<prefix>1@example.com"…) with
+    /// mixed roles other than Administrator, directly in SQL.
+    pub fn add_generated_members(&self, slug: &str, prefix: &str, n: i32) {
+        diesel::sql_query(
+            "WITH new_users AS ( \
+               INSERT INTO users (id, email, name, password_hash) \
+               SELECT gen_random_uuid(), lower($3) || i || '@example.com', $3 || ' ' || lpad(i::text, 5, '0'), 'x' \
+               FROM generate_series(1, $1) AS i RETURNING id) \
+             INSERT INTO memberships (id, org_id, user_id, role) \
+             SELECT gen_random_uuid(), $2, id, (ARRAY['developer','viewer','billing_manager'])[1 + (random() * 2)::int] \
+             FROM new_users",
+        )
+        .bind::<diesel::sql_types::Integer, _>(n)
+        .bind::<diesel::sql_types::Uuid, _>(self.org_id(slug))
+        .bind::<diesel::sql_types::Text, _>(prefix)
+        .execute(&mut self.conn())
+        .expect("generated members");
+    }
+
     /// A direct connection to this test's database, for assertions.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&server().url(&self.database)).expect("connect to test database")
