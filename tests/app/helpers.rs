@@ -399,8 +399,11 @@ pub struct TestClient {
 impl TestClient {
     pub fn new(address: &str) -> Self {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        // Idle connections are dropped before the server's 5 s keep-alive closes them, so
+        // a busy machine never hands a request to a connection that is going away.
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
