@@ -11,7 +11,7 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::csrf;
-use crate::auth::session_store::PgSessionStore;
+use crate::auth::session_store::{self, PgSessionStore};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
@@ -108,6 +108,7 @@ impl Application {
                     web::scope("")
                         .wrap(from_fn(csrf::protect))
                         .wrap(sessions)
+                        .wrap(from_fn(session_store::unavailable_on_store_error))
                         .configure(routes::configure)
                         .default_service(web::to(|| async {
                             Err::<actix_web::HttpResponse, _>(AppError::NotFound)
