@@ -13,6 +13,7 @@ pub mod htmx;
 pub mod invitations;
 pub mod layout;
 pub mod mail;
+pub mod metrics;
 pub mod models;
 mod request_log;
 pub mod routes;

@@ -46,8 +46,8 @@ fn main() -> ExitCode {
     if std::env::var("APP_ENV").as_deref() != Ok("production") {
         dotenvy::dotenv().ok();
     }
-    init_tracing();
     let cli = Cli::parse();
+    init_tracing(&cli.settings.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -57,10 +57,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+/// `LOG_FORMAT=json`: one JSON object per line, with the fields of the request span (its
+/// id) on every line logged while serving a request.
+fn init_tracing(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        "json" => logs.json().with_current_span(true).init(),
+        _ => logs.init(),
+    }
 }
 
 fn run(cli: Cli) -> Result<(), String> {

@@ -371,6 +371,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         data_dir: std::env::temp_dir(),
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
+        metrics_addr: None,
         membership_change_pause: None,
         clock: Default::default(),
     }
