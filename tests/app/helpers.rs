@@ -110,6 +110,12 @@ pub struct TestApp {
     pub mail: WorkerHandle,
     /// The app's clock: `clock.advance(..)` moves its "now" forward.
     pub clock: teamwork::clock::Clock,
+    /// The session cookie key; a second instance needs the same one.
+    pub key: actix_web::cookie::Key,
+    /// The HTTP server: `server.stop(true)` is what SIGTERM does.
+    pub server: actix_web::dev::ServerHandle,
+    /// The `METRICS_ADDR` listener's port, when the test configured one.
+    pub metrics_port: Option<u16>,
 }
 
 impl TestApp {
@@ -141,14 +147,10 @@ impl TestApp {
         // Its own pool, so that `db.statements()` counts only what requests run.
         let worker_db = Db::new(&server.url(&database), 2);
         let mail = teamwork::mail::worker::spawn(worker_db, transport, test_worker_options());
-        let app = Application::build(
-            config,
-            listener,
-            db.clone(),
-            actix_web::cookie::Key::generate(),
-            mail.clone(),
-        )
-        .expect("build application");
+        let key = actix_web::cookie::Key::generate();
+        let app = Application::build(config, listener, db.clone(), key.clone(), mail.clone())
+            .expect("build application");
+        let (server, metrics_port) = (app.handle(), app.metrics_port());
         actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
@@ -157,7 +159,16 @@ impl TestApp {
             smtp,
             mail,
             clock,
+            key,
+            server,
+            metrics_port,
         }
+    }
+
+    /// A second console on this app's database, as a second process behind a load
+    /// balancer would be: its own port, pool and mail worker, the same session key and SMTP.
+    pub async fn second_instance(&self) -> Instance {
+        Instance::start(&self.database_url(), self.key.clone(), &self.smtp.url()).await
     }
 
     pub fn database_url(&self) -> String {
@@ -390,6 +401,47 @@ pub fn test_worker_options() -> WorkerOptions {
     }
 }
 
+/// A console started on an existing database (see [`TestApp::second_instance`]); it does
+/// not own the database.
+pub struct Instance {
+    pub address: String,
+    pub mail: WorkerHandle,
+    pub server: actix_web::dev::ServerHandle,
+}
+
+impl Instance {
+    pub async fn start(
+        database_url: &str,
+        key: actix_web::cookie::Key,
+        smtp_url: &str,
+    ) -> Instance {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let port = listener.local_addr().unwrap().port();
+        let mut config = test_config(port, database_url);
+        config.smtp_url = Some(smtp_url.to_owned().into());
+        let db = Db::new(database_url, 5);
+        let transport = Transport::from_config(&config).expect("SMTP transport");
+        let mail = teamwork::mail::worker::spawn(
+            Db::new(database_url, 2),
+            transport,
+            test_worker_options(),
+        );
+        let app =
+            Application::build(config, listener, db, key, mail.clone()).expect("build application");
+        let server = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        Instance {
+            address: format!("http://127.0.0.1:{port}"),
+            mail,
+            server,
+        }
+    }
+
+    pub fn client(&self) -> TestClient {
+        TestClient::new(&self.address)
+    }
+}
+
 /// One person's HTTP client: keeps cookies, never follows redirects.
 pub struct TestClient {
     pub http: reqwest::Client,
@@ -417,6 +469,15 @@ impl TestClient {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// The same person (same cookies) talking to the console at another address.
+    pub fn on(&self, address: &str) -> TestClient {
+        TestClient {
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+            address: address.to_owned(),
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

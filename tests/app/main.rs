@@ -16,4 +16,5 @@ mod mail;
 mod members;
 mod orgs;
 mod projects;
+mod reliability;
 mod smtp;
