@@ -14,6 +14,7 @@ mod invitations;
 mod journeys;
 mod mail;
 mod members;
+mod observability;
 mod orgs;
 mod projects;
 mod reliability;
