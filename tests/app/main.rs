@@ -18,4 +18,5 @@ mod observability;
 mod orgs;
 mod projects;
 mod reliability;
+mod shutdown;
 mod smtp;
