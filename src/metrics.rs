@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{
@@ -114,8 +115,19 @@ impl Metrics {
     }
 
     /// Counts one answered request. `route` is the match pattern (`/orgs/{org}/members`),
-    /// never the raw path: bounded label values, and no tokens.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// never the raw path: bounded label values, and no tokens. Methods other than the
+    /// standard ones count as `OTHER`, so that clients cannot mint label values either.
+    pub fn observe(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+        let method = match *method {
+            Method::GET
+            | Method::HEAD
+            | Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+            | Method::OPTIONS => method.as_str(),
+            _ => "OTHER",
+        };
         let status_text = status.to_string();
         let labels = [method, route, status_text.as_str()];
         self.requests.with_label_values(&labels).inc();

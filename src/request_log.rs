@@ -32,7 +32,7 @@ pub async fn log_request(
     };
     tracing::info!(%method, %route, status, elapsed_ms, "request");
     if let Some(metrics) = metrics {
-        metrics.observe(method.as_str(), &route, status, elapsed);
+        metrics.observe(&method, &route, status, elapsed);
     }
     result
 }

@@ -304,6 +304,18 @@ async fn metrics_count_requests_by_route_pattern_on_their_own_listener() {
     assert_eq!(page_on_metrics.status(), StatusCode::NOT_FOUND);
     assert!(page_on_metrics.headers().get("set-cookie").is_none());
 
+    // Made-up methods cannot mint label values.
+    for n in 0..3 {
+        let method = reqwest::Method::from_bytes(format!("BREW{n}").as_bytes()).unwrap();
+        let response = admin
+            .http
+            .request(method, admin.url("/login"))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error());
+    }
+
     let text = scrape().await;
     let members = [
         ("method", "GET"),
