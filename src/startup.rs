@@ -23,6 +23,16 @@ use crate::{request_log, routes};
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// Sent with every response (R28). Error pages built outside the header middleware (a
+/// refusal by the CSRF or session layer) add them themselves: see `error.rs`.
+pub const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
+];
+
 pub struct Application {
     server: Server,
     port: u16,
@@ -87,12 +97,9 @@ impl Application {
                         .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
                 )
                 .build();
-            let mut headers = DefaultHeaders::new()
-                .add(("Content-Security-Policy", CSP))
-                .add(("X-Content-Type-Options", "nosniff"))
-                .add(("X-Frame-Options", "DENY"))
-                .add(("Referrer-Policy", "same-origin"))
-                .add(("Cache-Control", "no-store"));
+            let mut headers = SECURITY_HEADERS
+                .into_iter()
+                .fold(DefaultHeaders::new(), DefaultHeaders::add);
             if https {
                 headers = headers.add((
                     "Strict-Transport-Security",

@@ -44,8 +44,17 @@ async fn every_form_refuses_requests_without_the_sessions_token_and_changes_noth
             if let Some((name, value)) = headers {
                 request = request.header(name, value);
             }
-            let status = request.send().await.unwrap().status();
-            assert_eq!(status, StatusCode::FORBIDDEN, "POST {pattern}: {what}");
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "POST {pattern}: {what}"
+            );
+            let csp = response.headers().get("content-security-policy");
+            assert!(
+                csp.is_some(),
+                "POST {pattern}: the refusal page lacks the security headers"
+            );
             cells += 1;
         }
         let in_query = admin
