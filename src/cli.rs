@@ -37,6 +37,7 @@ pub async fn create_admin(
                         Some(org_name) => {
                             let org = Organization::create(conn, &org_name)?;
                             Membership::create(conn, org.id, user.id, Role::Administrator)?;
+                            crate::models::billing::open(conn, org.id, chrono::Utc::now())?;
                             let actor = Actor {
                                 user_id: user.id,
                                 name: user.name.clone(),

@@ -78,23 +78,28 @@ impl Credits {
 
     /// "1,234.50", "0.006", "-3.00": at least two decimals, more only when needed.
     pub fn display(self) -> String {
+        self.format(true)
+    }
+
+    /// Like [`display`](Self::display) without digit groups, for CSV: "1234.50".
+    pub fn decimal(self) -> String {
+        self.format(false)
+    }
+
+    fn format(self, grouped: bool) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
         let micro = MICRO as u64;
-        let (whole, fraction) = (abs / micro, abs % micro);
-        let mut decimals = format!("{fraction:06}");
+        let mut decimals = format!("{:06}", abs % micro);
         while decimals.len() > 2 && decimals.ends_with('0') {
             decimals.pop();
         }
-        let digits = whole.to_string();
-        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        format!("{sign}{grouped}.{decimals}")
+        let whole = if grouped {
+            group_digits(abs / micro)
+        } else {
+            (abs / micro).to_string()
+        };
+        format!("{sign}{whole}.{decimals}")
     }
 
     pub fn is_low(self) -> bool {
@@ -110,6 +115,39 @@ impl Credits {
 impl std::fmt::Display for Credits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.display())
+    }
+}
+
+/// "1,234,567": digits in groups of three, for counts people read.
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
+/// A purchase's payment reference (invoice, receipt, transfer id): 1 to 100 characters
+/// on one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentReference(String);
+
+impl PaymentReference {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let value = super::clean_line(input)?;
+        match value.chars().count() {
+            0 => Err(FieldError("Enter the payment's reference (invoice or receipt number).")),
+            1..=100 => Ok(Self(value.to_owned())),
+            _ => Err(FieldError("References are at most 100 characters.")),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -253,6 +291,23 @@ mod tests {
         ] {
             assert_eq!(Credits::from_micro(micro).display(), shown);
         }
+    }
+
+    #[test]
+    fn csv_amounts_have_no_digit_groups() {
+        assert_eq!(Credits::from_micro(1_234_567_890_000).decimal(), "1234567.89");
+        assert_eq!(Credits::from_micro(-6_000).decimal(), "-0.006");
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(1_000), "1,000");
+        assert_eq!(group_digits(999_999), "999,999");
+    }
+
+    #[test]
+    fn payment_references_are_one_short_line() {
+        assert_eq!(PaymentReference::parse("  INV-2026-001 ").unwrap().as_str(), "INV-2026-001");
+        assert!(PaymentReference::parse("").is_err());
+        assert!(PaymentReference::parse("a\nb").is_err());
+        assert!(PaymentReference::parse(&"x".repeat(101)).is_err());
     }
 
     #[test]

@@ -22,6 +22,18 @@ impl Frame {
         bottom: 24,
     };
 
+    /// Columns as wide as `width` allows for `columns` of them, a fifth of each slot
+    /// left as the gap (at least one unit).
+    pub fn fit(columns: usize, width: u32) -> Frame {
+        let slot = ((width - Self::DEFAULT.left) / columns.max(1) as u32).max(2);
+        let gap = (slot / 5).max(1);
+        Frame {
+            column_width: slot - gap,
+            gap,
+            ..Self::DEFAULT
+        }
+    }
+
     /// The `viewBox` width for `columns` columns.
     pub fn width(&self, columns: usize) -> u32 {
         self.left + columns as u32 * (self.column_width + self.gap) + self.gap
@@ -157,6 +169,17 @@ mod tests {
         let last = columns.last().unwrap();
         assert_eq!(last.x + F.column_width + F.gap, F.width(30));
         assert_eq!(last.center, last.x + F.column_width / 2);
+    }
+
+    #[test]
+    fn fitted_columns_stay_within_the_width() {
+        for columns in [1, 7, 30, 90, 1000] {
+            let frame = Frame::fit(columns, 720);
+            assert!(frame.width(columns) <= 720 + frame.gap || columns == 1000, "{columns}");
+            assert!(frame.column_width >= 1 && frame.gap >= 1);
+        }
+        assert_eq!((Frame::fit(30, 720).column_width, Frame::fit(30, 720).gap), (18, 4));
+        assert_eq!((Frame::fit(90, 720).column_width, Frame::fit(90, 720).gap), (6, 1));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod accounts;
 pub mod api;
 mod api_keys;
 pub mod assets;
+mod billing;
 mod forms;
 pub mod health;
 mod invitations;
@@ -16,6 +17,7 @@ mod orgs;
 mod project_access;
 mod projects;
 mod settings;
+mod usage;
 
 pub use forms::FieldErrors;
 
@@ -69,6 +71,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke",    get().to(api_keys::confirm_revoke_api_key))
         .route("/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke",    post().to(api_keys::revoke_api_key))
         .route("/orgs/{org}/api-keys",                   get().to(api_keys::list_api_keys))
+        .route("/orgs/{org}/usage",                      get().to(usage::show_usage))
+        .route("/orgs/{org}/usage.csv",                  get().to(usage::export_usage))
+        .route("/orgs/{org}/billing",                    get().to(billing::show_billing))
+        .route("/orgs/{org}/billing/credits",            post().to(billing::add_credits))
+        .route("/orgs/{org}/billing/plan",               post().to(billing::change_plan))
         .route("/orgs/{org}/leave",                      get().to(members::confirm_leave_org))
         .route("/orgs/{org}/leave",                      post().to(members::leave_org))
         .route("/orgs/{org}/settings",                   get().to(settings::show_settings))

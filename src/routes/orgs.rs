@@ -9,12 +9,14 @@ use serde_json::json;
 use super::FieldErrors;
 use crate::auth::session::TypedSession;
 use crate::auth::{CurrentUser, OrgMember};
+use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{OrgName, Permission, Role};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::billing;
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
 
@@ -56,10 +58,12 @@ pub async fn new_org(current: CurrentUser) -> Result<HttpResponse, AppError> {
     })
 }
 
-/// POST /orgs: the creator becomes its first Administrator.
+/// POST /orgs: the creator becomes its first Administrator; the organization starts on
+/// the Free plan with its starting credits.
 pub async fn create_org(
     current: CurrentUser,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     web::Form(form): web::Form<NewOrgForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = FieldErrors::default();
@@ -73,12 +77,13 @@ pub async fn create_org(
             },
         );
     };
-    let actor = current.actor();
+    let (actor, now) = (current.actor(), config.clock.now());
     let org = db
         .run(move |conn| {
             let org = conn.build_transaction().run(|conn| {
                 let org = Organization::create(conn, &name)?;
                 Membership::create(conn, org.id, actor.user_id, Role::Administrator)?;
+                billing::open(conn, org.id, now)?;
                 activity::record(
                     conn,
                     org.id,
