@@ -140,7 +140,9 @@ impl PaymentReference {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let value = super::clean_line(input)?;
         match value.chars().count() {
-            0 => Err(FieldError("Enter the payment's reference (invoice or receipt number).")),
+            0 => Err(FieldError(
+                "Enter the payment's reference (invoice or receipt number).",
+            )),
             1..=100 => Ok(Self(value.to_owned())),
             _ => Err(FieldError("References are at most 100 characters.")),
         }
@@ -295,7 +297,10 @@ mod tests {
 
     #[test]
     fn csv_amounts_have_no_digit_groups() {
-        assert_eq!(Credits::from_micro(1_234_567_890_000).decimal(), "1234567.89");
+        assert_eq!(
+            Credits::from_micro(1_234_567_890_000).decimal(),
+            "1234567.89"
+        );
         assert_eq!(Credits::from_micro(-6_000).decimal(), "-0.006");
         assert_eq!(group_digits(0), "0");
         assert_eq!(group_digits(1_000), "1,000");
@@ -304,7 +309,10 @@ mod tests {
 
     #[test]
     fn payment_references_are_one_short_line() {
-        assert_eq!(PaymentReference::parse("  INV-2026-001 ").unwrap().as_str(), "INV-2026-001");
+        assert_eq!(
+            PaymentReference::parse("  INV-2026-001 ").unwrap().as_str(),
+            "INV-2026-001"
+        );
         assert!(PaymentReference::parse("").is_err());
         assert!(PaymentReference::parse("a\nb").is_err());
         assert!(PaymentReference::parse(&"x".repeat(101)).is_err());

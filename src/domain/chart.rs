@@ -175,11 +175,20 @@ mod tests {
     fn fitted_columns_stay_within_the_width() {
         for columns in [1, 7, 30, 90, 1000] {
             let frame = Frame::fit(columns, 720);
-            assert!(frame.width(columns) <= 720 + frame.gap || columns == 1000, "{columns}");
+            assert!(
+                frame.width(columns) <= 720 + frame.gap || columns == 1000,
+                "{columns}"
+            );
             assert!(frame.column_width >= 1 && frame.gap >= 1);
         }
-        assert_eq!((Frame::fit(30, 720).column_width, Frame::fit(30, 720).gap), (18, 4));
-        assert_eq!((Frame::fit(90, 720).column_width, Frame::fit(90, 720).gap), (6, 1));
+        assert_eq!(
+            (Frame::fit(30, 720).column_width, Frame::fit(30, 720).gap),
+            (18, 4)
+        );
+        assert_eq!(
+            (Frame::fit(90, 720).column_width, Frame::fit(90, 720).gap),
+            (6, 1)
+        );
     }
 
     #[test]

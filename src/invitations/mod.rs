@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::domain::invite::Entry;
-use crate::domain::{EmailAddress, Plan, PlainToken, ProjectRole, Role, TokenHash};
+use crate::domain::{EmailAddress, PlainToken, Plan, ProjectRole, Role, TokenHash};
 use crate::error::AppError;
 use crate::mail::outbox;
 use crate::models::activity::{self, Action, Actor, Target};

@@ -38,7 +38,16 @@ pub fn open(conn: &mut PgConnection, org_id: Uuid, now: DateTime<Utc>) -> QueryR
             billing_accounts::updated_at.eq(now),
         ))
         .execute(conn)?;
-    append(conn, org_id, "grant", STARTING_CREDITS.micro(), None, None, now).map(drop)
+    append(
+        conn,
+        org_id,
+        "grant",
+        STARTING_CREDITS.micro(),
+        None,
+        None,
+        now,
+    )
+    .map(drop)
 }
 
 pub fn find(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Account> {

@@ -72,7 +72,13 @@ impl Membership {
                 switcher(),
                 balance(),
             ))
-            .first::<(User, Organization, Membership, serde_json::Value, Option<i64>)>(conn)
+            .first::<(
+                User,
+                Organization,
+                Membership,
+                serde_json::Value,
+                Option<i64>,
+            )>(conn)
             .optional()?;
         row.map(|(user, org, membership, orgs, balance_micro)| {
             Ok(LoadedMember {
@@ -167,7 +173,8 @@ pub fn switcher() -> diesel::expression::SqlLiteral<diesel::sql_types::Jsonb> {
 
 /// The organization's credit balance, riding along like [`switcher`]. Only for queries
 /// that have `organizations` in their FROM clause.
-fn balance() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+fn balance()
+-> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
     diesel::dsl::sql(
         "(SELECT b.balance_micro FROM billing_accounts b WHERE b.org_id = organizations.id)",
     )

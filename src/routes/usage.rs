@@ -235,7 +235,10 @@ async fn load(
     now: DateTime<Utc>,
 ) -> Result<(Vec<Project>, Vec<DailyUsage>, Vec<KeyUsage>), AppError> {
     let (org_id, only) = (member.org.id, member.project_id);
-    let since = filter.first_day(now).and_time(chrono::NaiveTime::MIN).and_utc();
+    let since = filter
+        .first_day(now)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
     db.run(move |conn| {
         let projects = Project::list(conn, org_id, only)?;
         let daily = usage::daily(conn, org_id, filter.project, since)?;
@@ -261,7 +264,11 @@ pub async fn show_usage(
         input_tokens: keys.iter().map(|k| k.input_tokens).sum(),
         output_tokens: keys.iter().map(|k| k.output_tokens).sum(),
         cost: Credits::from_micro(keys.iter().map(|k| k.cost_micro).sum()),
-        csv_href: format!("/orgs/{}/usage.csv?{}", member.org.slug, filter.query_string()),
+        csv_href: format!(
+            "/orgs/{}/usage.csv?{}",
+            member.org.slug,
+            filter.query_string()
+        ),
         days: filter.days,
         keys,
     };
@@ -291,7 +298,10 @@ pub async fn export_usage(
     let (filter, now) = (Filter::of(&query, &member, grant), config.clock.now());
     let (org_id, since) = (
         member.org.id,
-        filter.first_day(now).and_time(chrono::NaiveTime::MIN).and_utc(),
+        filter
+            .first_day(now)
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc(),
     );
     let keys = db
         .run(move |conn| Ok(usage::by_key(conn, org_id, filter.project, since)?))

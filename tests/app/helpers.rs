@@ -214,6 +214,31 @@ impl TestApp {
         client
     }
 
+    /// Signs up `name` and gives them project-only access to `project_id` with `role`,
+    /// directly in the database.
+    pub async fn project_only_member(
+        &self,
+        slug: &str,
+        project_id: Uuid,
+        name: &str,
+        role: teamwork::domain::ProjectRole,
+    ) -> TestClient {
+        let client = self.signed_up(name).await;
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        use teamwork::schema::project_members;
+        diesel::insert_into(project_members::table)
+            .values((
+                project_members::id.eq(Uuid::now_v7()),
+                project_members::org_id.eq(self.org_id(slug)),
+                project_members::project_id.eq(project_id),
+                project_members::user_id.eq(self.user_id(&email)),
+                project_members::role.eq(role),
+            ))
+            .execute(&mut self.conn())
+            .unwrap();
+        client
+    }
+
     pub fn user_id(&self, email: &str) -> Uuid {
         use teamwork::schema::users;
         users::table

@@ -3,6 +3,7 @@
 mod account_links;
 mod accounts;
 mod activity;
+mod billing;
 mod browser;
 mod csrf;
 mod headers;
@@ -15,3 +16,4 @@ mod members;
 mod orgs;
 mod projects;
 mod smtp;
+mod usage;

@@ -11,7 +11,7 @@ use crate::helpers::{TestApp, TestClient, location};
 const PASSWORD: &str = "correct horse battery";
 
 /// Creates a project through the form and returns its page path.
-async fn create_project(client: &TestClient, slug: &str, name: &str) -> String {
+pub async fn create_project(client: &TestClient, slug: &str, name: &str) -> String {
     let response = client
         .post_form(&format!("/orgs/{slug}/projects"), &[("name", name)])
         .await;
@@ -24,7 +24,7 @@ async fn create_project(client: &TestClient, slug: &str, name: &str) -> String {
 }
 
 /// Creates a key on a project page and returns the secret shown once.
-async fn create_key(client: &TestClient, project: &str, name: &str) -> String {
+pub async fn create_key(client: &TestClient, project: &str, name: &str) -> String {
     let response = client
         .post_form(&format!("{project}/keys"), &[("name", name)])
         .await;
@@ -37,7 +37,7 @@ async fn create_key(client: &TestClient, project: &str, name: &str) -> String {
         .collect()
 }
 
-async fn report(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
+pub async fn report(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}/api/v1/usage", app.address))
         .bearer_auth(key)

@@ -1,0 +1,1 @@
+//! The Usage page and its CSV export.
