@@ -19,6 +19,7 @@ mod projects;
 mod settings;
 mod usage;
 
+pub use api_keys::KEY_PREFIX;
 pub use forms::FieldErrors;
 
 /// Every route behind the session and CSRF middleware. Health checks and static files

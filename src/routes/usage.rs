@@ -156,7 +156,9 @@ impl ChartView {
                 ColumnView {
                     x: column.x,
                     center: column.center,
-                    label: ((dates.len() - 1 - i) % every == 0).then(|| date.clone()),
+                    label: (dates.len() - 1 - i)
+                        .is_multiple_of(every)
+                        .then(|| date.clone()),
                     segments: column
                         .segments
                         .iter()

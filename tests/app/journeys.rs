@@ -349,7 +349,10 @@ async fn billing_manager_reviews_usage_adds_credits_changes_plan_and_has_no_api_
     use crate::projects::{create_key, create_project, report};
     let app = TestApp::spawn().await;
     let (ada, slug) = app.admin_with_org("Acme").await;
-    for (project, key, tokens) in [("Website", "production", 400_000), ("Mobile", "app", 150_000)] {
+    for (project, key, tokens) in [
+        ("Website", "production", 400_000),
+        ("Mobile", "app", 150_000),
+    ] {
         let path = create_project(&ada, &slug, project).await;
         let secret = create_key(&ada, &path, key).await;
         let body = serde_json::json!({ "model": "gpt-large", "input_tokens": tokens, "output_tokens": 20_000 });
@@ -365,30 +368,47 @@ async fn billing_manager_reviews_usage_adds_credits_changes_plan_and_has_no_api_
     browser.goto(&format!("{}/orgs/{slug}", app.address)).await;
     let nav = browser.text_in(Region::Navigation).await;
     assert!(nav.contains("Usage") && nav.contains("Billing"), "{nav}");
-    assert!(!nav.contains("API keys"), "no API access for billing managers: {nav}");
+    assert!(
+        !nav.contains("API keys"),
+        "no API access for billing managers: {nav}"
+    );
 
     browser.click_link("Usage").await;
     browser.wait_for_text_in(Region::Heading, "Usage").await;
     browser.wait_for_text("Cost per day").await;
     let bars = browser
         .client()
-        .execute("return document.querySelectorAll('svg.bar-chart rect').length", vec![])
+        .execute(
+            "return document.querySelectorAll('svg.bar-chart rect').length",
+            vec![],
+        )
         .await
         .expect("counting the chart's bars");
-    assert_eq!(bars, serde_json::json!(2), "one bar segment per project today");
+    assert_eq!(
+        bars,
+        serde_json::json!(2),
+        "one bar segment per project today"
+    );
     assert!(browser.row_text("production").await.contains("Website"));
     assert!(browser.row_text("app").await.contains("Mobile"));
     browser.mark_page().await;
     browser.select("Period", "Last 7 days").await;
     browser.wait_for_text("Credits, last 7 days").await;
-    assert!(browser.page_is_marked().await, "the period switches without a reload");
+    assert!(
+        browser.page_is_marked().await,
+        "the period switches without a reload"
+    );
     browser.screenshot("journey5-usage.png").await;
 
     browser.click_link("Billing").await;
     browser.wait_for_text_in(Region::Heading, "Billing").await;
     assert!(browser.has_text("Free").await);
     // 25 starting credits less 1.20 + 0.575 of usage.
-    assert!(browser.has_text("23.225").await, "{}", browser.page_text().await);
+    assert!(
+        browser.has_text("23.225").await,
+        "{}",
+        browser.page_text().await
+    );
     browser.fill("Amount", "50").await;
     browser.fill("Payment reference", "INV-1001").await;
     browser.click_button("Add credits").await;

@@ -15,5 +15,6 @@ mod mail;
 mod members;
 mod orgs;
 mod projects;
+mod seed;
 mod smtp;
 mod usage;

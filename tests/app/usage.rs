@@ -52,13 +52,20 @@ async fn acme_with_usage(app: &TestApp) -> (TestClient, String, String, String) 
     let mobile = create_project(&admin, &slug, "Mobile").await;
     let production = create_key(&admin, &website, "production").await;
     let app_key = create_key(&admin, &mobile, "app").await;
-    let large = json!({ "model": "gpt-large", "requests": 3, "input_tokens": 1200, "output_tokens": 300 });
+    let large =
+        json!({ "model": "gpt-large", "requests": 3, "input_tokens": 1200, "output_tokens": 300 });
     for _ in 0..2 {
-        assert_eq!(report(app, &production, large.clone()).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            report(app, &production, large.clone()).await.status(),
+            StatusCode::CREATED
+        );
     }
     let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
     let small = json!({ "model": "gpt-small", "input_tokens": 1000, "output_tokens": 1000, "timestamp": two_days_ago });
-    assert_eq!(report(app, &app_key, small).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        report(app, &app_key, small).await.status(),
+        StatusCode::CREATED
+    );
     (admin, slug, website, mobile)
 }
 
@@ -70,7 +77,13 @@ fn key_table(page: &str) -> Vec<Vec<String>> {
     html.select(&rows)
         .map(|row| {
             row.select(&cells)
-                .map(|c| c.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+                .map(|c| {
+                    c.text()
+                        .collect::<String>()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .collect()
         })
         .collect()
@@ -88,7 +101,10 @@ async fn every_role_sees_usage_and_project_only_members_only_their_project() {
         let member = app.member_with_role(&slug, name, role).await;
         for client in [&admin, &member] {
             let page = client.get_text(&usage(&slug)).await;
-            assert!(page.contains("production") && page.contains(">app "), "{role:?}");
+            assert!(
+                page.contains("production") && page.contains(">app "),
+                "{role:?}"
+            );
             assert!(page.contains(">Usage</a>"), "{role:?}: in the sidebar");
             let csv = client.get(&format!("/orgs/{slug}/usage.csv")).await;
             assert_eq!(csv.status(), StatusCode::OK, "{role:?}");
@@ -105,18 +121,27 @@ async fn every_role_sees_usage_and_project_only_members_only_their_project() {
             assert_eq!(response.status(), StatusCode::OK, "{role:?} {query}");
             let page = response.text().await.unwrap();
             assert!(page.contains("production"), "{role:?}: their project's key");
-            assert!(!page.contains(">app ") && !page.contains("Mobile"), "{role:?}: nothing else");
+            assert!(
+                !page.contains(">app ") && !page.contains("Mobile"),
+                "{role:?}: nothing else"
+            );
             assert!(page.contains(">Usage</a>") && !page.contains(">Billing</a>"));
             let csv = pat
                 .get_text(&format!("/orgs/{slug}/usage.csv{query}"))
                 .await;
-            assert!(csv.contains("production") && !csv.contains("Mobile"), "{csv}");
+            assert!(
+                csv.contains("production") && !csv.contains("Mobile"),
+                "{csv}"
+            );
         }
     }
     let stranger = app.signed_up("Stranger").await;
     for path in [usage(&slug), format!("/orgs/{slug}/usage.csv")] {
         assert_eq!(stranger.get(&path).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(app.client().get(&path).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.client().get(&path).await.status(),
+            StatusCode::SEE_OTHER
+        );
     }
     assert_eq!(app.count("usage_events"), before, "looking records nothing");
 }
@@ -161,7 +186,9 @@ async fn the_page_shows_cost_per_day_and_project_as_a_chart_and_a_table() {
         .map(|row| row.map(String::from))
     );
     assert!(page.contains("0.01275"), "the total");
-    assert!(page.contains("gpt-large") && page.contains("0.0025") && page.contains("any other model"));
+    assert!(
+        page.contains("gpt-large") && page.contains("0.0025") && page.contains("any other model")
+    );
 }
 
 /// Parses RFC 4180 CSV: quoted fields may hold commas, quotes and line breaks.
@@ -199,23 +226,54 @@ async fn the_csv_export_matches_the_table_and_neutralizes_formulas() {
     let k2 = create_key(&admin, &plain, "production").await;
     let body = json!({ "model": "gpt-large", "requests": 1000, "input_tokens": 5_000_000, "output_tokens": 1_000 });
     report(&app, &k1, body).await;
-    report(&app, &k2, json!({ "model": "new-model", "input_tokens": 7, "output_tokens": 0 })).await;
+    report(
+        &app,
+        &k2,
+        json!({ "model": "new-model", "input_tokens": 7, "output_tokens": 0 }),
+    )
+    .await;
 
     let page = admin.get_text(&format!("{}?days=7", usage(&slug))).await;
-    assert!(page.contains(&format!("href=\"/orgs/{slug}/usage.csv?days=7\"")), "Export CSV keeps the filter");
+    assert!(
+        page.contains(&format!("href=\"/orgs/{slug}/usage.csv?days=7\"")),
+        "Export CSV keeps the filter"
+    );
     let response = admin.get(&format!("/orgs/{slug}/usage.csv?days=7")).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
-    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
-    assert!(disposition.starts_with("attachment; filename=\"usage-acme-"), "{disposition}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"usage-acme-"),
+        "{disposition}"
+    );
     let text = response.text().await.unwrap();
-    assert!(text.ends_with("\r\n") && text.contains("\r\n"), "CRLF lines");
-    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""), "{text}");
+    assert!(
+        text.ends_with("\r\n") && text.contains("\r\n"),
+        "CRLF lines"
+    );
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""),
+        "{text}"
+    );
     assert!(text.contains("\"'@risky, \"\"quoted\"\" key\""), "{text}");
     let csv = parse_csv(&text);
     assert_eq!(
         csv[0],
-        ["Project", "Key", "Key prefix", "Requests", "Input tokens", "Output tokens", "Cost (credits)"]
+        [
+            "Project",
+            "Key",
+            "Key prefix",
+            "Requests",
+            "Input tokens",
+            "Output tokens",
+            "Cost (credits)"
+        ]
     );
     let table = key_table(&page);
     assert_eq!(csv.len() - 1, table.len());
@@ -229,7 +287,10 @@ async fn the_csv_export_matches_the_table_and_neutralizes_formulas() {
         }
     }
     assert_eq!(csv[1][3..], ["1000", "5000000", "1000", "12.51"]);
-    assert_eq!(csv[2][6], "0.000021", "7 tokens at the default price, rounded up");
+    assert_eq!(
+        csv[2][6], "0.000021",
+        "7 tokens at the default price, rounded up"
+    );
 }
 
 #[actix_web::test]
@@ -245,7 +306,11 @@ async fn filters_work_as_plain_links_and_as_htmx_fragments() {
     assert_eq!(week[0][2], "6");
     let quarter = admin.get_text(&format!("{}?days=90", usage(&slug))).await;
     assert!(quarter.contains("value=\"90\" selected"));
-    assert_eq!(key_table(&quarter)[1][2], "3", "the app key: 1 + 2 eighty days ago");
+    assert_eq!(
+        key_table(&quarter)[1][2],
+        "3",
+        "the app key: 1 + 2 eighty days ago"
+    );
 
     let only_website = format!("{}?days=30&project={}", usage(&slug), project_id(&website));
     let page = admin.get_text(&only_website).await;
@@ -263,7 +328,12 @@ async fn filters_work_as_plain_links_and_as_htmx_fragments() {
         .text()
         .await
         .unwrap();
-    assert!(fragment.trim_start().starts_with("<div id=\"usage-report\""), "{fragment}");
+    assert!(
+        fragment
+            .trim_start()
+            .starts_with("<div id=\"usage-report\""),
+        "{fragment}"
+    );
     assert!(!fragment.contains("<html") && fragment.contains("production"));
     assert!(!fragment.contains(">app "));
 
@@ -272,7 +342,10 @@ async fn filters_work_as_plain_links_and_as_htmx_fragments() {
         assert_eq!(response.status(), StatusCode::OK, "{lenient}");
     }
     let defaulted = admin.get_text(&format!("{}?days=12", usage(&slug))).await;
-    assert!(defaulted.contains("value=\"30\" selected"), "an unknown period shows 30 days");
+    assert!(
+        defaulted.contains("value=\"30\" selected"),
+        "an unknown period shows 30 days"
+    );
 }
 
 #[actix_web::test]
