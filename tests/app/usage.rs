@@ -28,18 +28,26 @@ fn key_id(app: &TestApp, name: &str) -> Uuid {
         .unwrap()
 }
 
-/// `n` reports of 1,000 gpt-large input tokens (0.0025 credits each) by key `key`,
-/// `days_ago` days back, straight into the table (the API takes the last 7 days only).
-fn old_usage(app: &TestApp, slug: &str, key: &str, days_ago: i32, n: i32) {
+/// `n` reports a day of 1,000 gpt-large input tokens (0.0025 credits each) by key `key`,
+/// on each of the days `days_ago` back, straight into the table (the API takes the last
+/// 7 days only).
+fn old_usage(
+    app: &TestApp,
+    slug: &str,
+    key: &str,
+    days_ago: std::ops::RangeInclusive<i32>,
+    n: i32,
+) {
     diesel::sql_query(
         "INSERT INTO usage_events (org_id, project_id, api_key_id, model, requests, input_tokens, \
                                    output_tokens, cost_micro, occurred_at) \
-         SELECT $1, k.project_id, k.id, 'gpt-large', 1, 1000, 0, 2500, now() - make_interval(days => $3) \
-         FROM api_keys k, generate_series(1, $4) WHERE k.id = $2",
+         SELECT $1, k.project_id, k.id, 'gpt-large', 1, 1000, 0, 2500, now() - make_interval(days => d) \
+         FROM api_keys k, generate_series($3, $4) AS d, generate_series(1, $5) WHERE k.id = $2",
     )
     .bind::<diesel::sql_types::Uuid, _>(app.org_id(slug))
     .bind::<diesel::sql_types::Uuid, _>(key_id(app, key))
-    .bind::<diesel::sql_types::Integer, _>(days_ago)
+    .bind::<diesel::sql_types::Integer, _>(*days_ago.start())
+    .bind::<diesel::sql_types::Integer, _>(*days_ago.end())
     .bind::<diesel::sql_types::Integer, _>(n)
     .execute(&mut app.conn())
     .unwrap();
@@ -297,8 +305,8 @@ async fn the_csv_export_matches_the_table_and_neutralizes_formulas() {
 async fn filters_work_as_plain_links_and_as_htmx_fragments() {
     let app = TestApp::spawn().await;
     let (admin, slug, website, _mobile) = acme_with_usage(&app).await;
-    old_usage(&app, &slug, "production", 20, 4);
-    old_usage(&app, &slug, "app", 80, 2);
+    old_usage(&app, &slug, "production", 20..=20, 4);
+    old_usage(&app, &slug, "app", 80..=80, 2);
 
     let month = key_table(&admin.get_text(&usage(&slug)).await);
     assert_eq!(month[0][2], "10", "6 requests this week, 4 twenty days ago");
@@ -364,9 +372,7 @@ async fn the_usage_page_runs_a_constant_number_of_statements() {
         counts
     };
     let small = statements().await;
-    for days in 0..90 {
-        old_usage(&app, &slug, "production", days, 200);
-    }
+    old_usage(&app, &slug, "production", 0..=89, 200);
     let large = statements().await;
     println!("usage page: {small:?} statements with 3 reports, {large:?} with 18,003");
     assert_eq!(small, large);
