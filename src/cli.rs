@@ -37,7 +37,9 @@ pub async fn create_admin(
                         user_agent: Some("teamwork create-admin".into()),
                     };
                     let org = org
-                        .map(|org_name| Organization::found(conn, &org_name, &founder))
+                        .map(|org_name| {
+                            Organization::found(conn, &org_name, &founder, chrono::Utc::now())
+                        })
                         .transpose()?
                         .map(|org| org.slug);
                     Ok::<_, diesel::result::Error>((user, org))

@@ -1,7 +1,7 @@
 //! The chrome around every page: title, header, organization switcher and sidebar.
 
 use crate::auth::{CurrentUser, OrgMember};
-use crate::domain::Permission;
+use crate::domain::{Credits, Permission};
 use crate::models::memberships::OrgLink;
 
 /// The sidebar entries, in order. Only pages that exist are listed.
@@ -11,15 +11,19 @@ pub enum Section {
     Members,
     Projects,
     ApiKeys,
+    Usage,
+    Billing,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 5] = [
+    const ALL: [Section; 7] = [
         Section::Overview,
         Section::Members,
         Section::Projects,
         Section::ApiKeys,
+        Section::Usage,
+        Section::Billing,
         Section::Settings,
     ];
 
@@ -29,6 +33,8 @@ impl Section {
             Section::Members => "Members",
             Section::Projects => "Projects",
             Section::ApiKeys => "API keys",
+            Section::Usage => "Usage",
+            Section::Billing => "Billing",
             Section::Settings => "Settings",
         }
     }
@@ -39,6 +45,8 @@ impl Section {
             Section::Members => "/members",
             Section::Projects => "/projects",
             Section::ApiKeys => "/api-keys",
+            Section::Usage => "/usage",
+            Section::Billing => "/billing",
             Section::Settings => "/settings",
         }
     }
@@ -52,6 +60,8 @@ impl Section {
             Section::Members => member.can(Permission::ViewMembers),
             Section::Projects => member.require(Permission::ViewProjects).is_ok(),
             Section::ApiKeys => member.require(Permission::ViewApiKeys).is_ok(),
+            Section::Usage => member.require(Permission::ViewUsage).is_ok(),
+            Section::Billing => member.can(Permission::ViewBilling),
         }
     }
 }
@@ -94,6 +104,23 @@ pub struct Layout {
     pub orgs: Vec<OrgLink>,
     pub org: Option<OrgChrome>,
     pub flash: Option<String>,
+    pub credits: Option<CreditWarning>,
+}
+
+/// Low credits, shown on every organization page to those who can add credits.
+pub struct CreditWarning {
+    pub balance: Credits,
+    pub billing_href: String,
+}
+
+impl CreditWarning {
+    fn of(member: &OrgMember) -> Option<Self> {
+        let balance = member.balance?;
+        (balance.is_low() && member.can(Permission::ManageBilling)).then(|| CreditWarning {
+            balance,
+            billing_href: format!("/orgs/{}/billing", member.org.slug),
+        })
+    }
 }
 
 impl Layout {
@@ -106,6 +133,7 @@ impl Layout {
             orgs: Vec::new(),
             org: None,
             flash: None,
+            credits: None,
         }
     }
 
@@ -140,6 +168,7 @@ impl Layout {
                 nav,
             }),
             flash: member.meta.flash.clone(),
+            credits: CreditWarning::of(member),
         }
     }
 

@@ -18,5 +18,6 @@ pub mod models;
 mod request_log;
 pub mod routes;
 pub mod schema;
+pub mod seed;
 pub mod session_key;
 pub mod startup;

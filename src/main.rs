@@ -1,4 +1,4 @@
-//! The `teamwork` command: serve the console (default), migrate, create-admin.
+//! The `teamwork` command: serve the console (default), migrate, create-admin, seed-demo.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -39,6 +39,19 @@ enum Command {
         /// Also create this organization with the account as its Administrator.
         #[arg(long)]
         org: Option<String>,
+    },
+    /// Create a demo organization full of people, projects, keys, usage and activity;
+    /// prints how to sign in.
+    SeedDemo {
+        /// Generated members, besides one named account per role.
+        #[arg(long, default_value_t = 20)]
+        members: i32,
+        /// Activity log entries.
+        #[arg(long, default_value_t = 1000)]
+        activity: i32,
+        /// Days of hourly usage reports (and the ledger that charges them).
+        #[arg(long, default_value_t = 90)]
+        days: i32,
     },
 }
 
@@ -90,6 +103,18 @@ fn run(cli: Cli) -> Result<(), String> {
             Command::Migrate => Ok(()),
             Command::CreateAdmin { email, name, org } => {
                 teamwork::cli::create_admin(&db, &email, &name, org.as_deref()).await
+            }
+            Command::SeedDemo {
+                members,
+                activity,
+                days,
+            } => {
+                let options = teamwork::seed::Options {
+                    members,
+                    activity,
+                    days,
+                };
+                teamwork::seed::seed_demo(&db, &config.base_url, options).await
             }
         }
     })

@@ -37,6 +37,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    billing_accounts (org_id) {
+        org_id -> Uuid,
+        plan -> Text,
+        balance_micro -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credit_ledger (id) {
+        id -> Int8,
+        org_id -> Uuid,
+        kind -> Text,
+        amount_micro -> Int8,
+        balance_after_micro -> Int8,
+        reference -> Nullable<Text>,
+        usage_event_id -> Nullable<Int8>,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     invitation_sends (id) {
         id -> Int8,
         org_id -> Uuid,
@@ -163,6 +187,7 @@ diesel::table! {
         output_tokens -> Int8,
         occurred_at -> Timestamptz,
         created_at -> Timestamptz,
+        cost_micro -> Int8,
     }
 }
 
@@ -193,6 +218,9 @@ diesel::table! {
 diesel::joinable!(activity -> organizations (org_id));
 diesel::joinable!(api_keys -> projects (project_id));
 diesel::joinable!(api_keys -> users (created_by));
+diesel::joinable!(billing_accounts -> organizations (org_id));
+diesel::joinable!(credit_ledger -> organizations (org_id));
+diesel::joinable!(credit_ledger -> usage_events (usage_event_id));
 diesel::joinable!(invitation_sends -> organizations (org_id));
 diesel::joinable!(invitations -> organizations (org_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
@@ -210,6 +238,8 @@ diesel::joinable!(user_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
     api_keys,
+    billing_accounts,
+    credit_ledger,
     invitation_sends,
     invitations,
     login_failures,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::session::TypedSession;
 use crate::db::Db;
-use crate::domain::{Access, Grant, Permission};
+use crate::domain::{Access, Credits, Grant, Permission};
 use crate::error::AppError;
 use crate::htmx::Hx;
 use crate::layout::{Layout, Section};
@@ -81,6 +81,9 @@ pub struct OrgMember {
     pub project_id: Option<Uuid>,
     pub orgs: Vec<OrgLink>,
     pub meta: RequestMeta,
+    /// The organization's credits, loaded for organization members only (the warning
+    /// banner of those who manage billing).
+    pub balance: Option<Credits>,
 }
 
 fn unauthenticated(req: &HttpRequest) -> AppError {
@@ -142,10 +145,12 @@ impl FromRequest for OrgMember {
                 return Err(AppError::NotFound);
             };
             // One statement for members (switcher included); project-only members take two.
-            let (user, org, access, project_id, orgs) = db
+            let (user, org, access, project_id, orgs, balance) = db
                 .run(move |conn| {
                     if let Some(m) = Membership::load_member(conn, user_id, &slug)? {
-                        return Ok((m.user, m.org, Access::Org(m.membership.role), None, m.orgs));
+                        let balance = m.balance_micro.map(Credits::from_micro);
+                        let access = Access::Org(m.membership.role);
+                        return Ok((m.user, m.org, access, None, m.orgs, balance));
                     }
                     let p = project_members::load_access(conn, user_id, &slug)?
                         .ok_or(AppError::NotFound)?;
@@ -155,6 +160,7 @@ impl FromRequest for OrgMember {
                         Access::Project(p.role),
                         Some(p.project_id),
                         p.orgs,
+                        None,
                     ))
                 })
                 .await?;
@@ -165,6 +171,7 @@ impl FromRequest for OrgMember {
                 project_id,
                 orgs,
                 meta,
+                balance,
             })
         })
     }

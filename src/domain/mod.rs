@@ -1,14 +1,19 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
+pub mod billing;
+pub mod chart;
+pub mod csv;
 mod email;
 pub mod invite;
 pub mod membership;
 mod names;
 mod password;
+pub mod pricing;
 mod role;
 pub mod time;
 mod token;
 
+pub use billing::{Credits, Plan};
 pub use email::EmailAddress;
 pub use names::{KeyName, OrgName, PersonName, ProjectName, Slug};
 pub use password::Password;

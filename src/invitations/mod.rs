@@ -9,10 +9,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::domain::invite::Entry;
-use crate::domain::{EmailAddress, PlainToken, ProjectRole, Role, TokenHash};
+use crate::domain::{EmailAddress, PlainToken, Plan, ProjectRole, Role, TokenHash};
 use crate::error::AppError;
 use crate::mail::outbox;
 use crate::models::activity::{self, Action, Actor, Target};
+use crate::models::billing;
 use crate::models::invitations::{self as store, Invitation, NewInvitation, State};
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
@@ -43,6 +44,8 @@ pub enum Outcome {
     AlreadyInvited(Uuid),
     /// This address got [`PER_ADDRESS_PER_DAY`] invitations today.
     AddressLimit,
+    /// Every seat of the plan is taken (members, project-only members, pending invitations).
+    SeatLimit(Plan),
 }
 
 #[derive(Debug, Clone)]
@@ -160,7 +163,7 @@ impl Grant {
     }
 }
 
-/// Invites every valid address, in one transaction.
+/// Invites every valid address that has a seat, in one transaction.
 pub fn send(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -171,6 +174,8 @@ pub fn send(
 ) -> Result<Sent, AppError> {
     conn.transaction(|conn| {
         let org = Organization::lock(conn, org_id)?;
+        let plan = billing::find(conn, org_id)?.plan;
+        let mut seats = billing::seats_used(conn, org_id)?;
         let mut results = Vec::with_capacity(entries.len());
         let mut to_invite = Vec::new();
         for entry in entries {
@@ -196,7 +201,10 @@ pub fn send(
             )? >= PER_ADDRESS_PER_DAY
             {
                 Outcome::AddressLimit
+            } else if !plan.has_room(seats) {
+                Outcome::SeatLimit(plan)
             } else {
+                seats += 1;
                 to_invite.push(email.clone());
                 Outcome::Invited
             };

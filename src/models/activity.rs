@@ -36,6 +36,8 @@ pub enum Action {
     ApiKeyCreated,
     ApiKeyRevoked,
     ApiKeyRotated,
+    BillingCreditsAdded,
+    BillingPlanChanged,
 }
 
 impl Action {
@@ -59,6 +61,8 @@ impl Action {
             Action::ApiKeyCreated => "api_key.created",
             Action::ApiKeyRevoked => "api_key.revoked",
             Action::ApiKeyRotated => "api_key.rotated",
+            Action::BillingCreditsAdded => "billing.credits_added",
+            Action::BillingPlanChanged => "billing.plan_changed",
         }
     }
 }

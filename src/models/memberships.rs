@@ -30,6 +30,8 @@ pub struct LoadedMember {
     pub org: Organization,
     pub membership: Membership,
     pub orgs: Vec<OrgLink>,
+    /// The organization's credit balance in micro-credits, for the low-credits warning.
+    pub balance_micro: Option<i64>,
 }
 
 impl Membership {
@@ -68,15 +70,23 @@ impl Membership {
                 Organization::as_select(),
                 Membership::as_select(),
                 switcher(),
+                balance(),
             ))
-            .first::<(User, Organization, Membership, serde_json::Value)>(conn)
+            .first::<(
+                User,
+                Organization,
+                Membership,
+                serde_json::Value,
+                Option<i64>,
+            )>(conn)
             .optional()?;
-        row.map(|(user, org, membership, orgs)| {
+        row.map(|(user, org, membership, orgs, balance_micro)| {
             Ok(LoadedMember {
                 user,
                 org,
                 membership,
                 orgs: org_links(orgs)?,
+                balance_micro,
             })
         })
         .transpose()
@@ -158,6 +168,15 @@ pub fn switcher() -> diesel::expression::SqlLiteral<diesel::sql_types::Jsonb> {
          ORDER BY o.name, o.slug), '[]'::jsonb) FROM organizations o WHERE o.id IN \
          (SELECT m.org_id FROM memberships m WHERE m.user_id = users.id \
           UNION SELECT p.org_id FROM project_members p WHERE p.user_id = users.id))",
+    )
+}
+
+/// The organization's credit balance, riding along like [`switcher`]. Only for queries
+/// that have `organizations` in their FROM clause.
+fn balance()
+-> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql(
+        "(SELECT b.balance_micro FROM billing_accounts b WHERE b.org_id = organizations.id)",
     )
 }
 

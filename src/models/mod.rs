@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod api_keys;
+pub mod billing;
 pub mod invitations;
 pub mod login_failures;
 pub mod member_list;

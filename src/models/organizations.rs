@@ -55,15 +55,17 @@ impl Organization {
         Err(diesel::result::Error::RollbackTransaction)
     }
 
-    /// A new organization with `founder` as its first Administrator, and the activity
-    /// entry that says so. Call it inside a transaction.
+    /// A new organization with `founder` as its first Administrator, its billing account,
+    /// and the activity entry that says so. Call it inside a transaction.
     pub fn found(
         conn: &mut PgConnection,
         name: &OrgName,
         founder: &Actor,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> QueryResult<Organization> {
         let org = Organization::create(conn, name)?;
         Membership::create(conn, org.id, founder.user_id, Role::Administrator)?;
+        super::billing::open(conn, org.id, now)?;
         activity::record(
             conn,
             org.id,

@@ -17,12 +17,12 @@ use uuid::Uuid;
 use super::api_keys::KEY_PREFIX;
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::PlainToken;
+use crate::domain::{PlainToken, pricing};
 use crate::error::AppError;
 use crate::models::api_keys;
+use crate::models::billing::{self, NewUsage};
 use crate::models::organizations::Organization;
 use crate::models::projects::Project;
-use crate::models::usage::{self, NewUsage};
 
 #[rustfmt::skip]
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -221,7 +221,8 @@ impl UsageReport {
     }
 }
 
-/// POST /api/v1/usage: records the report for the key's project and organization.
+/// POST /api/v1/usage: records the report for the key's project and charges its
+/// organization, or answers 402 and records nothing when the balance is used up.
 pub async fn report_usage(
     caller: ApiCaller,
     db: web::Data<Db>,
@@ -231,28 +232,39 @@ pub async fn report_usage(
     let now = config.clock.now();
     let occurred_at = report.validate(now)?;
     let report = report.into_inner();
+    let model = report.model.trim().to_owned();
+    let cost = pricing::cost(&model, report.input_tokens, report.output_tokens);
     let id = db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let id = usage::record(
-                    conn,
-                    NewUsage {
-                        org_id: caller.org_id,
-                        project_id: caller.project_id,
-                        api_key_id: caller.key_id,
-                        model: report.model.trim(),
-                        requests: report.requests as i32,
-                        input_tokens: report.input_tokens as i64,
-                        output_tokens: report.output_tokens as i64,
-                        occurred_at,
-                    },
-                )?;
+                let usage = NewUsage {
+                    org_id: caller.org_id,
+                    project_id: caller.project_id,
+                    api_key_id: caller.key_id,
+                    model: &model,
+                    requests: report.requests as i32,
+                    input_tokens: report.input_tokens as i64,
+                    output_tokens: report.output_tokens as i64,
+                    cost_micro: cost,
+                    occurred_at,
+                };
+                let Some(id) = billing::record_usage(conn, usage, now)? else {
+                    return Ok(None);
+                };
                 api_keys::touch(conn, caller.key_id, now)?;
-                Ok(id)
+                Ok(Some(id))
             })
         })
-        .await?;
-    Ok(HttpResponse::Created().json(json!({ "id": id, "recorded": true })))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient_credits",
+                "The organization has no credits left: nothing was recorded. \
+                 A billing manager can add credits on the Billing page.",
+            )
+        })?;
+    Ok(HttpResponse::Created().json(json!({ "id": id, "recorded": true, "cost_micro": cost })))
 }
 
 /// GET /api/v1/whoami: the key's organization and project.

@@ -7,6 +7,7 @@ mod accounts;
 pub mod api;
 mod api_keys;
 pub mod assets;
+mod billing;
 mod forms;
 pub mod health;
 mod invitations;
@@ -16,7 +17,9 @@ mod orgs;
 mod project_access;
 mod projects;
 mod settings;
+mod usage;
 
+pub use api_keys::KEY_PREFIX;
 pub use forms::FieldErrors;
 
 /// Declares the URL map once: `configure` registers it, and `ROUTES` lists it so that
@@ -80,6 +83,11 @@ url_map! {
     get  "/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke"         => api_keys::confirm_revoke_api_key,
     post "/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke"         => api_keys::revoke_api_key,
     get  "/orgs/{org}/api-keys"                                           => api_keys::list_api_keys,
+    get  "/orgs/{org}/usage"                                              => usage::show_usage,
+    get  "/orgs/{org}/usage.csv"                                          => usage::export_usage,
+    get  "/orgs/{org}/billing"                                            => billing::show_billing,
+    post "/orgs/{org}/billing/credits"                                    => billing::add_credits,
+    post "/orgs/{org}/billing/plan"                                       => billing::change_plan,
     get  "/orgs/{org}/leave"                                              => members::confirm_leave_org,
     post "/orgs/{org}/leave"                                              => members::leave_org,
     get  "/orgs/{org}/settings"                                           => settings::show_settings,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::FieldErrors;
 use crate::auth::session::TypedSession;
 use crate::auth::{CurrentUser, OrgMember};
+use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{OrgName, Permission};
 use crate::error::AppError;
@@ -56,10 +57,12 @@ pub async fn new_org(current: CurrentUser) -> Result<HttpResponse, AppError> {
     })
 }
 
-/// POST /orgs: the creator becomes its first Administrator.
+/// POST /orgs: the creator becomes its first Administrator; the organization starts on
+/// the Free plan with its starting credits.
 pub async fn create_org(
     current: CurrentUser,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     web::Form(form): web::Form<NewOrgForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = FieldErrors::default();
@@ -73,10 +76,10 @@ pub async fn create_org(
             },
         );
     };
-    let actor = current.actor();
+    let (actor, now) = (current.actor(), config.clock.now());
     let org = db
         .run(move |conn| {
-            let org = conn.transaction(|conn| Organization::found(conn, &name, &actor))?;
+            let org = conn.transaction(|conn| Organization::found(conn, &name, &actor, now))?;
             Ok(org)
         })
         .await?;

@@ -86,6 +86,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         }
         (_, p) if p.starts_with("/orgs/{org}/projects/{project_id}/keys") => Project(ManageApiKeys),
         ("get", "/orgs/{org}/api-keys") => Any(ViewApiKeys),
+        ("get", "/orgs/{org}/usage" | "/orgs/{org}/usage.csv") => Any(ViewUsage),
+        ("get", "/orgs/{org}/billing") => Org(ViewBilling),
+        ("post", "/orgs/{org}/billing/credits" | "/orgs/{org}/billing/plan") => Org(ManageBilling),
         _ => return None,
     })
 }
@@ -377,6 +380,8 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         "role" => vec![("role", "developer")],
         "invitations" => vec![("emails", "new.person@example.com"), ("role", "viewer")],
         "rotate" => vec![("overlap", "1")],
+        "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],
+        "plan" => vec![("plan", "team")],
         _ if path.starts_with("/password/reset/") => vec![("password", "a new secret phrase")],
         _ => vec![],
     }

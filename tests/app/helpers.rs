@@ -225,6 +225,31 @@ impl TestApp {
         client
     }
 
+    /// Signs up `name` and gives them project-only access to `project_id` with `role`,
+    /// directly in the database.
+    pub async fn project_only_member(
+        &self,
+        slug: &str,
+        project_id: Uuid,
+        name: &str,
+        role: teamwork::domain::ProjectRole,
+    ) -> TestClient {
+        let client = self.signed_up(name).await;
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        use teamwork::schema::project_members;
+        diesel::insert_into(project_members::table)
+            .values((
+                project_members::id.eq(Uuid::now_v7()),
+                project_members::org_id.eq(self.org_id(slug)),
+                project_members::project_id.eq(project_id),
+                project_members::user_id.eq(self.user_id(&email)),
+                project_members::role.eq(role),
+            ))
+            .execute(&mut self.conn())
+            .unwrap();
+        client
+    }
+
     pub fn user_id(&self, email: &str) -> Uuid {
         use teamwork::schema::users;
         users::table
@@ -337,6 +362,15 @@ impl TestApp {
         .bind::<diesel::sql_types::Text, _>(prefix)
         .execute(&mut self.conn())
         .expect("generated members");
+    }
+
+    /// Moves the organization to the Enterprise plan (no seat limit), for tests that
+    /// invite in bulk; the plan change itself is tested through its form.
+    pub fn unlimited_seats(&self, slug: &str) {
+        diesel::sql_query("UPDATE billing_accounts SET plan = 'enterprise' WHERE org_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(self.org_id(slug))
+            .execute(&mut self.conn())
+            .expect("plan change");
     }
 
     /// A direct connection to this test's database, for assertions.

@@ -37,7 +37,7 @@ pub(crate) async fn create_key(client: &TestClient, project: &str, name: &str) -
         .collect()
 }
 
-async fn report(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
+pub async fn report(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}/api/v1/usage", app.address))
         .bearer_auth(key)

@@ -448,12 +448,14 @@ async fn invitations_during_an_smtp_outage_answer_as_usual_and_are_all_delivered
     // The usual latency: 50 invitations by someone else while the mail server is up.
     let usual = app.signed_up("Bea Baseline").await;
     let usual_slug = usual.create_org("Baseline").await;
+    app.unlimited_seats(&usual_slug);
     let (status, baseline) = invite(&usual, &usual_slug, &addresses("base", 0..50)).await;
     assert_eq!(status, StatusCode::OK);
     wait_for_mails(&app.smtp, to_prefix("base"), 50, Duration::from_secs(20)).await;
 
     app.smtp.set_mode(Mode::Down);
     let (admin, slug) = app.admin_with_org("Acme").await;
+    app.unlimited_seats(&slug);
     let mut latencies = Vec::new();
     for batch in [0..50, 50..100] {
         let (status, took) = invite(&admin, &slug, &addresses("guest", batch)).await;
@@ -528,6 +530,7 @@ async fn two_instances_share_sessions_memberships_and_the_outbox() {
     let app = TestApp::spawn().await;
     let b = app.second_instance().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
+    app.unlimited_seats(&slug);
     let members = format!("/orgs/{slug}/members");
 
     // A session made on A is valid on B, and one made on B on A.

@@ -46,6 +46,7 @@ async fn a_graceful_stop_finishes_requests_in_flight_and_loses_no_claimed_email(
     const INVITES: usize = 10;
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
+    app.unlimited_seats(&slug);
     let csrf = admin.csrf().await;
     // Emails wait in the outbox until the mail server is back.
     app.smtp.set_mode(Mode::Down);
