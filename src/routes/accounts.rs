@@ -156,7 +156,11 @@ pub async fn new_session(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     html(&LoginPage {
-        layout: Layout::public("Log in", &meta.csrf),
+        // "Thanks, ... is confirmed." after a link opened while signed out lands here.
+        layout: Layout {
+            flash: meta.flash.clone(),
+            ..Layout::public("Log in", &meta.csrf)
+        },
         email: String::new(),
         next: safe_next(query.next.as_deref()),
         error: None,
