@@ -343,3 +343,252 @@ async fn members_search_filters_the_table() {
     );
     ada.close().await;
 }
+
+// ------------------------------------------------------------------ journey 2
+
+const NINA: &str = "nina.new@example.com";
+const BOB: &str = "bob.builder@example.com";
+const CAROL: &str = "carol.cook@example.com";
+
+/// Journey 2: Ada invites three people at once; Nina has no account and signs up from
+/// the link, Bob has one and logs in to accept, Carol's invitation is sent again and
+/// her first link stops working.
+async fn invites_three_people_at_once(javascript: bool) {
+    let app = TestApp::spawn().await;
+    let (_ada, slug) = app.admin_with_org("Acme").await;
+    let _bob = app.signed_up("Bob Builder").await;
+    let options = || BrowserOptions { javascript };
+
+    let ada = Browser::start_with(options()).await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    ada.click_link("Invite Member").await;
+    ada.wait_for_text_in(Region::Heading, "Invite Member").await;
+    ada.fill("Email address", &format!("{NINA}, {BOB}\n{CAROL}"))
+        .await;
+    ada.select("Role", "Developer").await;
+    ada.click_button("Send Invitation").await;
+    ada.wait_for_text("3 invitations sent with the role Developer")
+        .await;
+    for email in [NINA, BOB, CAROL] {
+        let row = ada.row_text(email).await;
+        assert!(row.contains("Invited"), "{email}: {row}");
+    }
+
+    // The emails arrive at the SMTP server, one per address.
+    let subject = "Ada Admin invited you to join Acme on Teamwork";
+    for email in [NINA, BOB, CAROL] {
+        app.mail_with_subject(email, subject).await;
+    }
+
+    // Nina has no account: the link lets her create one for the invited address.
+    let nina = Browser::start_with(options()).await;
+    let nina_link = app.join_path(NINA, 1).await;
+    nina.goto(&format!("{}{nina_link}", app.address)).await;
+    nina.wait_for_text_in(Region::Heading, "Join Acme").await;
+    let invitation = nina.text_in(Region::Main).await;
+    for expected in ["Ada Admin", "Acme", "Developer"] {
+        assert!(invitation.contains(expected), "{expected}: {invitation}");
+    }
+    assert_eq!(nina.field_value("Email").await, NINA);
+    assert!(
+        !nina.field_is_editable("Email").await,
+        "the invitation is for this address: the field is fixed"
+    );
+    nina.fill("Name", "Nina New").await;
+    nina.fill("Password", PASSWORD).await;
+    nina.click_button("Create account and join").await;
+    nina.wait_for_text("Welcome to Acme! You joined as a Developer.")
+        .await;
+    assert_eq!(nina.current_path().await, format!("/orgs/{slug}/members"));
+    nina.wait_for_text_in(Region::Heading, "Members").await;
+    assert_eq!(app.role_of(&slug, NINA), Some(Role::Developer));
+    nina.close().await;
+
+    // Bob has an account: he confirms his address, then logs in from the link to accept.
+    let bob = Browser::start_with(options()).await;
+    let confirm = app.mailed_path(BOB, "/verify-email/", 1).await;
+    bob.goto(&format!("{}{confirm}", app.address)).await;
+    bob.click_button("Confirm email").await;
+    bob.wait_for_text(&format!("Thanks, {BOB} is confirmed."))
+        .await;
+    let bob_link = app.join_path(BOB, 1).await;
+    bob.goto(&format!("{}{bob_link}", app.address)).await;
+    bob.wait_for_text_in(Region::Heading, "Join Acme").await;
+    bob.click_link("Log in to accept").await;
+    bob.fill("Email", BOB).await;
+    bob.fill("Password", PASSWORD).await;
+    bob.click_button("Log in").await;
+    bob.wait_for_text_in(Region::Heading, "Join Acme").await;
+    assert_eq!(bob.current_path().await, bob_link, "back to the invitation");
+    assert_eq!(app.role_of(&slug, BOB), None, "logging in is not accepting");
+    bob.click_button("Accept invitation").await;
+    bob.wait_for_text("Welcome to Acme! You joined as a Developer.")
+        .await;
+    assert_eq!(bob.current_path().await, format!("/orgs/{slug}/members"));
+    assert_eq!(app.role_of(&slug, BOB), Some(Role::Developer));
+    bob.close().await;
+
+    // Carol's invitation is sent again from the Members page: her first link dies.
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    for joined in ["Nina New", "Bob Builder"] {
+        assert!(
+            ada.row_text(joined).await.contains("Developer"),
+            "{joined} is listed as a member"
+        );
+    }
+    let pending = ada.row_text(CAROL).await;
+    assert!(pending.contains("Developer"), "{pending}");
+    assert!(
+        !ada.has_text(NINA).await || ada.row_text(NINA).await.contains("Nina New"),
+        "Nina's invitation is no longer pending"
+    );
+    ada.click_button_named(&format!("Resend the invitation to {CAROL}"))
+        .await;
+    ada.wait_for_text(&format!(
+        "Invitation to {CAROL} sent again. The previous link no longer works."
+    ))
+    .await;
+    let first = app.join_path(CAROL, 1).await;
+    let second = app.join_path(CAROL, 2).await;
+    assert_ne!(first, second, "a new link");
+
+    let carol = Browser::start_with(options()).await;
+    carol.goto(&format!("{}{first}", app.address)).await;
+    carol
+        .wait_for_text_in(Region::Heading, "This invitation link is not valid")
+        .await;
+    assert!(
+        carol.has_text("ask an administrator").await,
+        "the page says what to do: {}",
+        carol.page_text().await
+    );
+    carol.goto(&format!("{}{second}", app.address)).await;
+    carol.wait_for_text_in(Region::Heading, "Join Acme").await;
+    assert!(carol.has_text("Create account and join").await);
+    carol.close().await;
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn administrator_invites_three_people_who_join_their_own_ways() {
+    invites_three_people_at_once(true).await;
+}
+
+#[actix_web::test]
+async fn without_javascript_administrator_invites_three_people_who_join_their_own_ways() {
+    invites_three_people_at_once(false).await;
+}
+
+// ------------------------------------------------------------------ journey 3
+
+/// The API key on the secret page ("Copy your API key"), as a person would copy it.
+async fn shown_secret(browser: &Browser) -> String {
+    browser
+        .wait_for_text_in(Region::Heading, "Copy your API key")
+        .await;
+    let page = browser.text_in(Region::Main).await;
+    let start = page.find("tw_live_").expect("the secret on the page");
+    page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+/// Journey 3, end to end: Ada makes Grace a Developer from the role select; Grace's
+/// next page already lets her create a project and an API key; Ada removes Grace,
+/// the confirmation names the key, and Ada rotates it.
+async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
+    let app = TestApp::spawn().await;
+    let (ada, slug) = acme_with_grace(&app, BrowserOptions { javascript }).await;
+    let grace = Browser::start_with(BrowserOptions { javascript }).await;
+    grace.log_in(&app, GRACE, PASSWORD).await;
+    let projects = format!("{}/orgs/{slug}/projects", app.address);
+    grace.goto(&projects).await;
+    grace.wait_for_text_in(Region::Heading, "Projects").await;
+    assert!(
+        !grace.has_text("New project").await,
+        "a Viewer creates no project"
+    );
+
+    if javascript {
+        ada.mark_page().await;
+        ada.select("Role of Grace Hopper", "Developer").await;
+    } else {
+        ada.select("Role of Grace Hopper", "Developer").await;
+        ada.click_button_next_to("Role of Grace Hopper", "Save")
+            .await;
+    }
+    ada.wait_for_text("Grace Hopper is now a Developer").await;
+    if javascript {
+        assert!(ada.page_is_marked().await, "changed in place, no reload");
+    }
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Developer));
+
+    // Grace's very next page lets her create a project and a key.
+    grace.goto(&projects).await;
+    grace.click_link("New project").await;
+    grace.fill("Project name", "Website").await;
+    grace.click_button("Create project").await;
+    grace.wait_for_text_in(Region::Heading, "Website").await;
+    let project = grace.current_path().await;
+    grace.fill("Key name", "grace-laptop").await;
+    grace.click_button("Create key").await;
+    let secret = shown_secret(&grace).await;
+    grace.click_link("Done").await;
+    grace.wait_for_text_in(Region::Heading, "Website").await;
+    assert!(grace.row_text("grace-laptop").await.contains("Active"));
+    assert!(!grace.has_text(&secret).await, "the secret is shown once");
+
+    // Ada removes Grace; the confirmation names the key to rotate.
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.click_button_named("Remove Grace Hopper").await;
+    ada.wait_for_text_in(Region::Heading, "Remove member").await;
+    let confirmation = ada.text_in(Region::Main).await;
+    for expected in ["Keys Grace Hopper created", "stay active"] {
+        assert!(
+            confirmation.contains(expected),
+            "{expected:?} in:\n{confirmation}"
+        );
+    }
+    let key_row = ada.row_text("grace-laptop").await;
+    for expected in ["Website", &secret[..16], "never", "Rotate"] {
+        assert!(key_row.contains(expected), "{expected:?} in {key_row:?}");
+    }
+    ada.click_button("Remove member").await;
+    ada.wait_for_text("Grace Hopper was removed from the organization")
+        .await;
+    assert_eq!(app.role_of(&slug, GRACE), None);
+
+    // Grace's next page is gone; her key still works until Ada rotates it.
+    grace.goto(&format!("{}{project}", app.address)).await;
+    grace
+        .wait_for_text_in(Region::Heading, "Page not found")
+        .await;
+    ada.goto(&format!("{}{project}", app.address)).await;
+    let row = ada.row_text("grace-laptop").await;
+    assert!(
+        row.contains("creator removed") && row.contains("Active"),
+        "{row}"
+    );
+    ada.click_button_named("Rotate grace-laptop").await;
+    let rotated = shown_secret(&ada).await;
+    assert_ne!(rotated, secret);
+    ada.click_link("Done").await;
+    ada.wait_for_text_in(Region::Heading, "Website").await;
+    grace.close().await;
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn administrator_promotes_a_member_then_removes_them_and_rotates_their_key() {
+    changes_a_role_then_removes_a_member_with_a_key(true).await;
+}
+
+#[actix_web::test]
+async fn without_javascript_administrator_promotes_a_member_then_removes_them_and_rotates_their_key()
+ {
+    changes_a_role_then_removes_a_member_with_a_key(false).await;
+}
