@@ -323,6 +323,18 @@ pub struct Joined {
     pub org_slug: String,
     pub org_name: String,
     pub role: Role,
+    /// Set for project-only access: the organization's pages are not theirs to open.
+    pub project_id: Option<Uuid>,
+}
+
+impl Joined {
+    /// The first page of the new member: the Members page, or their project.
+    pub fn landing(&self) -> String {
+        match self.project_id {
+            Some(project) => format!("/orgs/{}/projects/{project}", self.org_slug),
+            None => format!("/orgs/{}/members", self.org_slug),
+        }
+    }
 }
 
 /// The invitation behind a token and whether it can be used at `now` (no writes: a GET
@@ -490,5 +502,6 @@ fn join(
         org_slug: org.slug.clone(),
         org_name: org.name.clone(),
         role: invitation.role,
+        project_id: invitation.project_id,
     }))
 }

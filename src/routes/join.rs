@@ -48,6 +48,8 @@ struct JoinPage {
     path: String,
     org_name: String,
     org_slug: String,
+    /// The project of an invitation to project-only access.
+    project_name: Option<String>,
     inviter: String,
     role: Option<Role>,
     email: String,
@@ -64,6 +66,7 @@ impl JoinPage {
             path: String::new(),
             org_name: String::new(),
             org_slug: String::new(),
+            project_name: None,
             inviter: String::new(),
             role: None,
             email: String::new(),
@@ -165,6 +168,7 @@ async fn load(
         path: format!("/invitations/{raw}"),
         org_name: target.org_name,
         org_slug: target.org_slug,
+        project_name: target.project_name,
         inviter: invitation.invited_by_name,
         role: Some(invitation.role),
         email: invitation.email,
@@ -257,10 +261,7 @@ pub async fn accept_invitation(
                 joined.org_name,
                 joined.role.with_article()
             ));
-            Ok(redirect(
-                &current.meta.hx,
-                &format!("/orgs/{}/members", joined.org_slug),
-            ))
+            Ok(redirect(&current.meta.hx, &joined.landing()))
         }
         Err(refusal) => refused(&req, &db, &config, &current.meta, &raw, refusal).await,
     }
@@ -324,10 +325,7 @@ pub async fn create_account_and_join(
                 joined.org_name,
                 joined.role.with_article()
             ));
-            Ok(redirect(
-                &meta.hx,
-                &format!("/orgs/{}/members", joined.org_slug),
-            ))
+            Ok(redirect(&meta.hx, &joined.landing()))
         }
         Err(refusal) => refused(&req, &db, &config, &meta, &raw, refusal).await,
     }
