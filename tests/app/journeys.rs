@@ -592,3 +592,89 @@ async fn without_javascript_administrator_promotes_a_member_then_removes_them_an
  {
     changes_a_role_then_removes_a_member_with_a_key(false).await;
 }
+
+// ------------------------------------------------------------------ journey 4
+
+const CARLA: &str = "carla@contractor.example";
+
+/// The lines of the sidebar, the way a person reads it.
+async fn sidebar(browser: &Browser) -> Vec<String> {
+    let text = browser.text_in(Region::Navigation).await;
+    text.lines().map(str::trim).map(str::to_owned).collect()
+}
+
+#[actix_web::test]
+async fn a_contractor_invited_to_one_project_sees_only_that_project() {
+    let app = TestApp::spawn().await;
+    let (_ada, slug) = app.admin_with_org("Acme").await;
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    let projects = format!("{}/orgs/{slug}/projects", app.address);
+    for name in ["Secret", "Website"] {
+        ada.goto(&projects).await;
+        ada.click_link("New project").await;
+        ada.fill("Project name", name).await;
+        ada.click_button("Create project").await;
+        ada.wait_for_text_in(Region::Heading, name).await;
+    }
+    let website = ada.current_path().await;
+    ada.click_link("Invite to Project").await;
+    ada.wait_for_text_in(Region::Heading, "Invite to Project")
+        .await;
+    ada.fill("Email address", CARLA).await;
+    ada.select("Role", "Developer").await;
+    ada.click_button("Send Invitation").await;
+    ada.wait_for_text("Invited").await;
+
+    let carla = Browser::start().await;
+    let link = app.join_path(CARLA, 1).await;
+    carla.goto(&format!("{}{link}", app.address)).await;
+    carla.wait_for_text_in(Region::Heading, "Join Acme").await;
+    let invitation = carla.text_in(Region::Main).await;
+    assert!(
+        invitation.contains("the project Website in Acme (access to this project only)"),
+        "the page says what she joins: {invitation}"
+    );
+    carla.fill("Name", "Carla Contractor").await;
+    carla.fill("Password", PASSWORD).await;
+    carla.click_button("Create account and join").await;
+
+    // She lands on her project, and the sidebar offers nothing else.
+    carla.wait_for_text_in(Region::Heading, "Website").await;
+    assert_eq!(carla.current_path().await, website);
+    assert_eq!(sidebar(&carla).await, ["Projects", "API keys"]);
+    assert!(carla.has_text("Create key").await, "a project Developer");
+    carla.click_link("Projects").await;
+    carla.wait_for_text_in(Region::Heading, "Projects").await;
+    assert!(carla.row_text("Website").await.contains("Website"));
+    assert!(
+        !carla.has_text("Secret").await,
+        "{}",
+        carla.page_text().await
+    );
+    carla.click_link("API keys").await;
+    carla.wait_for_text_in(Region::Heading, "API keys").await;
+
+    // Typing an address of the organization shows the not-found page.
+    for path in ["/members", "/settings", "/invitations/new", "/projects/new"] {
+        carla
+            .goto(&format!("{}/orgs/{slug}{path}", app.address))
+            .await;
+        carla
+            .wait_for_text_in(Region::Heading, "Page not found")
+            .await;
+        assert!(
+            !carla.has_text("Ada Admin").await,
+            "{path} shows nothing of the organization"
+        );
+    }
+    carla.goto(&format!("{}/orgs/{slug}", app.address)).await;
+    carla.wait_for_text_in(Region::Heading, "Website").await;
+    assert_eq!(
+        carla.current_path().await,
+        website,
+        "the organization leads to her project"
+    );
+    carla.close().await;
+    ada.close().await;
+}
