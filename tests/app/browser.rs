@@ -309,6 +309,14 @@ impl Browser {
         ok(self.client.title().await, "reading the page title")
     }
 
+    /// Whether the page's own scripts ran (`app.js` marks `<html>` with the class
+    /// `js`): false in a browser started with `javascript: false`.
+    pub async fn page_scripts_ran(&self) -> bool {
+        let html = self.find_present("/html", "the document").await;
+        let class = ok(html.attr("class").await, "reading the class of <html>");
+        class.is_some_and(|c| c.split_whitespace().any(|c| c == "js"))
+    }
+
     /// The value of the cookie `name` that the browser holds for the current site.
     pub async fn cookie(&self, name: &str) -> String {
         let cookie = self.client.get_named_cookie(name).await;

@@ -40,8 +40,18 @@ async fn acme_with_grace(app: &TestApp, options: BrowserOptions) -> (Browser, St
 
 #[actix_web::test] // the harness spawns the app on the actix runtime
 async fn new_user_signs_up_creates_an_organization_and_sees_members() {
+    signs_up_and_creates_an_organization(true).await;
+}
+
+#[actix_web::test]
+async fn without_javascript_new_user_signs_up_creates_an_organization_and_sees_members() {
+    signs_up_and_creates_an_organization(false).await;
+}
+
+/// Journey 1: sign up, create an organization, land on its Members page.
+async fn signs_up_and_creates_an_organization(javascript: bool) {
     let app = TestApp::spawn().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_with(BrowserOptions { javascript }).await;
 
     browser.goto(&format!("{}/signup", app.address)).await;
     browser.fill("Name", "Ada Lovelace").await;
@@ -65,7 +75,18 @@ async fn new_user_signs_up_creates_an_organization_and_sees_members() {
         browser.current_path().await,
         browser.page_text().await
     );
-    browser.screenshot("journey1-members.png").await;
+    browser.wait_for_text_in(Region::Heading, "Members").await;
+    assert_eq!(browser.page_scripts_ran().await, javascript);
+    assert!(browser.current_path().await.ends_with("/members"));
+    assert_eq!(browser.title().await, "Members · Acme · Teamwork");
+    let me = browser.row_text("ada@example.com").await;
+    assert!(
+        me.contains("Ada Lovelace") && me.contains("Administrator"),
+        "{me}"
+    );
+    if javascript {
+        browser.screenshot("journey1-members.png").await;
+    }
     browser.close().await;
 }
 
@@ -363,6 +384,7 @@ async fn invites_three_people_at_once(javascript: bool) {
     ada.log_in(&app, ADA, PASSWORD).await;
     ada.goto(&members_page(&app, &slug)).await;
     ada.wait_for_text_in(Region::Heading, "Members").await;
+    assert_eq!(ada.page_scripts_ran().await, javascript);
     ada.click_link("Invite Member").await;
     ada.wait_for_text_in(Region::Heading, "Invite Member").await;
     ada.fill("Email address", &format!("{NINA}, {BOB}\n{CAROL}"))
@@ -513,6 +535,7 @@ async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
         "a Viewer creates no project"
     );
 
+    assert_eq!(ada.page_scripts_ran().await, javascript);
     if javascript {
         ada.mark_page().await;
         ada.select("Role of Grace Hopper", "Developer").await;
@@ -677,4 +700,170 @@ async fn a_contractor_invited_to_one_project_sees_only_that_project() {
     );
     carla.close().await;
     ada.close().await;
+}
+
+// ------------------------------------------------------------------ journey 6
+
+const VERA: &str = "vera.viewer@example.com";
+
+/// What a Viewer may operate: the header, leaving, and the Members page's filters.
+const VIEWER_CONTROLS: [&str; 6] = [
+    "menu: Acme (switch organization)",
+    "button: Log out",
+    "button: Leave organization",
+    "field: Search",
+    "select: Role",
+    "select: Sort by",
+];
+
+/// Words on controls that change something; a Viewer must find none of them.
+const CHANGING_WORDS: [&str; 14] = [
+    "Remove",
+    "Invite",
+    "Create",
+    "Revoke",
+    "Rotate",
+    "Resend",
+    "Cancel",
+    "Save",
+    "New project",
+    "Rename",
+    "Archive",
+    "Send",
+    "Role of",
+    "Delete",
+];
+
+/// Acme with a project "Website" holding Ada's key "production", a pending invitation,
+/// and Vera as a Viewer. Returns the project's path.
+async fn acme_with_a_viewer(app: &TestApp) -> (String, String) {
+    use reqwest::StatusCode;
+    let (ada, slug) = app.admin_with_org("Acme").await;
+    let vera = app
+        .member_with_role(&slug, "Vera Viewer", Role::Viewer)
+        .await;
+    app.confirm_email(&vera, VERA).await;
+    app.member_with_role(&slug, "Alan Turing", Role::Developer)
+        .await;
+    let created = ada
+        .post_form(&format!("/orgs/{slug}/projects"), &[("name", "Website")])
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let project = crate::helpers::location(&created);
+    let key = ada
+        .post_form(&format!("{project}/keys"), &[("name", "production")])
+        .await;
+    assert_eq!(key.status(), StatusCode::OK);
+    let invited = ada
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "pending@example.com"), ("role", "developer")],
+        )
+        .await;
+    assert_eq!(invited.status(), StatusCode::OK);
+    (slug, project)
+}
+
+#[actix_web::test]
+async fn a_viewer_browses_everything_and_finds_no_control_that_changes_anything() {
+    let app = TestApp::spawn().await;
+    let (slug, project) = acme_with_a_viewer(&app).await;
+    let vera = Browser::start().await;
+    vera.log_in(&app, VERA, PASSWORD).await;
+
+    let org = format!("{}/orgs/{slug}", app.address);
+    let pages = [
+        ("Overview", org.clone(), "Overview"),
+        ("Members", format!("{org}/members"), "Members"),
+        ("Projects", format!("{org}/projects"), "Projects"),
+        (
+            "the project page",
+            format!("{}{project}", app.address),
+            "Website",
+        ),
+        ("API keys", format!("{org}/api-keys"), "API keys"),
+        ("Settings", format!("{org}/settings"), "Settings"),
+    ];
+    for (page, url, heading) in &pages {
+        vera.goto(url).await;
+        vera.wait_for_text_in(Region::Heading, heading).await;
+        let controls = vera.controls().await;
+        for control in &controls {
+            assert!(
+                VIEWER_CONTROLS.contains(&control.as_str()),
+                "a Viewer is offered {control:?} on {page}; every control there: {controls:?}"
+            );
+            assert!(
+                !CHANGING_WORDS.iter().any(|word| control.contains(word)),
+                "{control:?} on {page}"
+            );
+        }
+        assert!(
+            controls.contains(&"button: Log out".to_owned()),
+            "{page}: {controls:?}"
+        );
+    }
+    // What she looks at is there: members, the pending invitation, the project's key.
+    vera.goto(&format!("{org}/members")).await;
+    assert!(vera.row_text("Alan Turing").await.contains("Developer"));
+    assert!(
+        vera.row_text("pending@example.com")
+            .await
+            .contains("Developer")
+    );
+    vera.goto(&format!("{org}/api-keys")).await;
+    assert!(vera.row_text("production").await.contains("Website"));
+    vera.goto(&format!("{}{project}", app.address)).await;
+    assert!(vera.row_text("production").await.contains("Active"));
+
+    // A forged POST with her own session and form token is refused and changes nothing.
+    let cookie = format!("teamwork={}", vera.cookie("teamwork").await);
+    let token = vera.csrf_token().await;
+    let activity = app.count("activity");
+    let ada_id = app.user_id(ADA);
+    let forged = [
+        (
+            format!("/orgs/{slug}/members/{ada_id}/role"),
+            vec![("role", "viewer")],
+        ),
+        (
+            format!("/orgs/{slug}/invitations"),
+            vec![("emails", "mallory@example.com"), ("role", "administrator")],
+        ),
+        (format!("{project}/keys"), vec![("name", "sneaky")]),
+        (
+            format!("/orgs/{slug}/settings"),
+            vec![("name", "Vera's now")],
+        ),
+    ];
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, mut form) in forged {
+        form.push(("_csrf", &token));
+        let response = http
+            .post(format!("{}{path}", app.address))
+            .header("Cookie", &cookie)
+            .header("Origin", &app.address)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::FORBIDDEN, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains("Not allowed"),
+            "{path} is refused for her role, not for a bad token:\n{body}"
+        );
+    }
+    assert_eq!(app.count("activity"), activity, "nothing happened");
+    assert_eq!(app.role_of(&slug, ADA), Some(Role::Administrator));
+    assert_eq!(app.count("invitations"), 1);
+    assert_eq!(app.count("api_keys"), 1);
+    vera.goto(&format!("{org}/settings")).await;
+    vera.wait_for_text_in(Region::Heading, "Settings").await;
+    assert!(vera.text_in(Region::Main).await.contains("Acme"));
+    assert_eq!(vera.title().await, "Settings · Acme · Teamwork");
+    vera.close().await;
 }
