@@ -202,6 +202,27 @@ impl Browser {
         path
     }
 
+    /// Like `screenshot`, of the whole page (as tall as it is) at the current width.
+    pub async fn screenshot_whole_page(&self, name: &str) -> PathBuf {
+        let doing = "measuring the page";
+        let size = ok(
+            self.client
+                .execute(
+                    "return [document.documentElement.clientWidth, \
+                             document.documentElement.scrollHeight, window.innerHeight]",
+                    vec![],
+                )
+                .await,
+            doing,
+        );
+        let number = |i: usize| size[i].as_u64().unwrap_or(0) as u32;
+        let (width, tall, height) = (number(0), number(1), number(2));
+        self.resize(width, tall.max(height)).await;
+        let path = self.screenshot(name).await;
+        self.resize(width, height).await;
+        path
+    }
+
     /// Logs in through the `/login` form, as a person would, and waits to leave it.
     pub async fn log_in(&self, app: &TestApp, email: &str, password: &str) {
         self.goto(&format!("{}/login", app.address)).await;

@@ -867,3 +867,144 @@ async fn a_viewer_browses_everything_and_finds_no_control_that_changes_anything(
     assert_eq!(vera.title().await, "Settings · Acme · Teamwork");
     vera.close().await;
 }
+
+// ------------------------------------------------------------- how pages look
+
+/// Whether the page is wider than the window (a person would have to scroll sideways).
+async fn overflows_sideways(browser: &Browser) -> Option<String> {
+    let script = "const d = document.documentElement; \
+                  if (d.scrollWidth <= d.clientWidth) return null; \
+                  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) { \
+                      if (/auto|scroll|hidden/.test(getComputedStyle(p).overflowX)) return true; } \
+                    return false; }; \
+                  const wide = Array.from(document.querySelectorAll('body *')) \
+                    .filter((e) => e.getBoundingClientRect().right > d.clientWidth + 1 && !scrolls(e)) \
+                    .map((e) => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')); \
+                  return d.scrollWidth + 'px wide in ' + d.clientWidth + 'px: ' + wide.slice(0, 8).join(', ');";
+    browser
+        .execute(script, vec![])
+        .await
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Screenshots of the main pages at desktop (1280x900) and phone (390x844) width, into
+/// target/screenshots/, for a person to look at; neither width scrolls sideways.
+#[actix_web::test]
+async fn the_main_pages_at_desktop_and_phone_width() {
+    let app = TestApp::spawn().await;
+    let (ada_http, slug) = app.admin_with_org("Acme").await;
+    app.member_with_role(&slug, "Grace Hopper", Role::Viewer)
+        .await;
+    app.member_with_role(&slug, "Alan Turing", Role::Developer)
+        .await;
+    let created = ada_http
+        .post_form(
+            &format!("/orgs/{slug}/projects"),
+            &[("name", "Customer support assistant")],
+        )
+        .await;
+    let project = crate::helpers::location(&created);
+    for (address, role) in [
+        ("nina.new@example.com", "developer"),
+        (
+            "a.rather.long.address.for.a.contractor@subsidiary.example.co.uk",
+            "viewer",
+        ),
+    ] {
+        ada_http
+            .post_form(
+                &format!("/orgs/{slug}/invitations"),
+                &[("emails", address), ("role", role)],
+            )
+            .await;
+    }
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    let visitor = Browser::start().await;
+    let join = app.join_path("nina.new@example.com", 1).await;
+
+    ada.goto(&format!("{}{project}", app.address)).await;
+    ada.fill("Key name", "production").await;
+    ada.click_button("Create key").await;
+    let secret_page = ada.current_path().await;
+    shown_secret(&ada).await;
+    ada.click_link("Done").await;
+    ada.fill("Key name", "staging-eu-west").await;
+    ada.click_button("Create key").await;
+    shown_secret(&ada).await;
+
+    let mut problems = Vec::new();
+    for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        for who in [&ada, &visitor] {
+            who.resize(width, height).await;
+        }
+        let pages: [(&Browser, &str, String, &str, &str); 6] = [
+            (
+                &ada,
+                "members",
+                members_page(&app, &slug),
+                "Members",
+                "Members · Acme · Teamwork",
+            ),
+            (
+                &ada,
+                "project",
+                format!("{}{project}", app.address),
+                "Customer support assistant",
+                "Customer support assistant · Acme · Teamwork",
+            ),
+            (
+                &ada,
+                "key-secret",
+                String::new(),
+                "Copy your API key",
+                "New API key · Acme · Teamwork",
+            ),
+            (
+                &visitor,
+                "join",
+                format!("{}{join}", app.address),
+                "Join Acme",
+                "Join Acme · Teamwork",
+            ),
+            (
+                &visitor,
+                "login",
+                format!("{}/login", app.address),
+                "Log in to Teamwork",
+                "Log in · Teamwork",
+            ),
+            (
+                &ada,
+                "error",
+                format!("{}/orgs/nope", app.address),
+                "Page not found",
+                "Page not found · Teamwork",
+            ),
+        ];
+        for (browser, name, url, heading, title) in pages {
+            if url.is_empty() {
+                // The secret is shown once, as the answer to "Create key".
+                browser.goto(&format!("{}{project}", app.address)).await;
+                browser.fill("Key name", &format!("{size}-key")).await;
+                browser.click_button("Create key").await;
+                assert!(browser.current_path().await.starts_with(&secret_page[..10]));
+            } else {
+                browser.goto(&url).await;
+            }
+            browser.wait_for_text_in(Region::Heading, heading).await;
+            assert_eq!(browser.title().await, title, "{name}");
+            if let Some(overflow) = overflows_sideways(browser).await {
+                problems.push(format!("{name} at {size} width: {overflow}"));
+            }
+            browser.screenshot(&format!("{name}-{size}.png")).await;
+            browser
+                .screenshot_whole_page(&format!("{name}-{size}-whole.png"))
+                .await;
+        }
+    }
+    visitor.close().await;
+    ada.close().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
