@@ -1,6 +1,6 @@
 //! The chrome around every page: title, header, organization switcher and sidebar.
 
-use crate::auth::{CurrentUser, OrgMember};
+use crate::auth::{CurrentUser, OrgMember, RequestMeta};
 use crate::domain::{Credits, Permission};
 use crate::models::memberships::OrgLink;
 
@@ -124,15 +124,15 @@ impl CreditWarning {
 }
 
 impl Layout {
-    /// For signed-out pages (sign up, log in).
-    pub fn public(title: &str, csrf: &str) -> Self {
+    /// For signed-out pages (sign up, log in, mailed links).
+    pub fn public(title: &str, meta: &RequestMeta) -> Self {
         Layout {
             title: format!("{title} · Teamwork"),
-            csrf: csrf.to_owned(),
+            csrf: meta.csrf.clone(),
             user: None,
             orgs: Vec::new(),
             org: None,
-            flash: None,
+            flash: meta.flash.clone(),
             credits: None,
         }
     }
@@ -142,7 +142,7 @@ impl Layout {
             user: Some(UserChrome::of(&current.user)),
             orgs: current.orgs.clone(),
             flash: current.meta.flash.clone(),
-            ..Layout::public(title, &current.meta.csrf)
+            ..Layout::public(title, &current.meta)
         }
     }
 

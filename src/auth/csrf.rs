@@ -32,8 +32,16 @@ pub async fn protect(
     {
         return Err(AppError::InvalidCsrf.into());
     }
+    // A page served with `Referrer-Policy: no-referrer` (join and account links, whose
+    // URL is a secret) makes the browser send `Origin: null` with its own forms; the
+    // browser's `Sec-Fetch-Site` still says they come from this site.
+    let same_site_null_origin = headers.get(ORIGIN).is_some_and(|v| v == "null")
+        && headers
+            .get("Sec-Fetch-Site")
+            .is_some_and(|v| v == "same-origin");
     let config = req.app_data::<web::Data<Config>>();
     if let (Some(origin), Some(config)) = (headers.get(ORIGIN), config)
+        && !same_site_null_origin
         && origin.as_bytes() != origin_of(&config.base_url).as_bytes()
     {
         return Err(AppError::InvalidCsrf.into());

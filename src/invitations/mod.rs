@@ -331,6 +331,35 @@ pub struct Joined {
     pub org_slug: String,
     pub org_name: String,
     pub role: Role,
+    /// Set for project-only access: the organization's pages are not theirs to open.
+    pub project_id: Option<Uuid>,
+    pub project_name: Option<String>,
+}
+
+impl Joined {
+    /// The confirmation on the first page.
+    pub fn welcome(&self) -> String {
+        match &self.project_name {
+            Some(project) => format!(
+                "Welcome! You joined the project {project} in {} as {}.",
+                self.org_name,
+                self.role.with_article()
+            ),
+            None => format!(
+                "Welcome to {}! You joined as {}.",
+                self.org_name,
+                self.role.with_article()
+            ),
+        }
+    }
+
+    /// The first page of the new member: the Members page, or their project.
+    pub fn landing(&self) -> String {
+        match self.project_id {
+            Some(project) => format!("/orgs/{}/projects/{project}", self.org_slug),
+            None => format!("/orgs/{}/members", self.org_slug),
+        }
+    }
 }
 
 /// The invitation behind a token and whether it can be used at `now` (no writes: a GET
@@ -432,7 +461,7 @@ fn join(
     if !store::mark_accepted(conn, invitation.id, user.id, ctx.now)? {
         return Ok(Err(Refusal::Used));
     }
-    match invitation.project_id {
+    let project_name = match invitation.project_id {
         None => {
             Membership::create(conn, org.id, user.id, invitation.role)?;
             activity::record(
@@ -446,6 +475,7 @@ fn join(
                     after: Some(json!({ "member": user.name, "role": invitation.role.as_str() })),
                 },
             )?;
+            None
         }
         Some(project_id) => {
             let role = ProjectRole::parse(invitation.role.as_str()).map_err(|_| {
@@ -466,8 +496,9 @@ fn join(
                     ),
                 },
             )?;
+            Some(project.name)
         }
-    }
+    };
     let inviter = invitation
         .invited_by
         .map(|id| User::find(conn, id))
@@ -498,5 +529,7 @@ fn join(
         org_slug: org.slug.clone(),
         org_name: org.name.clone(),
         role: invitation.role,
+        project_id: invitation.project_id,
+        project_name,
     }))
 }

@@ -78,7 +78,7 @@ async fn link_page(
         ),
     };
     Ok(LinkPage {
-        layout: Layout::public(title, &meta.csrf),
+        layout: Layout::public(title, meta),
         mode: if live { mode } else { Mode::Invalid },
         purpose,
         action: format!("{base}{raw}"),
@@ -168,7 +168,7 @@ pub async fn new_password_reset(meta: RequestMeta) -> Result<HttpResponse, AppEr
     html_with_status(
         StatusCode::OK,
         &ForgotPage {
-            layout: Layout::public("Reset your password", &meta.csrf),
+            layout: Layout::public("Reset your password", &meta),
             email: String::new(),
             sent_to: None,
             errors: FieldErrors::default(),
@@ -190,7 +190,7 @@ pub async fn create_password_reset(
     mail: web::Data<WorkerHandle>,
     web::Form(form): web::Form<ForgotForm>,
 ) -> Result<HttpResponse, AppError> {
-    let layout = Layout::public("Reset your password", &meta.csrf);
+    let layout = Layout::public("Reset your password", &meta);
     let mut errors = FieldErrors::default();
     let Some(email) = errors.check("email", EmailAddress::parse(&form.email)) else {
         return html_with_status(

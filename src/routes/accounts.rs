@@ -55,7 +55,7 @@ pub async fn new_account(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     html(&SignupPage {
-        layout: Layout::public("Sign up", &meta.csrf),
+        layout: Layout::public("Sign up", &meta),
         name: String::new(),
         email: String::new(),
         next: safe_next(query.next.as_deref()),
@@ -81,7 +81,7 @@ pub async fn create_account(
         html_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SignupPage {
-                layout: Layout::public("Sign up", &meta.csrf),
+                layout: Layout::public("Sign up", &meta),
                 name: form.name.clone(),
                 email: form.email.clone(),
                 next: next.clone(),
@@ -156,7 +156,7 @@ pub async fn new_session(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     html(&LoginPage {
-        layout: Layout::public("Log in", &meta.csrf),
+        layout: Layout::public("Log in", &meta),
         email: String::new(),
         next: safe_next(query.next.as_deref()),
         error: None,
@@ -183,7 +183,7 @@ pub async fn create_session(
         html_with_status(
             status,
             &LoginPage {
-                layout: Layout::public("Log in", &meta.csrf),
+                layout: Layout::public("Log in", &meta),
                 email: form.email.clone(),
                 next: next.clone(),
                 error: Some(message.to_owned()),

@@ -47,6 +47,8 @@ struct JoinPage {
     path: String,
     org_name: String,
     org_slug: String,
+    /// The project of an invitation to project-only access.
+    project_name: Option<String>,
     inviter: String,
     role: Option<Role>,
     email: String,
@@ -58,11 +60,12 @@ struct JoinPage {
 impl JoinPage {
     fn empty(meta: &RequestMeta, mode: Mode) -> Self {
         JoinPage {
-            layout: Layout::public("Invitation", &meta.csrf),
+            layout: Layout::public("Invitation", meta),
             mode,
             path: String::new(),
             org_name: String::new(),
             org_slug: String::new(),
+            project_name: None,
             inviter: String::new(),
             role: None,
             email: String::new(),
@@ -152,11 +155,12 @@ async fn load(
         (State::Pending, None) => Mode::SignUp,
     };
     Ok(JoinPage {
-        layout: Layout::public(&format!("Join {}", target.org_name), &meta.csrf),
+        layout: Layout::public(&format!("Join {}", target.org_name), meta),
         mode,
         path: format!("/invitations/{raw}"),
         org_name: target.org_name,
         org_slug: target.org_slug,
+        project_name: target.project_name,
         inviter: invitation.invited_by_name,
         role: Some(invitation.role),
         email: invitation.email,
@@ -247,12 +251,8 @@ pub async fn accept_invitation(
             Ok(redirect_with_flash(
                 &req,
                 &current.meta.hx,
-                &format!("/orgs/{}/members", joined.org_slug),
-                &format!(
-                    "Welcome to {}! You joined as {}.",
-                    joined.org_name,
-                    joined.role.with_article()
-                ),
+                &joined.landing(),
+                &joined.welcome(),
             ))
         }
         Err(refusal) => refused(&req, &db, &config, &current.meta, &raw, refusal).await,
@@ -310,16 +310,12 @@ pub async fn create_account_and_join(
     match outcome {
         Ok((user, joined)) => {
             mail.wake();
-            let session = TypedSession::of(&req);
-            session.sign_in(user.id)?;
-            session.set_flash(&format!(
-                "Welcome to {}! You joined as {}.",
-                joined.org_name,
-                joined.role.with_article()
-            ));
-            Ok(redirect(
+            TypedSession::of(&req).sign_in(user.id)?;
+            Ok(redirect_with_flash(
+                &req,
                 &meta.hx,
-                &format!("/orgs/{}/members", joined.org_slug),
+                &joined.landing(),
+                &joined.welcome(),
             ))
         }
         Err(refusal) => refused(&req, &db, &config, &meta, &raw, refusal).await,

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -200,6 +202,27 @@ impl Browser {
         path
     }
 
+    /// Like `screenshot`, of the whole page (as tall as it is) at the current width.
+    pub async fn screenshot_whole_page(&self, name: &str) -> PathBuf {
+        let doing = "measuring the page";
+        let size = ok(
+            self.client
+                .execute(
+                    "return [document.documentElement.clientWidth, \
+                             document.documentElement.scrollHeight, window.innerHeight]",
+                    vec![],
+                )
+                .await,
+            doing,
+        );
+        let number = |i: usize| size[i].as_u64().unwrap_or(0) as u32;
+        let (width, tall, height) = (number(0), number(1), number(2));
+        self.resize(width, tall.max(height)).await;
+        let path = self.screenshot(name).await;
+        self.resize(width, height).await;
+        path
+    }
+
     /// Logs in through the `/login` form, as a person would, and waits to leave it.
     pub async fn log_in(&self, app: &TestApp, email: &str, password: &str) {
         self.goto(&format!("{}/login", app.address)).await;
@@ -300,6 +323,141 @@ impl Browser {
                 "{doing}"
             );
         }
+    }
+
+    /// The page's title, as the browser's tab shows it.
+    pub async fn title(&self) -> String {
+        ok(self.client.title().await, "reading the page title")
+    }
+
+    /// Whether the page's own scripts ran (`app.js` marks `<html>` with the class
+    /// `js`): false in a browser started with `javascript: false`.
+    pub async fn page_scripts_ran(&self) -> bool {
+        let html = self.find_present("/html", "the document").await;
+        let class = ok(html.attr("class").await, "reading the class of <html>");
+        class.is_some_and(|c| c.split_whitespace().any(|c| c == "js"))
+    }
+
+    /// The value of the cookie `name` that the browser holds for the current site.
+    pub async fn cookie(&self, name: &str) -> String {
+        let cookie = self.client.get_named_cookie(name).await;
+        ok(cookie, format_args!("reading the cookie {name:?}"))
+            .value()
+            .to_owned()
+    }
+
+    /// The form token of the page: what each of its forms sends along (`_csrf`).
+    pub async fn csrf_token(&self) -> String {
+        let field = self
+            .find_present("//input[@name='_csrf']", "a form token")
+            .await;
+        let value = field.attr("value").await;
+        ok(value, "reading the form token").unwrap_or_default()
+    }
+
+    /// The value shown in the field labelled `label`.
+    pub async fn field_value(&self, label: &str) -> String {
+        let field = self.control(label).await;
+        let value = field.prop("value").await;
+        ok(value, format_args!("reading {label:?}")).unwrap_or_default()
+    }
+
+    /// Whether the field labelled `label` can be typed in (not `readonly` or `disabled`).
+    pub async fn field_is_editable(&self, label: &str) -> bool {
+        let field = self.control(label).await;
+        let doing = format!("reading whether {label:?} is editable");
+        let read_only = ok(field.prop("readOnly").await, &doing);
+        let enabled = ok(field.is_enabled().await, &doing);
+        enabled && read_only.as_deref() != Some("true")
+    }
+
+    /// Presses `key` on the keyboard, for whatever has the focus.
+    pub async fn press(&self, key: Key) {
+        let key = char::from(key);
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        let done = self.client.perform_actions(keys).await;
+        ok(done, format_args!("pressing {key:?}"));
+    }
+
+    /// Presses Tab, at most 100 times, until the field or button labelled `label` has
+    /// the focus, as a keyboard user does; returns how many presses it took.
+    pub async fn tab_to(&self, label: &str) -> usize {
+        let target = self.control(label).await;
+        let target = target.element_id();
+        for presses in 1..=100 {
+            self.press(Key::Tab).await;
+            let focused = ok(self.client.active_element().await, "finding the focus");
+            if focused.element_id() == target {
+                return presses;
+            }
+        }
+        panic!("100 presses of Tab never reached {label:?}");
+    }
+
+    /// Whether the field labelled `label` has the keyboard focus.
+    pub async fn has_focus(&self, label: &str) -> bool {
+        let target = self.control(label).await;
+        let focused = ok(self.client.active_element().await, "finding the focus");
+        focused.element_id() == target.element_id()
+    }
+
+    /// What a person can operate on the page, as a screen reader names it: one
+    /// "button: Log out", "link: Invite Member", "select: Role" or "field: Search" per
+    /// control shown. Links are listed only when they look like buttons or act on the
+    /// page (`method`-less links that navigate are not controls).
+    pub async fn controls(&self) -> Vec<String> {
+        let script = r#"
+            const shown = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
+                && getComputedStyle(el).visibility !== "hidden";
+            const squash = (t) => (t || "").replace(/\s+/g, " ").trim();
+            const name = (el) => {
+                if (el.getAttribute("aria-label")) return squash(el.getAttribute("aria-label"));
+                if (el.labels && el.labels.length) return squash(el.labels[0].textContent);
+                if (el.tagName === "INPUT" && /^(submit|button)$/.test(el.type)) return squash(el.value);
+                return squash(el.textContent);
+            };
+            const kind = (el) => {
+                switch (el.tagName) {
+                    case "BUTTON": return "button";
+                    case "SELECT": return "select";
+                    case "A": return "link";
+                    case "SUMMARY": return "menu";
+                    default: return /^(submit|button)$/.test(el.type) ? "button" : "field";
+                }
+            };
+            const found = document.querySelectorAll(
+                "button, select, textarea, summary, a.btn, input:not([type=hidden])");
+            return Array.from(found).filter(shown).map((el) => kind(el) + ": " + name(el));
+        "#;
+        let listed = ok(
+            self.client.execute(script, vec![]).await,
+            "listing the controls",
+        );
+        serde_json::from_value(listed).expect("a list of controls")
+    }
+
+    /// Runs `script` in the page (WebDriver "execute script") and returns its value.
+    pub async fn execute(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        ok(self.client.execute(script, args).await, "running a script")
+    }
+
+    /// Runs `script`, which calls its last argument with the result, and waits for it.
+    pub async fn execute_async(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> serde_json::Value {
+        let done = self.client.execute_async(script, args).await;
+        ok(done, "running an asynchronous script")
+    }
+
+    /// Asks Chromium to render the page as for a person who prefers `scheme`
+    /// ("light" or "dark").
+    pub async fn prefer_color_scheme(&self, scheme: &str) {
+        let features = json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        self.devtools("Emulation.setEmulatedMedia", features).await;
     }
 
     /// Sends a command to Chromium's DevTools through chromedriver.
@@ -449,6 +607,21 @@ impl Browser {
     async fn click(&self, xpath: &str, what: String) {
         let element = self.find_visible(xpath, &what).await;
         ok(element.click().await, format!("clicking {what}"));
+    }
+
+    /// Waits up to 5 s for an element matching `xpath`, shown or not.
+    async fn find_present(&self, xpath: &str, what: impl Display) -> Element {
+        let started = Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::XPath(xpath)).await {
+                return element;
+            }
+            if started.elapsed() > PATIENCE {
+                let (at, page) = (self.current_path().await, self.page_text().await);
+                panic!("found no {what} within {PATIENCE:?} at {at}; the page shows:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits up to 5 s for a displayed element matching `xpath`; `what` names it when it fails.

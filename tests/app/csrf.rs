@@ -133,3 +133,46 @@ async fn login_itself_needs_the_pre_session_token() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+/// A page sent with `Referrer-Policy: no-referrer` (a join link) makes Chromium post its
+/// own forms with `Origin: null`: accepted when the browser says the form is
+/// same-origin, refused otherwise.
+#[actix_web::test]
+async fn a_null_origin_is_accepted_only_from_a_same_origin_form() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let token = admin.csrf().await;
+    for (headers, why) in [
+        (vec![("Origin", "null")], "no fetch metadata"),
+        (
+            vec![("Origin", "null"), ("Sec-Fetch-Site", "cross-site")],
+            "cross-site",
+        ),
+        (
+            vec![("Origin", "null"), ("Sec-Fetch-Site", "same-site")],
+            "another origin of the site",
+        ),
+    ] {
+        assert_eq!(
+            rename(&admin, &slug, Some(&token), &headers).await,
+            StatusCode::FORBIDDEN,
+            "{why}"
+        );
+    }
+    assert_eq!(
+        rename(
+            &admin,
+            &slug,
+            None,
+            &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")]
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "still needs the token"
+    );
+    let same_origin = [("Origin", "null"), ("Sec-Fetch-Site", "same-origin")];
+    assert_eq!(
+        rename(&admin, &slug, Some(&token), &same_origin).await,
+        StatusCode::SEE_OTHER
+    );
+}

@@ -40,8 +40,18 @@ async fn acme_with_grace(app: &TestApp, options: BrowserOptions) -> (Browser, St
 
 #[actix_web::test] // the harness spawns the app on the actix runtime
 async fn new_user_signs_up_creates_an_organization_and_sees_members() {
+    signs_up_and_creates_an_organization(true).await;
+}
+
+#[actix_web::test]
+async fn without_javascript_new_user_signs_up_creates_an_organization_and_sees_members() {
+    signs_up_and_creates_an_organization(false).await;
+}
+
+/// Journey 1: sign up, create an organization, land on its Members page.
+async fn signs_up_and_creates_an_organization(javascript: bool) {
     let app = TestApp::spawn().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_with(BrowserOptions { javascript }).await;
 
     browser.goto(&format!("{}/signup", app.address)).await;
     browser.fill("Name", "Ada Lovelace").await;
@@ -65,7 +75,18 @@ async fn new_user_signs_up_creates_an_organization_and_sees_members() {
         browser.current_path().await,
         browser.page_text().await
     );
-    browser.screenshot("journey1-members.png").await;
+    browser.wait_for_text_in(Region::Heading, "Members").await;
+    assert_eq!(browser.page_scripts_ran().await, javascript);
+    assert!(browser.current_path().await.ends_with("/members"));
+    assert_eq!(browser.title().await, "Members · Acme · Teamwork");
+    let me = browser.row_text("ada@example.com").await;
+    assert!(
+        me.contains("Ada Lovelace") && me.contains("Administrator"),
+        "{me}"
+    );
+    if javascript {
+        browser.screenshot("journey1-members.png").await;
+    }
     browser.close().await;
 }
 
@@ -342,6 +363,650 @@ async fn members_search_filters_the_table() {
         "the address keeps the filters, to share or reload: {url}"
     );
     ada.close().await;
+}
+
+// ------------------------------------------------------------------ journey 2
+
+const NINA: &str = "nina.new@example.com";
+const BOB: &str = "bob.builder@example.com";
+const CAROL: &str = "carol.cook@example.com";
+
+/// Journey 2: Ada invites three people at once; Nina has no account and signs up from
+/// the link, Bob has one and logs in to accept, Carol's invitation is sent again and
+/// her first link stops working.
+async fn invites_three_people_at_once(javascript: bool) {
+    let app = TestApp::spawn().await;
+    let (_ada, slug) = app.admin_with_org("Acme").await;
+    let _bob = app.signed_up("Bob Builder").await;
+    let options = || BrowserOptions { javascript };
+
+    let ada = Browser::start_with(options()).await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    assert_eq!(ada.page_scripts_ran().await, javascript);
+    ada.click_link("Invite Member").await;
+    ada.wait_for_text_in(Region::Heading, "Invite Member").await;
+    ada.fill("Email address", &format!("{NINA}, {BOB}\n{CAROL}"))
+        .await;
+    ada.select("Role", "Developer").await;
+    ada.click_button("Send Invitation").await;
+    ada.wait_for_text("3 invitations sent with the role Developer")
+        .await;
+    for email in [NINA, BOB, CAROL] {
+        let row = ada.row_text(email).await;
+        assert!(row.contains("Invited"), "{email}: {row}");
+    }
+
+    // The emails arrive at the SMTP server, one per address.
+    let subject = "Ada Admin invited you to join Acme on Teamwork";
+    for email in [NINA, BOB, CAROL] {
+        app.mail_with_subject(email, subject).await;
+    }
+
+    // Nina has no account: the link lets her create one for the invited address.
+    let nina = Browser::start_with(options()).await;
+    let nina_link = app.join_path(NINA, 1).await;
+    nina.goto(&format!("{}{nina_link}", app.address)).await;
+    nina.wait_for_text_in(Region::Heading, "Join Acme").await;
+    let invitation = nina.text_in(Region::Main).await;
+    for expected in ["Ada Admin", "Acme", "Developer"] {
+        assert!(invitation.contains(expected), "{expected}: {invitation}");
+    }
+    assert_eq!(nina.field_value("Email").await, NINA);
+    assert!(
+        !nina.field_is_editable("Email").await,
+        "the invitation is for this address: the field is fixed"
+    );
+    nina.fill("Name", "Nina New").await;
+    nina.fill("Password", PASSWORD).await;
+    nina.click_button("Create account and join").await;
+    nina.wait_for_text("Welcome to Acme! You joined as a Developer.")
+        .await;
+    assert_eq!(nina.current_path().await, format!("/orgs/{slug}/members"));
+    nina.wait_for_text_in(Region::Heading, "Members").await;
+    assert_eq!(app.role_of(&slug, NINA), Some(Role::Developer));
+    nina.close().await;
+
+    // Bob has an account: he confirms his address, then logs in from the link to accept.
+    let bob = Browser::start_with(options()).await;
+    let confirm = app.mailed_path(BOB, "/verify-email/", 1).await;
+    bob.goto(&format!("{}{confirm}", app.address)).await;
+    bob.click_button("Confirm email").await;
+    bob.wait_for_text(&format!("Thanks, {BOB} is confirmed."))
+        .await;
+    let bob_link = app.join_path(BOB, 1).await;
+    bob.goto(&format!("{}{bob_link}", app.address)).await;
+    bob.wait_for_text_in(Region::Heading, "Join Acme").await;
+    bob.click_link("Log in to accept").await;
+    bob.fill("Email", BOB).await;
+    bob.fill("Password", PASSWORD).await;
+    bob.click_button("Log in").await;
+    bob.wait_for_text_in(Region::Heading, "Join Acme").await;
+    assert_eq!(bob.current_path().await, bob_link, "back to the invitation");
+    assert_eq!(app.role_of(&slug, BOB), None, "logging in is not accepting");
+    bob.click_button("Accept invitation").await;
+    bob.wait_for_text("Welcome to Acme! You joined as a Developer.")
+        .await;
+    assert_eq!(bob.current_path().await, format!("/orgs/{slug}/members"));
+    assert_eq!(app.role_of(&slug, BOB), Some(Role::Developer));
+    bob.close().await;
+
+    // Carol's invitation is sent again from the Members page: her first link dies.
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    for joined in ["Nina New", "Bob Builder"] {
+        assert!(
+            ada.row_text(joined).await.contains("Developer"),
+            "{joined} is listed as a member"
+        );
+    }
+    let pending = ada.row_text(CAROL).await;
+    assert!(pending.contains("Developer"), "{pending}");
+    assert!(
+        !ada.has_text(NINA).await || ada.row_text(NINA).await.contains("Nina New"),
+        "Nina's invitation is no longer pending"
+    );
+    ada.click_button_named(&format!("Resend the invitation to {CAROL}"))
+        .await;
+    ada.wait_for_text(&format!(
+        "Invitation to {CAROL} sent again. The previous link no longer works."
+    ))
+    .await;
+    let first = app.join_path(CAROL, 1).await;
+    let second = app.join_path(CAROL, 2).await;
+    assert_ne!(first, second, "a new link");
+
+    let carol = Browser::start_with(options()).await;
+    carol.goto(&format!("{}{first}", app.address)).await;
+    carol
+        .wait_for_text_in(Region::Heading, "This invitation link is not valid")
+        .await;
+    assert!(
+        carol.has_text("ask an administrator").await,
+        "the page says what to do: {}",
+        carol.page_text().await
+    );
+    carol.goto(&format!("{}{second}", app.address)).await;
+    carol.wait_for_text_in(Region::Heading, "Join Acme").await;
+    assert!(carol.has_text("Create account and join").await);
+    carol.close().await;
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn administrator_invites_three_people_who_join_their_own_ways() {
+    invites_three_people_at_once(true).await;
+}
+
+#[actix_web::test]
+async fn without_javascript_administrator_invites_three_people_who_join_their_own_ways() {
+    invites_three_people_at_once(false).await;
+}
+
+// ------------------------------------------------------------------ journey 3
+
+/// The API key on the secret page ("Copy your API key"), as a person would copy it.
+async fn shown_secret(browser: &Browser) -> String {
+    browser
+        .wait_for_text_in(Region::Heading, "Copy your API key")
+        .await;
+    let page = browser.text_in(Region::Main).await;
+    let start = page.find("tw_live_").expect("the secret on the page");
+    page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+/// Journey 3, end to end: Ada makes Grace a Developer from the role select; Grace's
+/// next page already lets her create a project and an API key; Ada removes Grace,
+/// the confirmation names the key, and Ada rotates it.
+async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
+    let app = TestApp::spawn().await;
+    let (ada, slug) = acme_with_grace(&app, BrowserOptions { javascript }).await;
+    let grace = Browser::start_with(BrowserOptions { javascript }).await;
+    grace.log_in(&app, GRACE, PASSWORD).await;
+    let projects = format!("{}/orgs/{slug}/projects", app.address);
+    grace.goto(&projects).await;
+    grace.wait_for_text_in(Region::Heading, "Projects").await;
+    assert!(
+        !grace.has_text("New project").await,
+        "a Viewer creates no project"
+    );
+
+    assert_eq!(ada.page_scripts_ran().await, javascript);
+    if javascript {
+        ada.mark_page().await;
+        ada.select("Role of Grace Hopper", "Developer").await;
+    } else {
+        ada.select("Role of Grace Hopper", "Developer").await;
+        ada.click_button_next_to("Role of Grace Hopper", "Save")
+            .await;
+    }
+    ada.wait_for_text("Grace Hopper is now a Developer").await;
+    if javascript {
+        assert!(ada.page_is_marked().await, "changed in place, no reload");
+    }
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Developer));
+
+    // Grace's very next page lets her create a project and a key.
+    grace.goto(&projects).await;
+    grace.click_link("New project").await;
+    grace.fill("Project name", "Website").await;
+    grace.click_button("Create project").await;
+    grace.wait_for_text_in(Region::Heading, "Website").await;
+    let project = grace.current_path().await;
+    grace.fill("Key name", "grace-laptop").await;
+    grace.click_button("Create key").await;
+    let secret = shown_secret(&grace).await;
+    grace.click_link("Done").await;
+    grace.wait_for_text_in(Region::Heading, "Website").await;
+    assert!(grace.row_text("grace-laptop").await.contains("Active"));
+    assert!(!grace.has_text(&secret).await, "the secret is shown once");
+
+    // Ada removes Grace; the confirmation names the key to rotate.
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.click_button_named("Remove Grace Hopper").await;
+    ada.wait_for_text_in(Region::Heading, "Remove member").await;
+    let confirmation = ada.text_in(Region::Main).await;
+    for expected in ["Keys Grace Hopper created", "stay active"] {
+        assert!(
+            confirmation.contains(expected),
+            "{expected:?} in:\n{confirmation}"
+        );
+    }
+    let key_row = ada.row_text("grace-laptop").await;
+    for expected in ["Website", &secret[..16], "never", "Rotate"] {
+        assert!(key_row.contains(expected), "{expected:?} in {key_row:?}");
+    }
+    ada.click_button("Remove member").await;
+    ada.wait_for_text("Grace Hopper was removed from the organization")
+        .await;
+    assert_eq!(app.role_of(&slug, GRACE), None);
+
+    // Grace's next page is gone; her key still works until Ada rotates it.
+    grace.goto(&format!("{}{project}", app.address)).await;
+    grace
+        .wait_for_text_in(Region::Heading, "Page not found")
+        .await;
+    ada.goto(&format!("{}{project}", app.address)).await;
+    let row = ada.row_text("grace-laptop").await;
+    assert!(
+        row.contains("creator removed") && row.contains("Active"),
+        "{row}"
+    );
+    ada.click_button_named("Rotate grace-laptop").await;
+    let rotated = shown_secret(&ada).await;
+    assert_ne!(rotated, secret);
+    ada.click_link("Done").await;
+    ada.wait_for_text_in(Region::Heading, "Website").await;
+    grace.close().await;
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn administrator_promotes_a_member_then_removes_them_and_rotates_their_key() {
+    changes_a_role_then_removes_a_member_with_a_key(true).await;
+}
+
+#[actix_web::test]
+async fn without_javascript_administrator_promotes_a_member_then_removes_them_and_rotates_their_key()
+ {
+    changes_a_role_then_removes_a_member_with_a_key(false).await;
+}
+
+// ------------------------------------------------------------------ journey 4
+
+const CARLA: &str = "carla@contractor.example";
+
+/// The lines of the sidebar, the way a person reads it.
+async fn sidebar(browser: &Browser) -> Vec<String> {
+    let text = browser.text_in(Region::Navigation).await;
+    text.lines().map(str::trim).map(str::to_owned).collect()
+}
+
+#[actix_web::test]
+async fn a_contractor_invited_to_one_project_sees_only_that_project() {
+    let app = TestApp::spawn().await;
+    let (_ada, slug) = app.admin_with_org("Acme").await;
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    let projects = format!("{}/orgs/{slug}/projects", app.address);
+    for name in ["Secret", "Website"] {
+        ada.goto(&projects).await;
+        ada.click_link("New project").await;
+        ada.fill("Project name", name).await;
+        ada.click_button("Create project").await;
+        ada.wait_for_text_in(Region::Heading, name).await;
+    }
+    let website = ada.current_path().await;
+    ada.click_link("Invite to Project").await;
+    ada.wait_for_text_in(Region::Heading, "Invite to Project")
+        .await;
+    ada.fill("Email address", CARLA).await;
+    ada.select("Role", "Developer").await;
+    ada.click_button("Send Invitation").await;
+    ada.wait_for_text("Invited").await;
+
+    let carla = Browser::start().await;
+    let link = app.join_path(CARLA, 1).await;
+    carla.goto(&format!("{}{link}", app.address)).await;
+    carla.wait_for_text_in(Region::Heading, "Join Acme").await;
+    let invitation = carla.text_in(Region::Main).await;
+    assert!(
+        invitation.contains("the project Website in Acme (access to this project only)"),
+        "the page says what she joins: {invitation}"
+    );
+    carla.fill("Name", "Carla Contractor").await;
+    carla.fill("Password", PASSWORD).await;
+    carla.click_button("Create account and join").await;
+
+    // She lands on her project, and the sidebar offers nothing else.
+    carla.wait_for_text_in(Region::Heading, "Website").await;
+    assert_eq!(carla.current_path().await, website);
+    assert_eq!(sidebar(&carla).await, ["Projects", "API keys", "Usage"]);
+    assert!(carla.has_text("Create key").await, "a project Developer");
+    carla.click_link("Projects").await;
+    carla.wait_for_text_in(Region::Heading, "Projects").await;
+    assert!(carla.row_text("Website").await.contains("Website"));
+    assert!(
+        !carla.has_text("Secret").await,
+        "{}",
+        carla.page_text().await
+    );
+    carla.click_link("API keys").await;
+    carla.wait_for_text_in(Region::Heading, "API keys").await;
+
+    // Typing an address of the organization shows the not-found page.
+    for path in ["/members", "/settings", "/invitations/new", "/projects/new"] {
+        carla
+            .goto(&format!("{}/orgs/{slug}{path}", app.address))
+            .await;
+        carla
+            .wait_for_text_in(Region::Heading, "Page not found")
+            .await;
+        assert!(
+            !carla.has_text("Ada Admin").await,
+            "{path} shows nothing of the organization"
+        );
+    }
+    carla.goto(&format!("{}/orgs/{slug}", app.address)).await;
+    carla.wait_for_text_in(Region::Heading, "Website").await;
+    assert_eq!(
+        carla.current_path().await,
+        website,
+        "the organization leads to her project"
+    );
+    carla.close().await;
+    ada.close().await;
+}
+
+// ------------------------------------------------------------------ journey 6
+
+const VERA: &str = "vera.viewer@example.com";
+
+/// What a Viewer may operate: the header, leaving, and the Members page's filters.
+const VIEWER_CONTROLS: [&str; 6] = [
+    "menu: Acme (switch organization)",
+    "button: Log out",
+    "button: Leave organization",
+    "field: Search",
+    "select: Role",
+    "select: Sort by",
+];
+
+/// Words on controls that change something; a Viewer must find none of them.
+const CHANGING_WORDS: [&str; 14] = [
+    "Remove",
+    "Invite",
+    "Create",
+    "Revoke",
+    "Rotate",
+    "Resend",
+    "Cancel",
+    "Save",
+    "New project",
+    "Rename",
+    "Archive",
+    "Send",
+    "Role of",
+    "Delete",
+];
+
+/// Acme with a project "Website" holding Ada's key "production", a pending invitation,
+/// and Vera as a Viewer. Returns the project's path.
+async fn acme_with_a_viewer(app: &TestApp) -> (String, String) {
+    use reqwest::StatusCode;
+    let (ada, slug) = app.admin_with_org("Acme").await;
+    let vera = app
+        .member_with_role(&slug, "Vera Viewer", Role::Viewer)
+        .await;
+    app.confirm_email(&vera, VERA).await;
+    app.member_with_role(&slug, "Alan Turing", Role::Developer)
+        .await;
+    let created = ada
+        .post_form(&format!("/orgs/{slug}/projects"), &[("name", "Website")])
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let project = crate::helpers::location(&created);
+    let key = ada
+        .post_form(&format!("{project}/keys"), &[("name", "production")])
+        .await;
+    assert_eq!(key.status(), StatusCode::OK);
+    let invited = ada
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "pending@example.com"), ("role", "developer")],
+        )
+        .await;
+    assert_eq!(invited.status(), StatusCode::OK);
+    (slug, project)
+}
+
+#[actix_web::test]
+async fn a_viewer_browses_everything_and_finds_no_control_that_changes_anything() {
+    let app = TestApp::spawn().await;
+    let (slug, project) = acme_with_a_viewer(&app).await;
+    let vera = Browser::start().await;
+    vera.log_in(&app, VERA, PASSWORD).await;
+
+    let org = format!("{}/orgs/{slug}", app.address);
+    let pages = [
+        ("Overview", org.clone(), "Overview"),
+        ("Members", format!("{org}/members"), "Members"),
+        ("Projects", format!("{org}/projects"), "Projects"),
+        (
+            "the project page",
+            format!("{}{project}", app.address),
+            "Website",
+        ),
+        ("API keys", format!("{org}/api-keys"), "API keys"),
+        ("Settings", format!("{org}/settings"), "Settings"),
+    ];
+    for (page, url, heading) in &pages {
+        vera.goto(url).await;
+        vera.wait_for_text_in(Region::Heading, heading).await;
+        let controls = vera.controls().await;
+        for control in &controls {
+            assert!(
+                VIEWER_CONTROLS.contains(&control.as_str()),
+                "a Viewer is offered {control:?} on {page}; every control there: {controls:?}"
+            );
+            assert!(
+                !CHANGING_WORDS.iter().any(|word| control.contains(word)),
+                "{control:?} on {page}"
+            );
+        }
+        assert!(
+            controls.contains(&"button: Log out".to_owned()),
+            "{page}: {controls:?}"
+        );
+    }
+    // What she looks at is there: members, the pending invitation, the project's key.
+    vera.goto(&format!("{org}/members")).await;
+    assert!(vera.row_text("Alan Turing").await.contains("Developer"));
+    assert!(
+        vera.row_text("pending@example.com")
+            .await
+            .contains("Developer")
+    );
+    vera.goto(&format!("{org}/api-keys")).await;
+    assert!(vera.row_text("production").await.contains("Website"));
+    vera.goto(&format!("{}{project}", app.address)).await;
+    assert!(vera.row_text("production").await.contains("Active"));
+
+    // A forged POST with her own session and form token is refused and changes nothing.
+    let cookie = format!("teamwork={}", vera.cookie("teamwork").await);
+    let token = vera.csrf_token().await;
+    let activity = app.count("activity");
+    let ada_id = app.user_id(ADA);
+    let forged = [
+        (
+            format!("/orgs/{slug}/members/{ada_id}/role"),
+            vec![("role", "viewer")],
+        ),
+        (
+            format!("/orgs/{slug}/invitations"),
+            vec![("emails", "mallory@example.com"), ("role", "administrator")],
+        ),
+        (format!("{project}/keys"), vec![("name", "sneaky")]),
+        (
+            format!("/orgs/{slug}/settings"),
+            vec![("name", "Vera's now")],
+        ),
+    ];
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, mut form) in forged {
+        form.push(("_csrf", &token));
+        let response = http
+            .post(format!("{}{path}", app.address))
+            .header("Cookie", &cookie)
+            .header("Origin", &app.address)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::FORBIDDEN, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains("Not allowed"),
+            "{path} is refused for her role, not for a bad token:\n{body}"
+        );
+    }
+    assert_eq!(app.count("activity"), activity, "nothing happened");
+    assert_eq!(app.role_of(&slug, ADA), Some(Role::Administrator));
+    assert_eq!(app.count("invitations"), 1);
+    assert_eq!(app.count("api_keys"), 1);
+    vera.goto(&format!("{org}/settings")).await;
+    vera.wait_for_text_in(Region::Heading, "Settings").await;
+    assert!(vera.text_in(Region::Main).await.contains("Acme"));
+    assert_eq!(vera.title().await, "Settings · Acme · Teamwork");
+    vera.close().await;
+}
+
+// ------------------------------------------------------------- how pages look
+
+/// Whether the page is wider than the window (a person would have to scroll sideways).
+async fn overflows_sideways(browser: &Browser) -> Option<String> {
+    let script = "const d = document.documentElement; \
+                  if (d.scrollWidth <= d.clientWidth) return null; \
+                  const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) { \
+                      if (/auto|scroll|hidden/.test(getComputedStyle(p).overflowX)) return true; } \
+                    return false; }; \
+                  const wide = Array.from(document.querySelectorAll('body *')) \
+                    .filter((e) => e.getBoundingClientRect().right > d.clientWidth + 1 && !scrolls(e)) \
+                    .map((e) => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')); \
+                  return d.scrollWidth + 'px wide in ' + d.clientWidth + 'px: ' + wide.slice(0, 8).join(', ');";
+    browser
+        .execute(script, vec![])
+        .await
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Screenshots of the main pages at desktop (1280x900) and phone (390x844) width, into
+/// target/screenshots/, for a person to look at; neither width scrolls sideways.
+#[actix_web::test]
+async fn the_main_pages_at_desktop_and_phone_width() {
+    let app = TestApp::spawn().await;
+    let (ada_http, slug) = app.admin_with_org("Acme").await;
+    app.member_with_role(&slug, "Grace Hopper", Role::Viewer)
+        .await;
+    app.member_with_role(&slug, "Alan Turing", Role::Developer)
+        .await;
+    let created = ada_http
+        .post_form(
+            &format!("/orgs/{slug}/projects"),
+            &[("name", "Customer support assistant")],
+        )
+        .await;
+    let project = crate::helpers::location(&created);
+    for (address, role) in [
+        ("nina.new@example.com", "developer"),
+        (
+            "a.rather.long.address.for.a.contractor@subsidiary.example.co.uk",
+            "viewer",
+        ),
+    ] {
+        ada_http
+            .post_form(
+                &format!("/orgs/{slug}/invitations"),
+                &[("emails", address), ("role", role)],
+            )
+            .await;
+    }
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    let visitor = Browser::start().await;
+    let join = app.join_path("nina.new@example.com", 1).await;
+
+    ada.goto(&format!("{}{project}", app.address)).await;
+    ada.fill("Key name", "production").await;
+    ada.click_button("Create key").await;
+    let secret_page = ada.current_path().await;
+    shown_secret(&ada).await;
+    ada.click_link("Done").await;
+    ada.fill("Key name", "staging-eu-west").await;
+    ada.click_button("Create key").await;
+    shown_secret(&ada).await;
+
+    let mut problems = Vec::new();
+    for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        for who in [&ada, &visitor] {
+            who.resize(width, height).await;
+        }
+        let pages: [(&Browser, &str, String, &str, &str); 6] = [
+            (
+                &ada,
+                "members",
+                members_page(&app, &slug),
+                "Members",
+                "Members · Acme · Teamwork",
+            ),
+            (
+                &ada,
+                "project",
+                format!("{}{project}", app.address),
+                "Customer support assistant",
+                "Customer support assistant · Acme · Teamwork",
+            ),
+            (
+                &ada,
+                "key-secret",
+                String::new(),
+                "Copy your API key",
+                "New API key · Acme · Teamwork",
+            ),
+            (
+                &visitor,
+                "join",
+                format!("{}{join}", app.address),
+                "Join Acme",
+                "Join Acme · Teamwork",
+            ),
+            (
+                &visitor,
+                "login",
+                format!("{}/login", app.address),
+                "Log in to Teamwork",
+                "Log in · Teamwork",
+            ),
+            (
+                &ada,
+                "error",
+                format!("{}/orgs/nope", app.address),
+                "Page not found",
+                "Page not found · Teamwork",
+            ),
+        ];
+        for (browser, name, url, heading, title) in pages {
+            if url.is_empty() {
+                // The secret is shown once, as the answer to "Create key".
+                browser.goto(&format!("{}{project}", app.address)).await;
+                browser.fill("Key name", &format!("{size}-key")).await;
+                browser.click_button("Create key").await;
+                assert!(browser.current_path().await.starts_with(&secret_page[..10]));
+            } else {
+                browser.goto(&url).await;
+            }
+            browser.wait_for_text_in(Region::Heading, heading).await;
+            assert_eq!(browser.title().await, title, "{name}");
+            if let Some(overflow) = overflows_sideways(browser).await {
+                problems.push(format!("{name} at {size} width: {overflow}"));
+            }
+            browser.screenshot(&format!("{name}-{size}.png")).await;
+            browser
+                .screenshot_whole_page(&format!("{name}-{size}-whole.png"))
+                .await;
+        }
+    }
+    visitor.close().await;
+    ada.close().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[actix_web::test]

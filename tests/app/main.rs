@@ -1,5 +1,6 @@
 //! The integration suite: one binary, a real Postgres, the real `Application` per test.
 
+mod a11y;
 mod account_links;
 mod accounts;
 mod activity;
