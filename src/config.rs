@@ -43,6 +43,9 @@ pub struct Settings {
     /// A session ends this long after sign-in, however active.
     #[arg(long, env = "SESSION_LIFETIME", default_value = "7days", value_parser = humantime::parse_duration)]
     pub session_lifetime: Duration,
+    /// Database connections per app instance (requests wait at most 3 s for one).
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub db_pool_size: u32,
     /// A separate listener serving Prometheus metrics at /metrics only, e.g. 127.0.0.1:9187; keep it off the public network. Unset: no metrics endpoint.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<String>,
@@ -75,6 +78,7 @@ pub struct Config {
     pub session_lifetime: Duration,
     /// `METRICS_ADDR`: where `/metrics` is served, never on the public listener.
     pub metrics_addr: Option<String>,
+    pub db_pool_size: u32,
     /// Tests only: a pause between the invariant check and the write of membership
     /// changes, to prove that the organization lock serializes them (R10).
     pub membership_change_pause: Option<Duration>,
@@ -139,6 +143,7 @@ impl Config {
             session_idle_timeout: s.session_idle_timeout,
             session_lifetime: s.session_lifetime,
             metrics_addr: s.metrics_addr,
+            db_pool_size: s.db_pool_size,
             membership_change_pause: None,
             clock: Default::default(),
         };
@@ -192,6 +197,7 @@ mod tests {
             session_idle_timeout: Duration::from_secs(7200),
             session_lifetime: Duration::from_secs(7 * 86400),
             metrics_addr: None,
+            db_pool_size: 10,
             log_format: "text".into(),
         }
     }

@@ -86,7 +86,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let config = Config::from_settings(cli.settings).map_err(|e| e.to_string())?;
     // Kept alive until the end of `run`: dropping it stops the embedded server.
     let (url, _cluster) = database_url(&config)?;
-    let db = Db::new(&url, 10);
+    let db = Db::new(&url, config.db_pool_size);
     actix_web::rt::System::new().block_on(async move {
         let migrated = {
             let db = db.clone();

@@ -142,7 +142,7 @@ impl TestApp {
         config.smtp_url = Some(smtp.url().into());
         configure(&mut config);
         let clock = config.clock.clone();
-        let db = Db::new(&server.url(&database), 5);
+        let db = Db::new(&server.url(&database), config.db_pool_size);
         let transport = Transport::from_config(&config).expect("SMTP transport");
         // Its own pool, so that `db.statements()` counts only what requests run.
         let worker_db = Db::new(&server.url(&database), 2);
@@ -417,6 +417,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
         metrics_addr: None,
+        db_pool_size: 5,
         membership_change_pause: None,
         clock: Default::default(),
     }

@@ -44,7 +44,9 @@ fn hold_org_lock(
 async fn a_graceful_stop_finishes_requests_in_flight_and_loses_no_claimed_email() {
     const RENAMES: usize = 10;
     const INVITES: usize = 10;
-    let app = TestApp::spawn().await;
+    // Every held request keeps a connection while it waits for the lock: enough for all,
+    // so that none times out at the pool on a busy machine.
+    let app = TestApp::spawn_with(|c| c.db_pool_size = 30).await;
     let (admin, slug) = app.admin_with_org("Acme").await;
     app.unlimited_seats(&slug);
     let csrf = admin.csrf().await;
