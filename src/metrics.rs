@@ -2,6 +2,7 @@
 //! and status, the connection pool, the outbox, and rate-limit refusals.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -9,8 +10,8 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{
-    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 use crate::db::Db;
@@ -24,6 +25,8 @@ pub struct Metrics {
     latency: HistogramVec,
     refusals: IntCounterVec,
     pool: IntGaugeVec,
+    statements: IntCounter,
+    statements_seen: AtomicU64,
     database_up: IntGauge,
     outbox: IntGaugeVec,
     outbox_oldest: Gauge,
@@ -74,6 +77,11 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
+        let statements = IntCounter::new(
+            "teamwork_db_statements_total",
+            "SQL statements run through the request pool (read before this scrape's own query).",
+        )
+        .expect("valid metric");
         let database_up = IntGauge::new(
             "teamwork_database_up",
             "1 when the outbox query of this scrape succeeded, else 0.",
@@ -94,6 +102,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(refusals.clone()),
             Box::new(pool.clone()),
+            Box::new(statements.clone()),
             Box::new(database_up.clone()),
             Box::new(outbox.clone()),
             Box::new(outbox_oldest.clone()),
@@ -108,6 +117,8 @@ impl Metrics {
             latency,
             refusals,
             pool,
+            statements,
+            statements_seen: AtomicU64::new(0),
             database_up,
             outbox,
             outbox_oldest,
@@ -144,6 +155,11 @@ impl Metrics {
             .with_label_values(&["in_use"])
             .set(i64::from(open.saturating_sub(idle)));
         self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+        // Read before the outbox query below, so that a scrape does not count itself.
+        // fetch_max: concurrent scrapes add each statement once.
+        let now = db.statements();
+        let before = self.statements_seen.fetch_max(now, Ordering::Relaxed);
+        self.statements.inc_by(now.saturating_sub(before));
         match db.run(|conn| Ok(crate::mail::outbox::stats(conn)?)).await {
             Ok(stats) => {
                 self.database_up.set(1);

@@ -135,9 +135,11 @@ fn filtered(org_id: Uuid, filter: &MemberFilter) -> Filtered {
     query
 }
 
-/// One page of members in the filter's order, and how many match in all (a window
-/// count in the same statement; `None` when the page is past the end). Ties are broken
-/// by user id so that pages never overlap.
+/// One page of members in the filter's order, and how many match in all when searching
+/// (a window count in the same statement; `None` without a search, where the role counts
+/// are exact, and when the page is past the end). Without a search the first pages walk
+/// an index instead of counting and sorting every member. Ties are broken by user id so
+/// that pages never overlap.
 pub fn page(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -152,7 +154,13 @@ pub fn page(
             memberships::created_at,
             users::last_active_at,
         ),
-        diesel::dsl::sql::<diesel::sql_types::BigInt>("count(*) OVER ()"),
+        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+            if filter.search.is_empty() {
+                "NULL::bigint"
+            } else {
+                "count(*) OVER ()"
+            },
+        ),
     ));
     let query = match filter.sort {
         MemberSort::Name => query.order((lower(users::name).asc(), users::id.asc())),
@@ -167,11 +175,11 @@ pub fn page(
             query.order((users::last_active_at.desc().nulls_last(), users::id.asc()))
         }
     };
-    let rows: Vec<(MemberRow, i64)> = query
+    let rows: Vec<(MemberRow, Option<i64>)> = query
         .limit(PAGE_SIZE)
         .offset((filter.page.max(1) - 1) * PAGE_SIZE)
         .load(conn)?;
-    let total = rows.first().map(|(_, total)| *total);
+    let total = rows.first().and_then(|(_, total)| *total);
     Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
 }
 

@@ -178,8 +178,8 @@ pub async fn list_members(
         .run(move |conn| {
             let counts = member_list::role_counts(conn, org_id)?;
             let (rows, total) = member_list::page(conn, org_id, &page_filter)?;
-            // Past the last page the window count is missing: fall back to the role
-            // counts, exact when there is no search.
+            // Without a search, or past the last page, there is no window count: the
+            // role counts are exact when there is no search.
             let matching = total.unwrap_or(match page_filter.role {
                 Some(role) if page_filter.search.is_empty() => counts.of(role),
                 None if page_filter.search.is_empty() => counts.total(),
