@@ -1,5 +1,6 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
+pub mod activity_text;
 mod email;
 pub mod invite;
 pub mod membership;
