@@ -1,6 +1,8 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
+pub mod activity_filter;
 pub mod activity_text;
+pub mod csv;
 mod email;
 pub mod invite;
 pub mod membership;
