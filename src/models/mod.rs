@@ -2,6 +2,7 @@
 //! first and return `QueryResult`; org-owned queries take the org id.
 
 pub mod activity;
+pub mod activity_log;
 pub mod invitations;
 pub mod login_failures;
 pub mod member_list;
