@@ -9,16 +9,23 @@ use crate::models::memberships::OrgLink;
 pub enum Section {
     Overview,
     Members,
+    Activity,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 3] = [Section::Overview, Section::Members, Section::Settings];
+    const ALL: [Section; 4] = [
+        Section::Overview,
+        Section::Members,
+        Section::Activity,
+        Section::Settings,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Section::Overview => "Overview",
             Section::Members => "Members",
+            Section::Activity => "Activity log",
             Section::Settings => "Settings",
         }
     }
@@ -27,6 +34,7 @@ impl Section {
         match self {
             Section::Overview => "",
             Section::Members => "/members",
+            Section::Activity => "/activity",
             Section::Settings => "/settings",
         }
     }
@@ -36,6 +44,7 @@ impl Section {
         match self {
             Section::Overview | Section::Settings => None,
             Section::Members => Some(Permission::ViewMembers),
+            Section::Activity => Some(Permission::ViewActivity),
         }
     }
 }

@@ -4,6 +4,7 @@ use actix_web::web;
 
 mod account_links;
 mod accounts;
+mod activity;
 pub mod assets;
 mod forms;
 pub mod health;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orgs/{org}/invitations/{id}/cancel",    post().to(invitations::cancel_invitation))
         .route("/orgs/{org}/leave",                      get().to(members::confirm_leave_org))
         .route("/orgs/{org}/leave",                      post().to(members::leave_org))
+        .route("/orgs/{org}/activity",                   get().to(activity::list_activity))
         .route("/orgs/{org}/settings",                   get().to(settings::show_settings))
         .route("/orgs/{org}/settings",                   post().to(settings::rename_org));
 }
