@@ -52,6 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orgs/{org}/leave",                      get().to(members::confirm_leave_org))
         .route("/orgs/{org}/leave",                      post().to(members::leave_org))
         .route("/orgs/{org}/activity",                   get().to(activity::list_activity))
+        .route("/orgs/{org}/activity/export.csv",        get().to(activity::export_activity_csv))
+        .route("/orgs/{org}/activity/export.jsonl",      get().to(activity::export_activity_jsonl))
         .route("/orgs/{org}/settings",                   get().to(settings::show_settings))
         .route("/orgs/{org}/settings",                   post().to(settings::rename_org));
 }
