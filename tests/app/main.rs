@@ -3,6 +3,7 @@
 mod account_links;
 mod accounts;
 mod activity;
+mod activity_log;
 mod browser;
 mod csrf;
 mod headers;
