@@ -176,6 +176,7 @@ echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 104857
     "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "Date: $(date -u +%F), commit $(git describe --always --dirty), $COUNT entries in one organization"
 echo "wrk, 1 connection, $DURATION per page, release build, embedded Postgres $("${PSQL[@]}" -c 'SHOW server_version')"
+echo "Load average before measuring: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows in the p99)"
 echo
 echo "| page | requests | median | p99 |"
 echo "|---|---|---|---|"
