@@ -7,27 +7,22 @@
 # for the README's "Performance" section, and the plan Postgres chose for every
 # activity query (auto_explain), which must be index scans.
 #
-#   tests/bench/activity.sh              # ENTRIES=1000000 DURATION=10s PORT=18181
+#   tests/bench/activity.sh              # ENTRIES=1000000 ROUNDS=500 PORT=18181
 #
-# Needs PostgreSQL's binaries (as `cargo run` does), curl, psql, and wrk (installed
-# with apt-get when missing and running as root).
+# Each page is requested ROUNDS times by one curl over one keep-alive connection, the
+# pages interleaved (first, deep, member, ..., first, deep, ...), so that other work on
+# a shared machine slows every page alike; the percentiles are over curl's own
+# per-request time (`time_total`: request sent to last byte received, on loopback).
+#
+# Needs PostgreSQL's binaries (as `cargo run` does), curl and psql.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 ENTRIES=${ENTRIES:-1000000}
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-500}
 PORT=${PORT:-18181}
 ADDR="127.0.0.1:$PORT"
 BASE="http://$ADDR"
-
-if ! command -v wrk >/dev/null; then
-    if [[ $(id -u) -eq 0 ]]; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
-    else
-        echo "wrk is missing: sudo apt-get install -y wrk" >&2
-        exit 1
-    fi
-fi
 
 cargo build --release --locked --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/teamwork"
@@ -143,11 +138,12 @@ DAY=$("${PSQL[@]}" -c "SELECT (created_at AT TIME ZONE 'UTC')::date FROM activit
 MEMBER=$("${PSQL[@]}" -c "SELECT id FROM users WHERE email = 'member7@example.com'")
 COUNT=$("${PSQL[@]}" -c "SELECT count(*) FROM activity")
 LOG="/orgs/bench/activity"
+DEEP_LABEL="$(echo $((ENTRIES / 2 / 50)) | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta') pages deep"
 
 # label|path
 PAGES=(
     "first page|$LOG"
-    "10,000 pages deep|$LOG?before=$DEEP"
+    "$DEEP_LABEL|$LOG?before=$DEEP"
     "member filter|$LOG?member=$MEMBER"
     "action filter|$LOG?action=member.role_changed"
     "action group filter|$LOG?action=api_keys"
@@ -164,40 +160,42 @@ for page in "${PAGES[@]}"; do
     fi
 done
 
-to_ms() { # wrk prints 812.00us, 2.31ms or 1.02s
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) printf "%.2f", substr(v, 1, length(v) - 2) / 1000;
-        else if (v ~ /ms$/) printf "%.2f", substr(v, 1, length(v) - 2);
-        else printf "%.2f", substr(v, 1, length(v) - 1) * 1000 }'
-}
+# One curl, every page in turn ROUNDS times (after one round to warm up).
+CONFIG="$DATA_DIR/curl.conf"
+for round in $(seq 0 "$ROUNDS"); do
+    for page in "${PAGES[@]}"; do
+        printf 'url = "%s"\noutput = "/dev/null"\n' "$BASE${page#*|}"
+    done
+done >"$CONFIG"
+SAMPLES="$DATA_DIR/samples.txt"
+curl -sS -K "$CONFIG" -H "Cookie: $COOKIE" -w '%{http_code} %{time_total}\n' >"$SAMPLES"
+if grep -qv '^200 ' "$SAMPLES"; then
+    echo "some requests did not answer 200:" >&2
+    sort "$SAMPLES" | cut -d' ' -f1 | uniq -c >&2
+    exit 1
+fi
 
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)," \
     "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "Date: $(date -u +%F), commit $(git describe --always --dirty), $COUNT entries in one organization"
-echo "wrk, 1 connection, $DURATION per page, release build, embedded Postgres $("${PSQL[@]}" -c 'SHOW server_version')"
-echo "Load average before measuring: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows in the p99)"
+echo "Release build, embedded Postgres $("${PSQL[@]}" -c 'SHOW server_version'), $ROUNDS requests per page"
+echo "Load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows in the p99)"
 echo
-echo "| page | requests | median | p99 |"
-echo "|---|---|---|---|"
+echo "| page | median | p99 |"
+echo "|---|---|---|"
 declare -A MEDIAN
-for page in "${PAGES[@]}"; do
-    label=${page%%|*}
-    path=${page#*|}
-    out=$(wrk -t1 -c1 -d"$DURATION" --latency -H "Cookie: $COOKIE" "$BASE$path")
-    if grep -q "Non-2xx" <<<"$out"; then
-        echo "$label: non-2xx responses" >&2
-        echo "$out" >&2
-        exit 1
-    fi
-    requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-    p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
-    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+for i in "${!PAGES[@]}"; do
+    label=${PAGES[$i]%%|*}
+    # Samples of this page, skipping the warm-up round.
+    read -r p50 p99 < <(awk -v n="${#PAGES[@]}" -v i="$i" \
+        'NR > n && (NR - 1) % n == i { print $2 * 1000 }' "$SAMPLES" | sort -n |
+        awk '{ t[NR] = $1 } END { printf "%.2f %.2f\n", t[int((NR + 1) / 2)], t[int(NR * 0.99 + 0.999)] }')
     MEDIAN[$label]=$p50
-    echo "| $label | $requests | $p50 ms | $p99 ms |"
+    echo "| $label | $p50 ms | $p99 ms |"
 done
 echo
-awk -v d="${MEDIAN["10,000 pages deep"]}" -v f="${MEDIAN["first page"]}" \
+awk -v d="${MEDIAN[$DEEP_LABEL]}" -v f="${MEDIAN["first page"]}" \
     'BEGIN { printf "deep/first median ratio: %.2f\n", d / f }'
 
 # The plans Postgres chose for the very queries the app ran: restart with
