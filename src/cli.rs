@@ -1,11 +1,8 @@
 //! Operator commands beyond `serve`.
 
-use serde_json::json;
-
 use crate::db::Db;
-use crate::domain::{EmailAddress, OrgName, Password, PersonName, PlainToken, Role};
-use crate::models::activity::{self, Action, Actor, Entry, Target};
-use crate::models::memberships::Membership;
+use crate::domain::{EmailAddress, OrgName, Password, PersonName, PlainToken};
+use crate::models::activity::Actor;
 use crate::models::organizations::Organization;
 use crate::models::users::User;
 
@@ -33,31 +30,18 @@ pub async fn create_admin(
             conn.build_transaction()
                 .run(|conn| {
                     let user = User::create(conn, &email, &name, &hash)?;
-                    let org = match org {
-                        Some(org_name) => {
-                            let org = Organization::create(conn, &org_name)?;
-                            Membership::create(conn, org.id, user.id, Role::Administrator)?;
-                            let actor = Actor {
-                                user_id: user.id,
-                                name: user.name.clone(),
-                                ip: None,
-                                user_agent: Some("teamwork create-admin".into()),
-                            };
-                            activity::record(
-                                conn,
-                                org.id,
-                                &actor,
-                                Entry {
-                                    action: Action::OrganizationCreated,
-                                    target: Target::organization(org.id, &org.name),
-                                    before: None,
-                                    after: Some(json!({ "name": org.name, "slug": org.slug })),
-                                },
-                            )?;
-                            Some(org.slug)
-                        }
-                        None => None,
+                    let founder = Actor {
+                        user_id: user.id,
+                        name: user.name.clone(),
+                        ip: None,
+                        user_agent: Some("teamwork create-admin".into()),
                     };
+                    let org = org
+                        .map(|org_name| {
+                            Organization::found(conn, &org_name, &founder, chrono::Utc::now())
+                        })
+                        .transpose()?
+                        .map(|org| org.slug);
                     Ok::<_, diesel::result::Error>((user, org))
                 })
                 .map_err(|e| {

@@ -43,6 +43,12 @@ pub struct Settings {
     /// A session ends this long after sign-in, however active.
     #[arg(long, env = "SESSION_LIFETIME", default_value = "7days", value_parser = humantime::parse_duration)]
     pub session_lifetime: Duration,
+    /// A separate listener serving Prometheus metrics at /metrics only, e.g. 127.0.0.1:9187; keep it off the public network. Unset: no metrics endpoint.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+    /// `text` (for people) or `json` (one JSON object per line, for log collectors); every line of a request carries its request id.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +73,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
+    /// `METRICS_ADDR`: where `/metrics` is served, never on the public listener.
+    pub metrics_addr: Option<String>,
     /// Tests only: a pause between the invariant check and the write of membership
     /// changes, to prove that the organization lock serializes them (R10).
     pub membership_change_pause: Option<Duration>,
@@ -130,6 +138,7 @@ impl Config {
             data_dir: s.data_dir,
             session_idle_timeout: s.session_idle_timeout,
             session_lifetime: s.session_lifetime,
+            metrics_addr: s.metrics_addr,
             membership_change_pause: None,
             clock: Default::default(),
         };
@@ -182,6 +191,8 @@ mod tests {
             app_env: "development".into(),
             session_idle_timeout: Duration::from_secs(7200),
             session_lifetime: Duration::from_secs(7 * 86400),
+            metrics_addr: None,
+            log_format: "text".into(),
         }
     }
 

@@ -1,18 +1,20 @@
 //! Connection pool and the single entry point for running Diesel code.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::web;
 use diesel::PgConnection;
 use diesel::connection::{Connection, Instrumentation, InstrumentationEvent, SimpleConnection};
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppError;
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// How long a request waits for a free connection before it gets a 503 (R37).
@@ -37,8 +39,14 @@ impl Db {
             .connection_customizer(Box::new(SessionSetup {
                 statements: statements.clone(),
             }))
-            .build_unchecked(ConnectionManager::new(with_connect_timeout(url)));
+            .build_unchecked(Manager(ConnectionManager::new(with_connect_timeout(url))));
         Db { pool, statements }
+    }
+
+    /// Connections open in the pool, and how many of them are idle (for `/metrics`).
+    pub fn connections(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
     }
 
     /// SQL statements run through this pool so far (benchmarks and the
@@ -54,7 +62,10 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // Logs of the query code keep the request id of the request that runs it.
+        let span = tracing::Span::current();
         web::block(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             f(&mut conn)
         })
@@ -75,6 +86,52 @@ impl Db {
     }
 }
 
+/// diesel's connection manager, except that a connection whose server went away is
+/// dropped when it is handed back instead of failing every later request: after a
+/// Postgres restart the pool reconnects by itself (R37).
+#[derive(Debug)]
+pub struct Manager(ConnectionManager<PgConnection>);
+
+/// A pooled connection; derefs to `PgConnection`.
+pub struct PooledPg {
+    conn: PgConnection,
+    /// Set when a statement failed because the connection is gone.
+    lost: Arc<AtomicBool>,
+}
+
+impl Deref for PooledPg {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PooledPg {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = PooledPg;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PooledPg, Self::Error> {
+        Ok(PooledPg {
+            conn: self.0.connect()?,
+            lost: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PooledPg) -> Result<(), Self::Error> {
+        self.0.is_valid(&mut conn.conn)
+    }
+
+    fn has_broken(&self, conn: &mut PooledPg) -> bool {
+        conn.lost.load(Ordering::Relaxed) || self.0.has_broken(&mut conn.conn)
+    }
+}
+
 /// Prepares each new connection: server-side limits so that a stuck query or an
 /// abandoned transaction cannot hold a connection (or a lock) for long (R37), and the
 /// statement counter.
@@ -83,24 +140,44 @@ struct SessionSetup {
     statements: Arc<AtomicU64>,
 }
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<PooledPg, diesel::r2d2::Error> for SessionSetup {
+    fn on_acquire(&self, conn: &mut PooledPg) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
             "SET statement_timeout = '5s'; SET lock_timeout = '3s'; \
              SET idle_in_transaction_session_timeout = '10s'",
         )
         .map_err(diesel::r2d2::Error::QueryError)?;
-        conn.set_instrumentation(StatementCounter(self.statements.clone()));
+        let watch = StatementWatch {
+            statements: self.statements.clone(),
+            lost: conn.lost.clone(),
+        };
+        conn.set_instrumentation(watch);
         Ok(())
     }
 }
 
-struct StatementCounter(Arc<AtomicU64>);
+/// Counts statements, and notices when one fails because the connection is gone.
+struct StatementWatch {
+    statements: Arc<AtomicU64>,
+    lost: Arc<AtomicBool>,
+}
 
-impl Instrumentation for StatementCounter {
+impl Instrumentation for StatementWatch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery {
+                error:
+                    Some(DieselError::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                        | DatabaseErrorKind::UnableToSendCommand,
+                        _,
+                    )),
+                ..
+            } => self.lost.store(true, Ordering::Relaxed),
+            _ => {}
         }
     }
 }

@@ -117,13 +117,17 @@ impl ResponseError for AppError {
         let body = page
             .render()
             .unwrap_or_else(|_| format!("{} {title}", status.as_u16()));
-        HttpResponse::build(status)
+        let mut response = HttpResponse::build(status);
+        response
             .content_type(ContentType::html())
             .insert_header(crate::htmx::toast_header(
                 crate::htmx::Level::Error,
                 &message,
-            ))
-            .body(body)
+            ));
+        for header in crate::startup::SECURITY_HEADERS {
+            response.insert_header(header);
+        }
+        response.body(body)
     }
 }
 

@@ -63,6 +63,30 @@ pub fn html_with_status(
         .body(template.render()?))
 }
 
+/// A page whose URL holds a secret (a join or reset link): no referrer leaves it and
+/// nothing caches it (R16).
+pub fn secret_page(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    let mut response = html_with_status(status, template)?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// After a form post without htmx: a confirmation line on the next page, then there.
+pub fn redirect_with_flash(
+    req: &actix_web::HttpRequest,
+    hx: &Hx,
+    location: &str,
+    message: &str,
+) -> HttpResponse {
+    crate::auth::session::TypedSession::of(req).set_flash(message);
+    redirect(hx, location)
+}
+
 /// After a successful form post: a 303 for plain forms, `HX-Location` for htmx so that
 /// the target page is fetched without a full reload.
 pub fn redirect(hx: &Hx, location: &str) -> HttpResponse {

@@ -1,7 +1,7 @@
 //! The chrome around every page: title, header, organization switcher and sidebar.
 
 use crate::auth::{CurrentUser, OrgMember};
-use crate::domain::Permission;
+use crate::domain::{Credits, Permission};
 use crate::models::memberships::OrgLink;
 
 /// The sidebar entries, in order. Only pages that exist are listed.
@@ -9,14 +9,22 @@ use crate::models::memberships::OrgLink;
 pub enum Section {
     Overview,
     Members,
+    Projects,
+    ApiKeys,
+    Usage,
+    Billing,
     Activity,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 4] = [
+    const ALL: [Section; 8] = [
         Section::Overview,
         Section::Members,
+        Section::Projects,
+        Section::ApiKeys,
+        Section::Usage,
+        Section::Billing,
         Section::Activity,
         Section::Settings,
     ];
@@ -25,6 +33,10 @@ impl Section {
         match self {
             Section::Overview => "Overview",
             Section::Members => "Members",
+            Section::Projects => "Projects",
+            Section::ApiKeys => "API keys",
+            Section::Usage => "Usage",
+            Section::Billing => "Billing",
             Section::Activity => "Activity log",
             Section::Settings => "Settings",
         }
@@ -34,17 +46,27 @@ impl Section {
         match self {
             Section::Overview => "",
             Section::Members => "/members",
+            Section::Projects => "/projects",
+            Section::ApiKeys => "/api-keys",
+            Section::Usage => "/usage",
+            Section::Billing => "/billing",
             Section::Activity => "/activity",
             Section::Settings => "/settings",
         }
     }
 
-    /// What the viewer must be allowed to open the section; `None`: every org member.
-    fn permission(self) -> Option<Permission> {
+    /// Whether the viewer may open the section: the role table decides; organization-level
+    /// pages are not offered to project-only members.
+    fn visible_to(self, member: &OrgMember) -> bool {
+        let org_member = !member.access.is_project_only();
         match self {
-            Section::Overview | Section::Settings => None,
-            Section::Members => Some(Permission::ViewMembers),
-            Section::Activity => Some(Permission::ViewActivity),
+            Section::Overview | Section::Settings => org_member,
+            Section::Members => member.can(Permission::ViewMembers),
+            Section::Projects => member.require(Permission::ViewProjects).is_ok(),
+            Section::ApiKeys => member.require(Permission::ViewApiKeys).is_ok(),
+            Section::Usage => member.require(Permission::ViewUsage).is_ok(),
+            Section::Billing => member.can(Permission::ViewBilling),
+            Section::Activity => member.can(Permission::ViewActivity),
         }
     }
 }
@@ -87,6 +109,23 @@ pub struct Layout {
     pub orgs: Vec<OrgLink>,
     pub org: Option<OrgChrome>,
     pub flash: Option<String>,
+    pub credits: Option<CreditWarning>,
+}
+
+/// Low credits, shown on every organization page to those who can add credits.
+pub struct CreditWarning {
+    pub balance: Credits,
+    pub billing_href: String,
+}
+
+impl CreditWarning {
+    fn of(member: &OrgMember) -> Option<Self> {
+        let balance = member.balance?;
+        (balance.is_low() && member.can(Permission::ManageBilling)).then(|| CreditWarning {
+            balance,
+            billing_href: format!("/orgs/{}/billing", member.org.slug),
+        })
+    }
 }
 
 impl Layout {
@@ -99,6 +138,7 @@ impl Layout {
             orgs: Vec::new(),
             org: None,
             flash: None,
+            credits: None,
         }
     }
 
@@ -115,7 +155,7 @@ impl Layout {
         let base = format!("/orgs/{}", member.org.slug);
         let nav = Section::ALL
             .into_iter()
-            .filter(|s| s.permission().is_none_or(|p| member.require(p).is_ok()))
+            .filter(|s| s.visible_to(member))
             .map(|s| NavItem {
                 label: s.label(),
                 href: format!("{base}{}", s.path()),
@@ -133,6 +173,7 @@ impl Layout {
                 nav,
             }),
             flash: member.meta.flash.clone(),
+            credits: CreditWarning::of(member),
         }
     }
 

@@ -1,4 +1,4 @@
-//! The `teamwork` command: serve the console (default), migrate, create-admin.
+//! The `teamwork` command: serve the console (default), migrate, create-admin, seed-demo.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -40,14 +40,27 @@ enum Command {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Create a demo organization full of people, projects, keys, usage and activity;
+    /// prints how to sign in.
+    SeedDemo {
+        /// Generated members, besides one named account per role.
+        #[arg(long, default_value_t = 20)]
+        members: i32,
+        /// Activity log entries.
+        #[arg(long, default_value_t = 1000)]
+        activity: i32,
+        /// Days of hourly usage reports (and the ledger that charges them).
+        #[arg(long, default_value_t = 90)]
+        days: i32,
+    },
 }
 
 fn main() -> ExitCode {
     if std::env::var("APP_ENV").as_deref() != Ok("production") {
         dotenvy::dotenv().ok();
     }
-    init_tracing();
     let cli = Cli::parse();
+    init_tracing(&cli.settings.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -57,10 +70,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+/// `LOG_FORMAT=json`: one JSON object per line, with the fields of the request span (its
+/// id) on every line logged while serving a request.
+fn init_tracing(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        "json" => logs.json().with_current_span(true).init(),
+        _ => logs.init(),
+    }
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -84,6 +103,18 @@ fn run(cli: Cli) -> Result<(), String> {
             Command::Migrate => Ok(()),
             Command::CreateAdmin { email, name, org } => {
                 teamwork::cli::create_admin(&db, &email, &name, org.as_deref()).await
+            }
+            Command::SeedDemo {
+                members,
+                activity,
+                days,
+            } => {
+                let options = teamwork::seed::Options {
+                    members,
+                    activity,
+                    days,
+                };
+                teamwork::seed::seed_demo(&db, &config.base_url, options).await
             }
         }
     })

@@ -19,6 +19,48 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        project_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        created_by -> Nullable<Uuid>,
+        created_by_name -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        replaced_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    billing_accounts (org_id) {
+        org_id -> Uuid,
+        plan -> Text,
+        balance_micro -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credit_ledger (id) {
+        id -> Int8,
+        org_id -> Uuid,
+        kind -> Text,
+        amount_micro -> Int8,
+        balance_after_micro -> Int8,
+        reference -> Nullable<Text>,
+        usage_event_id -> Nullable<Int8>,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     invitation_sends (id) {
         id -> Int8,
         org_id -> Uuid,
@@ -46,6 +88,7 @@ diesel::table! {
         accepted_at -> Nullable<Timestamptz>,
         cancelled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        project_id -> Nullable<Uuid>,
     }
 }
 
@@ -100,6 +143,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    project_members (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        project_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     sessions (key_hash) {
         key_hash -> Bytea,
         user_id -> Nullable<Uuid>,
@@ -107,6 +172,22 @@ diesel::table! {
         created_at -> Timestamptz,
         last_seen_at -> Timestamptz,
         expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    usage_events (id) {
+        id -> Int8,
+        org_id -> Uuid,
+        project_id -> Uuid,
+        api_key_id -> Uuid,
+        model -> Text,
+        requests -> Int4,
+        input_tokens -> Int8,
+        output_tokens -> Int8,
+        occurred_at -> Timestamptz,
+        created_at -> Timestamptz,
+        cost_micro -> Int8,
     }
 }
 
@@ -135,24 +216,40 @@ diesel::table! {
 }
 
 diesel::joinable!(activity -> organizations (org_id));
+diesel::joinable!(api_keys -> projects (project_id));
+diesel::joinable!(api_keys -> users (created_by));
+diesel::joinable!(billing_accounts -> organizations (org_id));
+diesel::joinable!(credit_ledger -> organizations (org_id));
+diesel::joinable!(credit_ledger -> usage_events (usage_event_id));
 diesel::joinable!(invitation_sends -> organizations (org_id));
 diesel::joinable!(invitations -> organizations (org_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(outbox -> organizations (org_id));
+diesel::joinable!(project_members -> projects (project_id));
+diesel::joinable!(project_members -> users (user_id));
+diesel::joinable!(projects -> organizations (org_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(usage_events -> api_keys (api_key_id));
+diesel::joinable!(usage_events -> projects (project_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
+    api_keys,
+    billing_accounts,
+    credit_ledger,
     invitation_sends,
     invitations,
     login_failures,
     memberships,
     organizations,
     outbox,
+    project_members,
+    projects,
     sessions,
+    usage_events,
     user_tokens,
     users,
 );

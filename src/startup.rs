@@ -11,24 +11,37 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::csrf;
-use crate::auth::session_store::PgSessionStore;
+use crate::auth::session_store::{self, PgSessionStore};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::mail::WorkerHandle;
+use crate::metrics::{self, Metrics};
 use crate::{request_log, routes};
 
 /// Strict by default: no inline script or style, nothing from other origins (R28).
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// Sent with every response (R28). Error pages built outside the header middleware (a
+/// refusal by the CSRF or session layer) add them themselves: see `error.rs`.
+pub const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
+];
+
 pub struct Application {
     server: Server,
     port: u16,
+    metrics_port: Option<u16>,
 }
 
 impl Application {
-    /// Binds nothing itself: the caller passes the listener, so tests can use port 0.
+    /// The caller passes the public listener, so tests can use port 0; `METRICS_ADDR`,
+    /// when set, is bound here (`metrics_port` tells the port it got).
     /// `mail` is the worker that handlers wake after enqueueing an email.
     pub fn build(
         config: Config,
@@ -41,6 +54,22 @@ impl Application {
             .local_addr()
             .map_err(|e| AppError::Internal(e.to_string()))?
             .port();
+        let metrics_listener = config
+            .metrics_addr
+            .as_deref()
+            .map(|addr| {
+                TcpListener::bind(addr).map_err(|e| {
+                    AppError::Internal(format!("cannot listen on {addr} (METRICS_ADDR): {e}"))
+                })
+            })
+            .transpose()?;
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let metrics_data = web::Data::new(Metrics::new());
+        let endpoint_data = web::Data::new(metrics::Endpoint(metrics_addr));
         let https = config.is_https();
         if !https {
             tracing::info!("BASE_URL is http: session cookies are sent without the Secure flag");
@@ -68,12 +97,9 @@ impl Application {
                         .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
                 )
                 .build();
-            let mut headers = DefaultHeaders::new()
-                .add(("Content-Security-Policy", CSP))
-                .add(("X-Content-Type-Options", "nosniff"))
-                .add(("X-Frame-Options", "DENY"))
-                .add(("Referrer-Policy", "same-origin"))
-                .add(("Cache-Control", "no-store"));
+            let mut headers = SECURITY_HEADERS
+                .into_iter()
+                .fold(DefaultHeaders::new(), DefaultHeaders::add);
             if https {
                 headers = headers.add((
                     "Strict-Transport-Security",
@@ -84,6 +110,8 @@ impl Application {
                 .app_data(config_data.clone())
                 .app_data(db_data.clone())
                 .app_data(mail_data.clone())
+                .app_data(metrics_data.clone())
+                .app_data(endpoint_data.clone())
                 .app_data(
                     web::FormConfig::default()
                         .limit(64 * 1024)
@@ -97,15 +125,20 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
                     AppError::BadRequest("The address has a malformed query string.".into()).into()
                 }))
+                .wrap(from_fn(metrics::metrics_listener_only))
                 .wrap(headers)
                 .wrap(from_fn(request_log::log_request))
+                .route("/metrics", web::get().to(metrics::scrape))
                 .route("/healthz", web::get().to(routes::health::healthz))
                 .route("/readyz", web::get().to(routes::health::readyz))
                 .route("/static/{file}", web::get().to(routes::assets::serve))
+                // The machine API: key-authenticated, outside the session and CSRF layers.
+                .service(web::scope("/api/v1").configure(routes::api::configure))
                 .service(
                     web::scope("")
                         .wrap(from_fn(csrf::protect))
                         .wrap(sessions)
+                        .wrap(from_fn(session_store::unavailable_on_store_error))
                         .configure(routes::configure)
                         .default_service(web::to(|| async {
                             Err::<actix_web::HttpResponse, _>(AppError::NotFound)
@@ -113,14 +146,29 @@ impl Application {
                 )
         })
         .listen(listener)
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .shutdown_timeout(30)
-        .run();
-        Ok(Application { server, port })
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        let server = match metrics_listener {
+            Some(listener) => server
+                .listen(listener)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            None => server,
+        };
+        let server = server.shutdown_timeout(30).run();
+        let metrics_port = metrics_addr.map(|addr| addr.port());
+        Ok(Application {
+            server,
+            port,
+            metrics_port,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `METRICS_ADDR` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub fn handle(&self) -> actix_web::dev::ServerHandle {

@@ -7,16 +7,18 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header::USER_AGENT;
 use actix_web::{FromRequest, HttpRequest, web};
+use uuid::Uuid;
 
 use super::session::TypedSession;
 use crate::db::Db;
-use crate::domain::{Access, Grant, Permission};
+use crate::domain::{Access, Credits, Grant, Permission};
 use crate::error::AppError;
 use crate::htmx::Hx;
 use crate::layout::{Layout, Section};
 use crate::models::activity::Actor;
 use crate::models::memberships::{Membership, OrgLink};
 use crate::models::organizations::Organization;
+use crate::models::project_members;
 use crate::models::users::User;
 
 /// Facts about the request that handlers and the activity log need.
@@ -75,8 +77,13 @@ pub struct OrgMember {
     pub user: User,
     pub org: Organization,
     pub access: Access,
+    /// The one project of a project-only member; `None` for organization members.
+    pub project_id: Option<Uuid>,
     pub orgs: Vec<OrgLink>,
     pub meta: RequestMeta,
+    /// The organization's credits, loaded for organization members only (the warning
+    /// banner of those who manage billing).
+    pub balance: Option<Credits>,
 }
 
 fn unauthenticated(req: &HttpRequest) -> AppError {
@@ -104,12 +111,7 @@ impl FromRequest for CurrentUser {
             let meta = meta?;
             let db = db.ok_or_else(|| AppError::Internal("Db not registered".into()))?;
             let loaded = db
-                .run(move |conn| {
-                    let Some(user) = User::find(conn, user_id)? else {
-                        return Ok(None);
-                    };
-                    Ok(Some((user, Membership::orgs_of_user(conn, user_id)?)))
-                })
+                .run(move |conn| Ok(User::find_with_orgs(conn, user_id)?))
                 .await?;
             match loaded {
                 Some((user, orgs)) => Ok(CurrentUser { user, orgs, meta }),
@@ -142,21 +144,34 @@ impl FromRequest for OrgMember {
             let (Some(slug), Some(db)) = (slug, db) else {
                 return Err(AppError::NotFound);
             };
-            // Two statements: the membership with its user and org, then the switcher.
-            let (user, org, membership, orgs) = db
+            // One statement for members (switcher included); project-only members take two.
+            let (user, org, access, project_id, orgs, balance) = db
                 .run(move |conn| {
-                    let (user, org, membership) =
-                        Membership::load_member(conn, user_id, &slug)?.ok_or(AppError::NotFound)?;
-                    let orgs = Membership::orgs_of_user(conn, user_id)?;
-                    Ok((user, org, membership, orgs))
+                    if let Some(m) = Membership::load_member(conn, user_id, &slug)? {
+                        let balance = m.balance_micro.map(Credits::from_micro);
+                        let access = Access::Org(m.membership.role);
+                        return Ok((m.user, m.org, access, None, m.orgs, balance));
+                    }
+                    let p = project_members::load_access(conn, user_id, &slug)?
+                        .ok_or(AppError::NotFound)?;
+                    Ok((
+                        p.user,
+                        p.org,
+                        Access::Project(p.role),
+                        Some(p.project_id),
+                        p.orgs,
+                        None,
+                    ))
                 })
                 .await?;
             Ok(OrgMember {
                 user,
                 org,
-                access: Access::Org(membership.role),
+                access,
+                project_id,
                 orgs,
                 meta,
+                balance,
             })
         })
     }
@@ -170,6 +185,35 @@ impl OrgMember {
             Grant::Denied if self.access.is_project_only() => Err(AppError::NotFound),
             Grant::Denied => Err(AppError::Forbidden),
             grant => Ok(grant),
+        }
+    }
+
+    /// For something inside one project: organization-wide grants reach every project,
+    /// a project-only member's only their own; another project is a 404 (R6).
+    pub fn require_project(
+        &self,
+        permission: Permission,
+        project_id: Uuid,
+    ) -> Result<(), AppError> {
+        let own_project = self.project_id == Some(project_id);
+        match self.access.grant(permission) {
+            Grant::Organization => Ok(()),
+            Grant::OwnProject if own_project => Ok(()),
+            // Inside their own project, a role too low is a 403 like anywhere else.
+            Grant::Denied if own_project || !self.access.is_project_only() => {
+                Err(AppError::Forbidden)
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// For organization-level pages that every organization member may open (Overview,
+    /// Settings): project-only members get a 404 (R6).
+    pub fn require_org_member(&self) -> Result<(), AppError> {
+        if self.access.is_project_only() {
+            Err(AppError::NotFound)
+        } else {
+            Ok(())
         }
     }
 

@@ -168,3 +168,21 @@ impl SessionStore for PgSessionStore {
             .map_err(other)
     }
 }
+
+/// actix-session turns any store failure into a bare 500 error. The store fails when the
+/// database does, so the answer is the one of every other database failure: the generic
+/// 503 page (R37). Wrapped around the session middleware; errors of our own pass as they are.
+pub async fn unavailable_on_store_error(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    next.call(req).await.map_err(|e| {
+        let ours = e.as_error::<crate::error::AppError>().is_some();
+        let status = e.as_response_error().status_code();
+        if !ours && status == actix_web::http::StatusCode::INTERNAL_SERVER_ERROR {
+            crate::error::AppError::Unavailable(format!("session store: {e:?}")).into()
+        } else {
+            e
+        }
+    })
+}

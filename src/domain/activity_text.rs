@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{ProjectRole, Role};
+use super::{Credits, Plan, ProjectRole, Role};
 
 /// How a piece of a sentence is shown: connecting words, a person or thing named in the
 /// entry, or a value (a role, a plan, an amount).
@@ -194,7 +194,7 @@ pub fn describe(
             let sentence = match amount {
                 Some(micro) => start
                     .text(" added ")
-                    .value(format!("{} credits", micro_units(micro))),
+                    .value(format!("{} credits", Credits::from_micro(micro).display())),
                 None => start.text(" added credits"),
             };
             match now("reference") {
@@ -266,9 +266,12 @@ fn role_label(stored: String) -> String {
     }
 }
 
-/// "enterprise" -> "Enterprise".
+/// "enterprise" -> "Enterprise"; plans that no longer exist read as stored.
 fn plan_label(stored: String) -> String {
-    humanize(&stored)
+    match Plan::parse(&stored) {
+        Ok(plan) => plan.label().to_owned(),
+        Err(_) => humanize(&stored),
+    }
 }
 
 /// "some_value" -> "Some value".
@@ -279,25 +282,6 @@ fn humanize(stored: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => spaced,
     }
-}
-
-/// Micro-units as a decimal: 12_500_000 -> "12.50", 1_234_000_000 -> "1,234.00",
-/// 1_500 -> "0.0015".
-pub fn micro_units(micro: i64) -> String {
-    let sign = if micro < 0 { "-" } else { "" };
-    let magnitude = micro.unsigned_abs();
-    let whole = (magnitude / 1_000_000).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    let fraction = format!("{:06}", magnitude % 1_000_000);
-    let fraction = fraction.trim_end_matches('0');
-    let fraction = format!("{fraction:0<2}");
-    format!("{sign}{grouped}.{fraction}")
 }
 
 #[cfg(test)]
@@ -596,14 +580,5 @@ mod tests {
                 .iter()
                 .any(|s| s.is_value() && s.text == "<b>")
         );
-    }
-
-    #[test]
-    fn micro_units_read_as_decimals() {
-        assert_eq!(micro_units(12_500_000), "12.50");
-        assert_eq!(micro_units(1_234_000_000), "1,234.00");
-        assert_eq!(micro_units(1_500), "0.0015");
-        assert_eq!(micro_units(-5_000_000), "-5.00");
-        assert_eq!(micro_units(0), "0.00");
     }
 }

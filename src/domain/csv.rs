@@ -1,35 +1,63 @@
-//! CSV rows as RFC 4180 writes them, with spreadsheet formulas neutralized (R31).
+//! CSV as RFC 4180 writes it, with cells that a spreadsheet would run as formulas
+//! neutralized (R31).
 
-/// Appends one record: cells separated by commas, quoted when they hold a comma, a
-/// quote or a line break, ended by CRLF. A cell that a spreadsheet would run as a
-/// formula (starting with `=`, `+`, `-`, `@`, tab, CR or NUL) gets a leading `'`.
-pub fn push_record<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a str>) {
-    for (i, cell) in cells.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_cell(out, cell);
-    }
-    out.push_str("\r\n");
+/// A CSV document, built row by row; lines end with CRLF.
+#[derive(Debug, Default)]
+pub struct Csv {
+    out: String,
+    row_started: bool,
 }
 
-fn push_cell(out: &mut String, cell: &str) {
-    let neutralize = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\0']);
-    let quote = cell.contains([',', '"', '\r', '\n']);
-    if quote {
-        out.push('"');
+impl Csv {
+    pub fn new() -> Self {
+        Self::default()
     }
-    if neutralize {
-        out.push('\'');
-    }
-    for c in cell.chars() {
-        if c == '"' {
-            out.push('"');
+
+    /// A cell of text: quoted when it holds a comma, quote or line break, and prefixed
+    /// with `'` when it starts like a formula (`= + - @`, tab, carriage return or NUL).
+    pub fn text(&mut self, value: &str) -> &mut Self {
+        self.separate();
+        let formula = value
+            .chars()
+            .next()
+            .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r' | '\0'));
+        let value = if formula {
+            format!("'{value}")
+        } else {
+            value.to_owned()
+        };
+        if value.contains([',', '"', '\r', '\n']) {
+            self.out.push('"');
+            self.out.push_str(&value.replace('"', "\"\""));
+            self.out.push('"');
+        } else {
+            self.out.push_str(&value);
         }
-        out.push(c);
+        self
     }
-    if quote {
-        out.push('"');
+
+    /// A number, written as it is (a negative number is data, not a formula).
+    pub fn number(&mut self, value: impl std::fmt::Display) -> &mut Self {
+        self.separate();
+        self.out.push_str(&value.to_string());
+        self
+    }
+
+    pub fn end_row(&mut self) -> &mut Self {
+        self.out.push_str("\r\n");
+        self.row_started = false;
+        self
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn separate(&mut self) {
+        if self.row_started {
+            self.out.push(',');
+        }
+        self.row_started = true;
     }
 }
 
@@ -37,35 +65,43 @@ fn push_cell(out: &mut String, cell: &str) {
 mod tests {
     use super::*;
 
-    fn record(cells: &[&str]) -> String {
-        let mut out = String::new();
-        push_record(&mut out, cells.iter().copied());
-        out
-    }
-
     #[test]
-    fn plain_cells_stay_plain() {
-        assert_eq!(record(&["a", "b c", ""]), "a,b c,\r\n");
-    }
-
-    #[test]
-    fn commas_quotes_and_line_breaks_are_quoted() {
+    fn rows_end_with_crlf_and_special_cells_are_quoted() {
+        let mut csv = Csv::new();
+        csv.text("Project").text("Cost").end_row();
+        csv.text("a, b")
+            .text("say \"hi\"")
+            .text("two\nlines")
+            .number(-3)
+            .end_row();
         assert_eq!(
-            record(&["a,b", "say \"hi\"", "two\nlines", "cr\r"]),
-            "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"cr\r\"\r\n"
+            csv.finish(),
+            "Project,Cost\r\n\"a, b\",\"say \"\"hi\"\"\",\"two\nlines\",-3\r\n"
         );
     }
 
     #[test]
-    fn formula_starts_are_neutralized() {
-        assert_eq!(
-            record(&["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\0x", "a=b"]),
-            "'=1+1,'+1,'-1,'@SUM(A1),'\tx,'\0x,a=b\r\n"
-        );
-        assert_eq!(
-            record(&["=HYPERLINK(\"http://x\",\"y\")"]),
-            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n"
-        );
-        assert_eq!(record(&["\r=x"]), "\"'\r=x\"\r\n");
+    fn formulas_are_neutralized() {
+        for (cell, written) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\0x", "'\0x"),
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"",
+            ),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            let mut csv = Csv::new();
+            csv.text(cell);
+            assert_eq!(csv.finish(), written, "{cell:?}");
+        }
+        let mut csv = Csv::new();
+        csv.text("\rx");
+        assert_eq!(csv.finish(), "\"'\rx\"");
     }
 }

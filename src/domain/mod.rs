@@ -2,18 +2,22 @@
 
 pub mod activity_filter;
 pub mod activity_text;
+pub mod billing;
+pub mod chart;
 pub mod csv;
 mod email;
 pub mod invite;
 pub mod membership;
 mod names;
 mod password;
+pub mod pricing;
 mod role;
 pub mod time;
 mod token;
 
+pub use billing::{Credits, Plan};
 pub use email::EmailAddress;
-pub use names::{OrgName, PersonName, Slug};
+pub use names::{KeyName, OrgName, PersonName, ProjectName, Slug};
 pub use password::Password;
 pub use role::{Access, Grant, Permission, ProjectRole, Role};
 pub use token::{PlainToken, TokenHash};

@@ -44,6 +44,44 @@ impl OrgName {
     }
 }
 
+/// A short one-line label typed by a person: a project's or an API key's name.
+fn label(input: &str, empty: &'static str) -> Result<String, FieldError> {
+    let value = clean_line(input)?;
+    match value.chars().count() {
+        0 => Err(FieldError(empty)),
+        1..=100 => Ok(value.to_owned()),
+        _ => Err(FieldError("Names are at most 100 characters.")),
+    }
+}
+
+/// A project's name, unique among the organization's live projects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectName(String);
+
+impl ProjectName {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        label(input, "Enter a name for the project.").map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An API key's name, to tell keys apart ("production", "CI").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyName(String);
+
+impl KeyName {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        label(input, "Enter a name for the key.").map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The URL segment of an organization: lowercase ASCII letters and digits joined by
 /// single hyphens, at most 48 characters (the `organizations.slug` CHECK constraint).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +151,17 @@ mod tests {
         let suffixed = Slug(long).with_suffix(12);
         assert!(suffixed.as_str().len() <= 48);
         assert!(suffixed.as_str().ends_with("-12"));
+    }
+
+    #[test]
+    fn project_and_key_names_are_one_bounded_line() {
+        assert_eq!(
+            ProjectName::parse("  Website ").unwrap().as_str(),
+            "Website"
+        );
+        assert!(ProjectName::parse("").is_err());
+        assert!(KeyName::parse("ci\nprod").is_err());
+        assert!(KeyName::parse(&"k".repeat(101)).is_err());
     }
 
     #[test]

@@ -212,7 +212,7 @@ impl std::fmt::Display for ProjectRole {
     }
 }
 
-// Roles are stored as readable text guarded by a CHECK constraint.
+// Roles (and plans) are stored as readable text guarded by a CHECK constraint.
 macro_rules! text_enum_sql {
     ($ty:ty) => {
         impl ToSql<Text, Pg> for $ty {
@@ -225,13 +225,14 @@ macro_rules! text_enum_sql {
         impl FromSql<Text, Pg> for $ty {
             fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
                 let text = std::str::from_utf8(value.as_bytes())?;
-                <$ty>::parse(text).map_err(|_| format!("unknown role {text:?}").into())
+                <$ty>::parse(text).map_err(|_| format!("unknown value {text:?}").into())
             }
         }
     };
 }
 text_enum_sql!(Role);
 text_enum_sql!(ProjectRole);
+pub(super) use text_enum_sql;
 
 #[cfg(test)]
 mod tests {

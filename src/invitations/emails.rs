@@ -11,52 +11,69 @@ use crate::mail::Email;
 #[template(path = "mail/invitation.txt")]
 struct InvitationText<'a> {
     inviter: &'a str,
-    org: &'a str,
+    place: &'a str,
     role_with_article: String,
     join_url: &'a str,
-    expires_on: String,
+    expires_on: &'a str,
+    project_only: bool,
 }
 
 #[derive(Template)]
 #[template(path = "mail/invitation.html")]
 struct InvitationHtml<'a> {
     inviter: &'a str,
-    org: &'a str,
+    place: &'a str,
     role_with_article: String,
     join_url: &'a str,
-    expires_on: String,
+    expires_on: &'a str,
+    project_only: bool,
 }
 
-/// The join email. `join_url` holds the only copy of the token outside the outbox.
-pub fn invitation(
-    to: &EmailAddress,
-    inviter: &str,
-    org: &str,
-    role: Role,
-    join_url: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<Email, AppError> {
-    let expires_on = expires_at.format("%B %-d, %Y at %H:%M UTC").to_string();
+/// What the join email says.
+pub struct InvitationMail<'a> {
+    pub to: &'a EmailAddress,
+    pub inviter: &'a str,
+    pub org: &'a str,
+    /// For project-only access.
+    pub project: Option<&'a str>,
+    pub role: Role,
+    /// Holds the only copy of the token outside the outbox.
+    pub join_url: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn invitation(mail: InvitationMail<'_>) -> Result<Email, AppError> {
+    let expires_on = mail
+        .expires_at
+        .format("%B %-d, %Y at %H:%M UTC")
+        .to_string();
+    let place = match mail.project {
+        Some(project) => format!("the project {project} in {}", mail.org),
+        None => mail.org.to_owned(),
+    };
+    let project_only = mail.project.is_some();
     let text = InvitationText {
-        inviter,
-        org,
-        role_with_article: role.with_article(),
-        join_url,
-        expires_on: expires_on.clone(),
+        inviter: mail.inviter,
+        place: &place,
+        role_with_article: mail.role.with_article(),
+        join_url: mail.join_url,
+        expires_on: &expires_on,
+        project_only,
     }
     .render()?;
     let html = InvitationHtml {
-        inviter,
-        org,
-        role_with_article: role.with_article(),
-        join_url,
-        expires_on,
+        inviter: mail.inviter,
+        place: &place,
+        role_with_article: mail.role.with_article(),
+        join_url: mail.join_url,
+        expires_on: &expires_on,
+        project_only,
     }
     .render()?;
     Ok(Email {
-        recipient: to.clone(),
+        recipient: mail.to.clone(),
         name: None,
-        subject: format!("{inviter} invited you to join {org} on Teamwork"),
+        subject: format!("{} invited you to join {place} on Teamwork", mail.inviter),
         text,
         html,
     })

@@ -9,13 +9,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::domain::invite::Entry;
-use crate::domain::{EmailAddress, PlainToken, Role, TokenHash};
+use crate::domain::{EmailAddress, PlainToken, Plan, ProjectRole, Role, TokenHash};
 use crate::error::AppError;
 use crate::mail::outbox;
 use crate::models::activity::{self, Action, Actor, Target};
+use crate::models::billing;
 use crate::models::invitations::{self as store, Invitation, NewInvitation, State};
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
+use crate::models::project_members;
+use crate::models::projects::Project;
 use crate::models::users::User;
 
 /// Daily limits on sendings (first or resent), per SECURITY.md R25.
@@ -41,6 +44,8 @@ pub enum Outcome {
     AlreadyInvited(Uuid),
     /// This address got [`PER_ADDRESS_PER_DAY`] invitations today.
     AddressLimit,
+    /// Every seat of the plan is taken (members, project-only members, pending invitations).
+    SeatLimit(Plan),
 }
 
 #[derive(Debug, Clone)]
@@ -108,31 +113,69 @@ fn send_email(
     let email = EmailAddress::parse(&invitation.email)
         .map_err(|e| AppError::Internal(format!("stored invitation email: {e}")))?;
     let join_url = join_url(ctx, token);
-    let message = emails::invitation(
-        &email,
-        &actor.name,
-        &org.name,
-        invitation.role,
-        &join_url,
-        invitation.expires_at,
-    )?;
+    let project = match invitation.project_id {
+        Some(id) => Project::find(conn, org.id, id)?.map(|p| p.name),
+        None => None,
+    };
+    let message = emails::invitation(emails::InvitationMail {
+        to: &email,
+        inviter: &actor.name,
+        org: &org.name,
+        project: project.as_deref(),
+        role: invitation.role,
+        join_url: &join_url,
+        expires_at: invitation.expires_at,
+    })?;
     let outbox_id = outbox::enqueue(conn, Some(org.id), "invitation", &message, &ctx.base_url)?;
     store::set_outbox(conn, invitation.id, outbox_id.0)?;
     store::record_send(conn, org.id, actor.user_id, &email, ctx.now)?;
     Ok(join_url)
 }
 
-/// Invites every valid address with `role`, in one transaction.
+/// What an invitation grants: an organization role, or project-only access.
+#[derive(Debug, Clone, Copy)]
+pub enum Grant {
+    Org(Role),
+    Project { project_id: Uuid, role: ProjectRole },
+}
+
+impl Grant {
+    /// The role column: project roles are stored by their organization-role names.
+    fn role(self) -> Role {
+        match self {
+            Grant::Org(role) => role,
+            Grant::Project {
+                role: ProjectRole::Developer,
+                ..
+            } => Role::Developer,
+            Grant::Project {
+                role: ProjectRole::Viewer,
+                ..
+            } => Role::Viewer,
+        }
+    }
+
+    fn project_id(self) -> Option<Uuid> {
+        match self {
+            Grant::Org(_) => None,
+            Grant::Project { project_id, .. } => Some(project_id),
+        }
+    }
+}
+
+/// Invites every valid address that has a seat, in one transaction.
 pub fn send(
     conn: &mut PgConnection,
     org_id: Uuid,
     actor: &Actor,
     entries: &[Entry],
-    role: Role,
+    grant: Grant,
     ctx: &Context,
 ) -> Result<Sent, AppError> {
     conn.transaction(|conn| {
         let org = Organization::lock(conn, org_id)?;
+        let plan = billing::find(conn, org_id)?.plan;
+        let mut seats = billing::seats_used(conn, org_id)?;
         let mut results = Vec::with_capacity(entries.len());
         let mut to_invite = Vec::new();
         for entry in entries {
@@ -146,7 +189,7 @@ pub fn send(
                 }
                 Entry::Valid(email) => email,
             };
-            let outcome = if store::is_member(conn, org_id, email)? {
+            let outcome = if store::has_access(conn, org_id, email)? {
                 Outcome::AlreadyMember
             } else if let Some(existing) = store::find_pending_for(conn, org_id, email)? {
                 Outcome::AlreadyInvited(existing.id)
@@ -158,7 +201,10 @@ pub fn send(
             )? >= PER_ADDRESS_PER_DAY
             {
                 Outcome::AddressLimit
+            } else if !plan.has_room(seats) {
+                Outcome::SeatLimit(plan)
             } else {
+                seats += 1;
                 to_invite.push(email.clone());
                 Outcome::Invited
             };
@@ -176,10 +222,11 @@ pub fn send(
                 NewInvitation {
                     org_id,
                     email,
-                    role,
+                    role: grant.role(),
                     token: &token.hash(),
                     inviter_id: actor.user_id,
                     inviter_name: &actor.name,
+                    project_id: grant.project_id(),
                     now: ctx.now,
                 },
             )?;
@@ -328,7 +375,8 @@ pub fn accept(
         if invitation.email.to_lowercase() != user.email.to_lowercase() {
             return Ok(Err(Refusal::WrongAccount));
         }
-        if Membership::find(conn, org.id, user.id)?.is_some() {
+        let member = Membership::find(conn, org.id, user.id)?.is_some();
+        if member || project_members::find(conn, org.id, user.id)?.is_some() {
             return Ok(Err(Refusal::AlreadyMember));
         }
         if user.email_verified_at.is_none() {
@@ -384,18 +432,42 @@ fn join(
     if !store::mark_accepted(conn, invitation.id, user.id, ctx.now)? {
         return Ok(Err(Refusal::Used));
     }
-    Membership::create(conn, org.id, user.id, invitation.role)?;
-    activity::record(
-        conn,
-        org.id,
-        actor,
-        activity::Entry {
-            action: Action::InvitationAccepted,
-            target: Target::invitation(invitation.id, &invitation.email),
-            before: None,
-            after: Some(json!({ "member": user.name, "role": invitation.role.as_str() })),
-        },
-    )?;
+    match invitation.project_id {
+        None => {
+            Membership::create(conn, org.id, user.id, invitation.role)?;
+            activity::record(
+                conn,
+                org.id,
+                actor,
+                activity::Entry {
+                    action: Action::InvitationAccepted,
+                    target: Target::invitation(invitation.id, &invitation.email),
+                    before: None,
+                    after: Some(json!({ "member": user.name, "role": invitation.role.as_str() })),
+                },
+            )?;
+        }
+        Some(project_id) => {
+            let role = ProjectRole::parse(invitation.role.as_str()).map_err(|_| {
+                AppError::Internal("project invitation with an organization role".into())
+            })?;
+            let project = Project::find(conn, org.id, project_id)?.ok_or(AppError::NotFound)?;
+            project_members::create(conn, org.id, project_id, user.id, role)?;
+            activity::record(
+                conn,
+                org.id,
+                actor,
+                activity::Entry {
+                    action: Action::ProjectAccessGranted,
+                    target: Target::member(user.id, &user.name),
+                    before: None,
+                    after: Some(
+                        json!({ "project": project.name, "role": role.as_str(), "invitation": invitation.id }),
+                    ),
+                },
+            )?;
+        }
+    }
     let inviter = invitation
         .invited_by
         .map(|id| User::find(conn, id))

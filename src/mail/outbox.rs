@@ -272,3 +272,32 @@ mod tests {
         assert!(message_id("not a url").ends_with("@localhost>"));
     }
 }
+
+/// Outbox figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, QueryableByName)]
+pub struct OutboxStats {
+    /// Waiting for a first attempt, being sent, or waiting for a retry.
+    #[diesel(sql_type = BigInt)]
+    pub queued: i64,
+    #[diesel(sql_type = BigInt)]
+    pub sent: i64,
+    #[diesel(sql_type = BigInt)]
+    pub failed: i64,
+    /// Age of the oldest queued email, 0 when none.
+    #[diesel(sql_type = Double)]
+    pub oldest_queued_seconds: f64,
+}
+
+/// One aggregate over the table (rows are small: bodies are blanked once sent).
+pub fn stats(conn: &mut PgConnection) -> QueryResult<OutboxStats> {
+    diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE status IN ('queued', 'sending')) AS queued, \
+                count(*) FILTER (WHERE status = 'sent') AS sent, \
+                count(*) FILTER (WHERE status = 'failed') AS failed, \
+                COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) \
+                    FILTER (WHERE status IN ('queued', 'sending'))), 0)::float8 \
+                    AS oldest_queued_seconds \
+         FROM outbox",
+    )
+    .get_result(conn)
+}

@@ -27,6 +27,17 @@ pub enum Action {
     InvitationResent,
     InvitationCancelled,
     InvitationAccepted,
+    ProjectCreated,
+    ProjectRenamed,
+    ProjectArchived,
+    ProjectAccessGranted,
+    ProjectAccessChanged,
+    ProjectAccessRevoked,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    ApiKeyRotated,
+    BillingCreditsAdded,
+    BillingPlanChanged,
 }
 
 impl Action {
@@ -41,6 +52,17 @@ impl Action {
             Action::InvitationResent => "invitation.resent",
             Action::InvitationCancelled => "invitation.cancelled",
             Action::InvitationAccepted => "invitation.accepted",
+            Action::ProjectCreated => "project.created",
+            Action::ProjectRenamed => "project.renamed",
+            Action::ProjectArchived => "project.archived",
+            Action::ProjectAccessGranted => "project_access.granted",
+            Action::ProjectAccessChanged => "project_access.changed",
+            Action::ProjectAccessRevoked => "project_access.revoked",
+            Action::ApiKeyCreated => "api_key.created",
+            Action::ApiKeyRevoked => "api_key.revoked",
+            Action::ApiKeyRotated => "api_key.rotated",
+            Action::BillingCreditsAdded => "billing.credits_added",
+            Action::BillingPlanChanged => "billing.plan_changed",
         }
     }
 }
@@ -69,6 +91,22 @@ impl Target {
             kind: "invitation",
             id: Some(id),
             label: email.to_owned(),
+        }
+    }
+
+    pub fn project(id: Uuid, name: &str) -> Self {
+        Target {
+            kind: "project",
+            id: Some(id),
+            label: name.to_owned(),
+        }
+    }
+
+    pub fn api_key(id: Uuid, name: &str) -> Self {
+        Target {
+            kind: "api_key",
+            id: Some(id),
+            label: name.to_owned(),
         }
     }
 

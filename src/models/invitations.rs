@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::lower;
 use crate::domain::{EmailAddress, Role, TokenHash};
-use crate::schema::{invitation_sends, invitations, organizations, outbox, users};
+use crate::schema::{invitation_sends, invitations, organizations, outbox, projects, users};
 
 /// How long a join link stays valid after its latest sending.
 pub const VALID_DAYS: i64 = 7;
@@ -24,6 +24,8 @@ pub struct Invitation {
     pub send_count: i32,
     pub outbox_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// Set for project-only access (then `role` is Developer or Viewer).
+    pub project_id: Option<Uuid>,
 }
 
 /// What a join link leads to, as the invitee's page tells it.
@@ -51,6 +53,8 @@ impl Invitation {
 pub struct JoinTarget {
     pub org_name: String,
     pub org_slug: String,
+    /// The project, for an invitation to project-only access.
+    pub project_name: Option<String>,
 }
 
 /// A pending invitation as the Members page lists it, with its email's delivery.
@@ -64,6 +68,7 @@ pub struct PendingRow {
     pub expires_at: DateTime<Utc>,
     pub delivery_status: Option<String>,
     pub delivery_error: Option<String>,
+    pub project_name: Option<String>,
 }
 
 impl PendingRow {
@@ -102,6 +107,7 @@ pub struct NewInvitation<'a> {
     pub token: &'a TokenHash,
     pub inviter_id: Uuid,
     pub inviter_name: &'a str,
+    pub project_id: Option<Uuid>,
     pub now: DateTime<Utc>,
 }
 
@@ -118,6 +124,7 @@ pub fn create(conn: &mut PgConnection, new: NewInvitation<'_>) -> QueryResult<In
             invitations::invited_by_name.eq(new.inviter_name),
             invitations::expires_at.eq(new.now + chrono::Duration::days(VALID_DAYS)),
             invitations::sent_at.eq(new.now),
+            invitations::project_id.eq(new.project_id),
         ))
         .returning(Invitation::as_returning())
         .get_result(conn)
@@ -154,10 +161,15 @@ pub fn find_by_token(
 ) -> QueryResult<Option<(Invitation, JoinTarget)>> {
     invitations::table
         .inner_join(organizations::table)
+        .left_join(projects::table.on(projects::id.nullable().eq(invitations::project_id)))
         .filter(invitations::token_hash.eq(&token.0))
         .select((
             Invitation::as_select(),
-            (organizations::name, organizations::slug),
+            (
+                organizations::name,
+                organizations::slug,
+                projects::name.nullable(),
+            ),
         ))
         .first(conn)
         .optional()
@@ -230,16 +242,40 @@ pub fn mark_accepted(
     .map(|n| n == 1)
 }
 
-/// Pending invitations, newest first, with the delivery status of their latest email.
+/// Pending invitations, newest first, with the delivery status of their latest email:
+/// of one project, or of the whole organization.
+pub fn pending_for_project(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    project_id: Uuid,
+) -> QueryResult<Vec<PendingRow>> {
+    pending(conn, org_id, Some(project_id), 200)
+}
+
 pub fn pending_for_org(
     conn: &mut PgConnection,
     org_id: Uuid,
     limit: i64,
 ) -> QueryResult<Vec<PendingRow>> {
-    invitations::table
+    pending(conn, org_id, None, limit)
+}
+
+fn pending(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    project: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<PendingRow>> {
+    let mut query = invitations::table
         .left_join(outbox::table.on(outbox::id.nullable().eq(invitations::outbox_id)))
+        .left_join(projects::table.on(projects::id.nullable().eq(invitations::project_id)))
         .filter(invitations::org_id.eq(org_id))
         .filter(invitations::status.eq("pending"))
+        .into_boxed();
+    if let Some(project_id) = project {
+        query = query.filter(invitations::project_id.eq(project_id));
+    }
+    query
         .order(invitations::sent_at.desc())
         .limit(limit)
         .select((
@@ -251,20 +287,34 @@ pub fn pending_for_org(
             invitations::expires_at,
             outbox::status.nullable(),
             outbox::last_error.nullable(),
+            projects::name.nullable(),
         ))
         .load(conn)
 }
 
-/// True when an account with this address is a member of the organization.
-pub fn is_member(conn: &mut PgConnection, org_id: Uuid, email: &EmailAddress) -> QueryResult<bool> {
-    use crate::schema::memberships;
-    diesel::select(diesel::dsl::exists(
+/// True when an account with this address is a member of the organization, or has
+/// project-only access to one of its projects.
+pub fn has_access(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    email: &EmailAddress,
+) -> QueryResult<bool> {
+    use crate::schema::{memberships, project_members};
+    let member = diesel::select(diesel::dsl::exists(
         memberships::table
             .inner_join(users::table)
             .filter(memberships::org_id.eq(org_id))
             .filter(lower(users::email).eq(email.normalized())),
     ))
-    .get_result(conn)
+    .get_result(conn)?;
+    let project_only = diesel::select(diesel::dsl::exists(
+        project_members::table
+            .inner_join(users::table)
+            .filter(project_members::org_id.eq(org_id))
+            .filter(lower(users::email).eq(email.normalized())),
+    ))
+    .get_result(conn)?;
+    Ok(member || project_only)
 }
 
 /// Sendings in the last day: by this inviter (any organization), by the organization,

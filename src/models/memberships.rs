@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::organizations::Organization;
 use super::users::User;
 use crate::domain::Role;
-use crate::schema::{memberships, organizations, users};
+use crate::schema::{memberships, organizations, project_members, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = memberships)]
@@ -18,10 +18,20 @@ pub struct Membership {
 }
 
 /// An organization the user belongs to, for the header's switcher.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, serde::Deserialize)]
 pub struct OrgLink {
     pub name: String,
     pub slug: String,
+}
+
+/// What [`Membership::load_member`] finds.
+pub struct LoadedMember {
+    pub user: User,
+    pub org: Organization,
+    pub membership: Membership,
+    pub orgs: Vec<OrgLink>,
+    /// The organization's credit balance in micro-credits, for the low-credits warning.
+    pub balance_micro: Option<i64>,
 }
 
 impl Membership {
@@ -42,14 +52,15 @@ impl Membership {
             .get_result(conn)
     }
 
-    /// The user, the organization with this slug, and the user's membership in it,
-    /// in one query; `None` when the user is not a member (or the org does not exist).
+    /// The user, the organization with this slug, the user's membership in it, and the
+    /// user's organizations for the switcher, in one query; `None` when the user is not a
+    /// member (or the organization does not exist).
     pub fn load_member(
         conn: &mut PgConnection,
         user_id: Uuid,
         slug: &str,
-    ) -> QueryResult<Option<(User, Organization, Membership)>> {
-        memberships::table
+    ) -> QueryResult<Option<LoadedMember>> {
+        let row = memberships::table
             .inner_join(users::table)
             .inner_join(organizations::table)
             .filter(memberships::user_id.eq(user_id))
@@ -58,15 +69,43 @@ impl Membership {
                 User::as_select(),
                 Organization::as_select(),
                 Membership::as_select(),
+                switcher(),
+                balance(),
             ))
-            .first(conn)
-            .optional()
+            .first::<(
+                User,
+                Organization,
+                Membership,
+                serde_json::Value,
+                Option<i64>,
+            )>(conn)
+            .optional()?;
+        row.map(|(user, org, membership, orgs, balance_micro)| {
+            Ok(LoadedMember {
+                user,
+                org,
+                membership,
+                orgs: org_links(orgs)?,
+                balance_micro,
+            })
+        })
+        .transpose()
     }
 
+    /// The organizations the user belongs to, as a member or with project-only access.
     pub fn orgs_of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<OrgLink>> {
-        memberships::table
-            .inner_join(organizations::table)
+        let member_of = memberships::table
             .filter(memberships::user_id.eq(user_id))
+            .select(memberships::org_id);
+        let project_of = project_members::table
+            .filter(project_members::user_id.eq(user_id))
+            .select(project_members::org_id);
+        organizations::table
+            .filter(
+                organizations::id
+                    .eq_any(member_of)
+                    .or(organizations::id.eq_any(project_of)),
+            )
             .select((organizations::name, organizations::slug))
             .order((organizations::name, organizations::slug))
             .load(conn)
@@ -118,4 +157,30 @@ impl Membership {
             .execute(conn)
             .map(drop)
     }
+}
+
+/// The organizations of the user of the row, for the header's switcher, as a JSON array
+/// of `{name, slug}`: it rides along in the query that loads the user, so every page
+/// saves a statement. Only for queries that have `users` in their FROM clause.
+pub fn switcher() -> diesel::expression::SqlLiteral<diesel::sql_types::Jsonb> {
+    diesel::dsl::sql(
+        "(SELECT coalesce(jsonb_agg(jsonb_build_object('name', o.name, 'slug', o.slug) \
+         ORDER BY o.name, o.slug), '[]'::jsonb) FROM organizations o WHERE o.id IN \
+         (SELECT m.org_id FROM memberships m WHERE m.user_id = users.id \
+          UNION SELECT p.org_id FROM project_members p WHERE p.user_id = users.id))",
+    )
+}
+
+/// The organization's credit balance, riding along like [`switcher`]. Only for queries
+/// that have `organizations` in their FROM clause.
+fn balance()
+-> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql(
+        "(SELECT b.balance_micro FROM billing_accounts b WHERE b.org_id = organizations.id)",
+    )
+}
+
+pub fn org_links(json: serde_json::Value) -> QueryResult<Vec<OrgLink>> {
+    serde_json::from_value(json)
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }

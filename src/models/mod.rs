@@ -3,12 +3,17 @@
 
 pub mod activity;
 pub mod activity_log;
+pub mod api_keys;
+pub mod billing;
 pub mod invitations;
 pub mod login_failures;
 pub mod member_list;
 pub mod memberships;
 pub mod organizations;
+pub mod project_members;
+pub mod projects;
 pub mod sessions;
+pub mod usage;
 pub mod user_tokens;
 pub mod users;
 

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::lower;
+use super::memberships::{OrgLink, org_links, switcher};
 use crate::domain::{EmailAddress, PersonName};
 use crate::schema::users;
 
@@ -51,6 +52,20 @@ impl User {
             .select(User::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The user and their organizations (for the header's switcher), in one statement.
+    pub fn find_with_orgs(
+        conn: &mut PgConnection,
+        id: Uuid,
+    ) -> QueryResult<Option<(User, Vec<OrgLink>)>> {
+        let row = users::table
+            .find(id)
+            .select((User::as_select(), switcher()))
+            .first::<(User, serde_json::Value)>(conn)
+            .optional()?;
+        row.map(|(user, orgs)| Ok((user, org_links(orgs)?)))
+            .transpose()
     }
 
     pub fn find_by_email(

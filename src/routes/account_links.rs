@@ -2,7 +2,6 @@
 //! GET shows a page; only the POST behind its button uses the link (mail scanners).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue, REFERRER_POLICY};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::Connection;
@@ -16,7 +15,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{EmailAddress, Password};
 use crate::error::AppError;
-use crate::htmx::{html_with_status, redirect};
+use crate::htmx::{html_with_status, redirect, redirect_with_flash, secret_page};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
 use crate::models::user_tokens::{self, Purpose};
@@ -47,14 +46,7 @@ fn respond(page: &LinkPage) -> Result<HttpResponse, AppError> {
         (_, false) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::OK,
     };
-    let mut response = html_with_status(status, page)?;
-    response
-        .headers_mut()
-        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    secret_page(status, page)
 }
 
 async fn link_page(
@@ -120,10 +112,12 @@ pub async fn confirm_email(
         .run(move |conn| account_links::verify(conn, &hash, &ctx))
         .await?
     {
-        Some(user) => {
-            TypedSession::of(&req).set_flash(&format!("Thanks, {} is confirmed.", user.email));
-            Ok(redirect(&meta.hx, "/"))
-        }
+        Some(user) => Ok(redirect_with_flash(
+            &req,
+            &meta.hx,
+            "/",
+            &format!("Thanks, {} is confirmed.", user.email),
+        )),
         None => respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?),
     }
 }
@@ -152,8 +146,12 @@ pub async fn resend_email_confirmation(
     };
     mail.wake();
     log_link_in_development(&config, "email confirmation", &current.user.email, &link);
-    TypedSession::of(&req).set_flash(&format!("We sent a new link to {}.", current.user.email));
-    Ok(redirect(&current.meta.hx, "/"))
+    Ok(redirect_with_flash(
+        &req,
+        &current.meta.hx,
+        "/",
+        &format!("We sent a new link to {}.", current.user.email),
+    ))
 }
 
 #[derive(Template)]

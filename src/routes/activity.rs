@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::domain::Permission;
 use crate::domain::activity_filter::{self, ActionFilter, ActionGroup, GROUPS};
 use crate::domain::activity_text::{self, Sentence};
-use crate::domain::csv;
+use crate::domain::csv::Csv;
 use crate::error::AppError;
 use crate::htmx::{Hx, html};
 use crate::layout::{Layout, Section};
@@ -320,60 +320,77 @@ impl Format {
         }
     }
 
-    fn push_header(self, out: &mut String) {
-        if let Format::Csv = self {
-            csv::push_record(out, CSV_HEADER);
-        }
-    }
-
-    /// One entry, with the same fields in both formats; times are ISO 8601 UTC.
-    fn push_row(self, out: &mut String, row: &ActivityRow) {
-        let time = row.created_at.to_rfc3339_opts(SecondsFormat::Millis, true);
-        let summary = sentence_of(row).plain();
+    /// Entries in the format, after the header row when `header` is set. Both formats
+    /// have the same fields; times are ISO 8601 UTC.
+    fn render(self, rows: &[ActivityRow], header: bool) -> String {
         match self {
             Format::Csv => {
-                let id = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
-                let json = |v: &Option<serde_json::Value>| {
-                    v.as_ref().map(|v| v.to_string()).unwrap_or_default()
-                };
-                let cells = [
-                    row.id.to_string(),
-                    time,
-                    id(row.actor_id),
-                    row.actor_name.clone(),
-                    row.action.clone(),
-                    summary,
-                    row.target_type.clone(),
-                    id(row.target_id),
-                    row.target_label.clone(),
-                    json(&row.before),
-                    json(&row.after),
-                    row.ip.clone().unwrap_or_default(),
-                    row.user_agent.clone().unwrap_or_default(),
-                ];
-                csv::push_record(out, cells.iter().map(String::as_str));
+                let mut csv = Csv::new();
+                if header {
+                    for name in CSV_HEADER {
+                        csv.text(name);
+                    }
+                    csv.end_row();
+                }
+                for row in rows {
+                    for cell in csv_cells(row) {
+                        csv.text(&cell);
+                    }
+                    csv.end_row();
+                }
+                csv.finish()
             }
-            Format::JsonLines => {
-                let line = json!({
-                    "id": row.id,
-                    "time": time,
-                    "actor_id": row.actor_id,
-                    "actor": row.actor_name,
-                    "action": row.action,
-                    "summary": summary,
-                    "target_type": row.target_type,
-                    "target_id": row.target_id,
-                    "target": row.target_label,
-                    "before": row.before,
-                    "after": row.after,
-                    "ip": row.ip,
-                    "user_agent": row.user_agent,
-                });
-                out.push_str(&line.to_string());
+            Format::JsonLines => rows.iter().fold(String::new(), |mut out, row| {
+                out.push_str(&json_line(row).to_string());
                 out.push('\n');
-            }
+                out
+            }),
         }
     }
+}
+
+fn time_of(row: &ActivityRow) -> String {
+    row.created_at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// One entry as CSV cells, in the order of [`CSV_HEADER`].
+fn csv_cells(row: &ActivityRow) -> [String; 13] {
+    let id = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+    let json =
+        |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    [
+        row.id.to_string(),
+        time_of(row),
+        id(row.actor_id),
+        row.actor_name.clone(),
+        row.action.clone(),
+        sentence_of(row).plain(),
+        row.target_type.clone(),
+        id(row.target_id),
+        row.target_label.clone(),
+        json(&row.before),
+        json(&row.after),
+        row.ip.clone().unwrap_or_default(),
+        row.user_agent.clone().unwrap_or_default(),
+    ]
+}
+
+fn json_line(row: &ActivityRow) -> serde_json::Value {
+    json!({
+        "id": row.id,
+        "time": time_of(row),
+        "actor_id": row.actor_id,
+        "actor": row.actor_name,
+        "action": row.action,
+        "summary": sentence_of(row).plain(),
+        "target_type": row.target_type,
+        "target_id": row.target_id,
+        "target": row.target_label,
+        "before": row.before,
+        "after": row.after,
+        "ip": row.ip,
+        "user_agent": row.user_agent,
+    })
 }
 
 /// GET /orgs/{org}/activity/export.csv: the current filter, every page of it.
@@ -418,13 +435,7 @@ fn export(
             let chunk = db
                 .run(move |conn| {
                     let rows = activity_log::entries(conn, org_id, &filter, cursor, EXPORT_CHUNK)?;
-                    let mut out = String::with_capacity(rows.len() * 400 + 200);
-                    if cursor.is_none() {
-                        format.push_header(&mut out);
-                    }
-                    for row in &rows {
-                        format.push_row(&mut out, row);
-                    }
+                    let out = format.render(&rows, cursor.is_none());
                     let next = rows.last().map(|row| row.id);
                     let more = rows.len() as i64 == EXPORT_CHUNK;
                     Ok((Bytes::from(out), next.filter(|_| more)))

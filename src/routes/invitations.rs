@@ -8,13 +8,12 @@ use uuid::Uuid;
 
 use super::FieldErrors;
 use crate::auth::OrgMember;
-use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::invite::parse_addresses;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{html, html_with_status, redirect};
+use crate::htmx::{html, html_with_status, redirect_with_flash};
 use crate::invitations::{self, AddressResult, Context, Outcome};
 use crate::layout::{Layout, Section};
 use crate::mail::{WorkerHandle, log_link_in_development};
@@ -54,14 +53,15 @@ pub struct InviteForm {
     role: String,
 }
 
+/// What happened to each address of an invitation form (organization or project).
 #[derive(Template)]
 #[template(path = "invitations/results.html")]
-struct ResultsPage {
-    layout: Layout,
-    slug: String,
-    csrf: String,
-    role: Role,
-    results: Vec<AddressResult>,
+pub(super) struct ResultsPage {
+    pub(super) layout: Layout,
+    pub(super) slug: String,
+    pub(super) csrf: String,
+    pub(super) role: Role,
+    pub(super) results: Vec<AddressResult>,
 }
 
 impl ResultsPage {
@@ -101,7 +101,16 @@ pub async fn create_invitation(
     let (org_id, actor) = (member.org.id, member.actor());
     let ctx = Context::from_config(&config);
     let sent = db
-        .run(move |conn| invitations::send(conn, org_id, &actor, &entries, role, &ctx))
+        .run(move |conn| {
+            invitations::send(
+                conn,
+                org_id,
+                &actor,
+                &entries,
+                invitations::Grant::Org(role),
+                &ctx,
+            )
+        })
         .await?;
     mail.wake();
     for (email, link) in &sent.links {
@@ -133,13 +142,14 @@ pub async fn resend_invitation(
         .await?;
     mail.wake();
     log_link_in_development(&config, "invitation", &invitation.email, &link);
-    TypedSession::of(&req).set_flash(&format!(
-        "Invitation to {} sent again. The previous link no longer works.",
-        invitation.email
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
+        &format!(
+            "Invitation to {} sent again. The previous link no longer works.",
+            invitation.email
+        ),
     ))
 }
 
@@ -156,12 +166,13 @@ pub async fn cancel_invitation(
     let invitation = db
         .run(move |conn| invitations::cancel(conn, org_id, &actor, id, now))
         .await?;
-    TypedSession::of(&req).set_flash(&format!(
-        "Invitation to {} cancelled. Its link no longer works.",
-        invitation.email
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
+        &format!(
+            "Invitation to {} cancelled. Its link no longer works.",
+            invitation.email
+        ),
     ))
 }

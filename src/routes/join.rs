@@ -1,7 +1,6 @@
 //! The join link of an invitation: a page that changes nothing, and the POSTs that accept.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue, REFERRER_POLICY};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Password, PersonName, PlainToken, Role, TokenHash};
 use crate::error::AppError;
-use crate::htmx::{html_with_status, redirect};
+use crate::htmx::{redirect, redirect_with_flash, secret_page};
 use crate::invitations::{self, Context, Refusal, TOKEN_PREFIX};
 use crate::layout::Layout;
 use crate::mail::WorkerHandle;
@@ -88,14 +87,7 @@ impl JoinPage {
 
 /// The token's page; no referrer (the URL is a secret) and no caching (R16).
 fn respond(page: &JoinPage, status: StatusCode) -> Result<HttpResponse, AppError> {
-    let mut response = html_with_status(status, page)?;
-    response
-        .headers_mut()
-        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    secret_page(status, page)
 }
 
 fn token_hash(raw: &str) -> Option<TokenHash> {
@@ -252,14 +244,15 @@ pub async fn accept_invitation(
     match outcome {
         Ok(joined) => {
             mail.wake();
-            TypedSession::of(&req).set_flash(&format!(
-                "Welcome to {}! You joined as {}.",
-                joined.org_name,
-                joined.role.with_article()
-            ));
-            Ok(redirect(
+            Ok(redirect_with_flash(
+                &req,
                 &current.meta.hx,
                 &format!("/orgs/{}/members", joined.org_slug),
+                &format!(
+                    "Welcome to {}! You joined as {}.",
+                    joined.org_name,
+                    joined.role.with_article()
+                ),
             ))
         }
         Err(refusal) => refused(&req, &db, &config, &current.meta, &raw, refusal).await,

@@ -9,21 +9,22 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::OrgMember;
-use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::membership::{self, Refusal};
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{Hx, Level, html, redirect, toast};
+use crate::htmx::{Hx, Level, html, redirect_with_flash, toast};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::{self, PendingRow};
 use crate::models::member_list::{
     self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE, RoleCounts,
 };
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
+use crate::models::project_members::{self, ProjectMemberRow};
 
 /// Pending invitations listed on the Members page (newest first).
 const PENDING_SHOWN: i64 = 200;
@@ -54,6 +55,7 @@ struct MembersPage {
     ctx: RowContext,
     rows: Vec<MemberRow>,
     pending: Vec<PendingRow>,
+    project_only: Vec<ProjectMemberRow>,
     now: DateTime<Utc>,
     summary: RoleSummary,
     filter: MemberFilter,
@@ -172,7 +174,7 @@ pub async fn list_members(
     member.require_org_wide(Permission::ViewMembers)?;
     let (org_id, filter) = (member.org.id, query.filter());
     let page_filter = filter.clone();
-    let (rows, counts, matching, pending) = db
+    let (rows, counts, matching, pending, project_only) = db
         .run(move |conn| {
             let counts = member_list::role_counts(conn, org_id)?;
             let (rows, total) = member_list::page(conn, org_id, &page_filter)?;
@@ -184,7 +186,8 @@ pub async fn list_members(
                 _ => 0,
             });
             let pending = invitations::pending_for_org(conn, org_id, PENDING_SHOWN)?;
-            Ok((rows, counts, matching, pending))
+            let project_only = project_members::list(conn, org_id, None)?;
+            Ok((rows, counts, matching, pending, project_only))
         })
         .await?;
     let ctx = RowContext::of(&member);
@@ -199,6 +202,7 @@ pub async fn list_members(
         ctx,
         rows,
         pending,
+        project_only,
         summary,
         now: config.clock.now(),
         pages: ((matching + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
@@ -275,8 +279,12 @@ pub async fn update_member_role(
         Ok((row, counts)) => {
             let message = format!("{} is now {}", row.name, row.role.with_article());
             if !hx.is_htmx() {
-                TypedSession::of(&req).set_flash(&message);
-                return Ok(redirect(&hx, &format!("/orgs/{}/members", member.org.slug)));
+                return Ok(redirect_with_flash(
+                    &req,
+                    &hx,
+                    &format!("/orgs/{}/members", member.org.slug),
+                    &message,
+                ));
             }
             let summary = RoleSummary {
                 counts,
@@ -312,24 +320,38 @@ struct RemovePage {
     ctx: RowContext,
     org_name: String,
     row: MemberRow,
+    /// Keys they created: they stay active, so the page offers to rotate them (R32).
+    keys: Vec<KeyRow>,
+    now: DateTime<Utc>,
 }
 
 /// GET /orgs/{org}/members/{user_id}/remove: the confirmation (also the no-JS path).
 pub async fn confirm_remove_member(
     member: OrgMember,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
     let (org_id, target_id) = (member.org.id, path.1);
-    let row = db
-        .run(move |conn| member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound))
+    let (row, keys) = db
+        .run(move |conn| {
+            let row = member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)?;
+            let filter = KeyFilter {
+                project: None,
+                created_by: Some(target_id),
+                include_revoked: false,
+            };
+            Ok((row, api_keys::list(conn, org_id, &filter)?))
+        })
         .await?;
     html(&RemovePage {
         layout: member.layout(Section::Members, "Remove member"),
         ctx: RowContext::of(&member),
         org_name: member.org.name.clone(),
         row,
+        keys,
+        now: config.clock.now(),
     })
 }
 
@@ -381,13 +403,11 @@ pub async fn remove_member(
             }
         })
         .await?;
-    TypedSession::of(&req).set_flash(&format!(
-        "{} was removed from the organization",
-        removed.name
-    ));
-    Ok(redirect(
+    Ok(redirect_with_flash(
+        &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
+        &format!("{} was removed from the organization", removed.name),
     ))
 }
 
@@ -421,10 +441,12 @@ pub async fn confirm_leave_org(
     let (org_id, user_id) = (member.org.id, member.user.id);
     let refusal = db
         .run(move |conn| {
-            let role = Membership::find(conn, org_id, user_id)?
-                .ok_or(AppError::NotFound)?
-                .role;
-            Ok(membership::check_departure(role, Membership::count_admins(conn, org_id)?).err())
+            // Project-only members hold no role the organization depends on.
+            let Some(current) = Membership::find(conn, org_id, user_id)? else {
+                return Ok(None);
+            };
+            let admins = Membership::count_admins(conn, org_id)?;
+            Ok(membership::check_departure(current.role, admins).err())
         })
         .await?;
     html(&LeavePage::of(&member, refusal))
@@ -443,8 +465,22 @@ pub async fn leave_org(
             conn.transaction(|conn| {
                 Organization::lock(conn, org_id)?;
                 // Re-read under the lock: the role may have changed since the page loaded.
-                let current =
-                    Membership::find(conn, org_id, actor.user_id)?.ok_or(AppError::NotFound)?;
+                let Some(current) = Membership::find(conn, org_id, actor.user_id)? else {
+                    let access = project_members::find(conn, org_id, actor.user_id)?.ok_or(AppError::NotFound)?;
+                    project_members::delete(conn, org_id, actor.user_id)?;
+                    activity::record(
+                        conn,
+                        org_id,
+                        &actor,
+                        Entry {
+                            action: Action::MemberLeft,
+                            target: Target::member(actor.user_id, &actor.name),
+                            before: Some(json!({ "role": access.role.as_str(), "project": access.project_name })),
+                            after: None,
+                        },
+                    )?;
+                    return Ok(None);
+                };
                 let admins = Membership::count_admins(conn, org_id)?;
                 if let Err(refusal) = membership::check_departure(current.role, admins) {
                     return Ok(Some(refusal));
@@ -471,6 +507,10 @@ pub async fn leave_org(
             &LeavePage::of(&member, Some(refusal)),
         );
     }
-    TypedSession::of(&req).set_flash(&format!("You left {}", member.org.name));
-    Ok(redirect(&member.meta.hx, "/"))
+    Ok(redirect_with_flash(
+        &req,
+        &member.meta.hx,
+        "/",
+        &format!("You left {}", member.org.name),
+    ))
 }

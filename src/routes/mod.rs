@@ -5,55 +5,95 @@ use actix_web::web;
 mod account_links;
 mod accounts;
 mod activity;
+pub mod api;
+mod api_keys;
 pub mod assets;
+mod billing;
 mod forms;
 pub mod health;
 mod invitations;
 mod join;
 mod members;
 mod orgs;
+mod project_access;
+mod projects;
 mod settings;
+mod usage;
 
+pub use api_keys::KEY_PREFIX;
 pub use forms::FieldErrors;
 
-/// Every route behind the session and CSRF middleware. Health checks and static files
-/// are mounted outside it in `startup`.
+/// Declares the URL map once: `configure` registers it, and `ROUTES` lists it so that
+/// the authorization tests can check that every route has an entry (R1).
+macro_rules! url_map {
+    ($($method:ident $path:literal => $handler:path,)*) => {
+        /// Every page and form route as (method, path pattern).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        /// Every route behind the session and CSRF middleware. Health checks, static
+        /// files and the key-authenticated API are mounted outside it in `startup`.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)*
+        }
+    };
+}
+
 #[rustfmt::skip]
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use web::{get, post};
-    cfg
-        .route("/",                                      get().to(orgs::home))
-        .route("/signup",                                get().to(accounts::new_account))
-        .route("/signup",                                post().to(accounts::create_account))
-        .route("/login",                                 get().to(accounts::new_session))
-        .route("/login",                                 post().to(accounts::create_session))
-        .route("/logout",                                post().to(accounts::delete_session))
-        .route("/verify-email",                          post().to(account_links::resend_email_confirmation))
-        .route("/verify-email/{token}",                  get().to(account_links::show_email_confirmation))
-        .route("/verify-email/{token}",                  post().to(account_links::confirm_email))
-        .route("/password/forgot",                       get().to(account_links::new_password_reset))
-        .route("/password/forgot",                       post().to(account_links::create_password_reset))
-        .route("/password/reset/{token}",                get().to(account_links::edit_password))
-        .route("/password/reset/{token}",                post().to(account_links::update_password))
-        .route("/invitations/{token}",                   get().to(join::show_invitation))
-        .route("/invitations/{token}/accept",            post().to(join::accept_invitation))
-        .route("/invitations/{token}/signup",            post().to(join::create_account_and_join))
-        .route("/orgs/new",                              get().to(orgs::new_org))
-        .route("/orgs",                                  post().to(orgs::create_org))
-        .route("/orgs/{org}",                            get().to(orgs::show_org))
-        .route("/orgs/{org}/members",                    get().to(members::list_members))
-        .route("/orgs/{org}/members/{user_id}/role",     post().to(members::update_member_role))
-        .route("/orgs/{org}/members/{user_id}/remove",   get().to(members::confirm_remove_member))
-        .route("/orgs/{org}/members/{user_id}/remove",   post().to(members::remove_member))
-        .route("/orgs/{org}/invitations/new",            get().to(invitations::new_invitation))
-        .route("/orgs/{org}/invitations",                post().to(invitations::create_invitation))
-        .route("/orgs/{org}/invitations/{id}/resend",    post().to(invitations::resend_invitation))
-        .route("/orgs/{org}/invitations/{id}/cancel",    post().to(invitations::cancel_invitation))
-        .route("/orgs/{org}/leave",                      get().to(members::confirm_leave_org))
-        .route("/orgs/{org}/leave",                      post().to(members::leave_org))
-        .route("/orgs/{org}/activity",                   get().to(activity::list_activity))
-        .route("/orgs/{org}/activity/export.csv",        get().to(activity::export_activity_csv))
-        .route("/orgs/{org}/activity/export.jsonl",      get().to(activity::export_activity_jsonl))
-        .route("/orgs/{org}/settings",                   get().to(settings::show_settings))
-        .route("/orgs/{org}/settings",                   post().to(settings::rename_org));
+url_map! {
+    get  "/"                                                              => orgs::home,
+    get  "/signup"                                                        => accounts::new_account,
+    post "/signup"                                                        => accounts::create_account,
+    get  "/login"                                                         => accounts::new_session,
+    post "/login"                                                         => accounts::create_session,
+    post "/logout"                                                        => accounts::delete_session,
+    post "/verify-email"                                                  => account_links::resend_email_confirmation,
+    get  "/verify-email/{token}"                                          => account_links::show_email_confirmation,
+    post "/verify-email/{token}"                                          => account_links::confirm_email,
+    get  "/password/forgot"                                               => account_links::new_password_reset,
+    post "/password/forgot"                                               => account_links::create_password_reset,
+    get  "/password/reset/{token}"                                        => account_links::edit_password,
+    post "/password/reset/{token}"                                        => account_links::update_password,
+    get  "/invitations/{token}"                                           => join::show_invitation,
+    post "/invitations/{token}/accept"                                    => join::accept_invitation,
+    post "/invitations/{token}/signup"                                    => join::create_account_and_join,
+    get  "/orgs/new"                                                      => orgs::new_org,
+    post "/orgs"                                                          => orgs::create_org,
+    get  "/orgs/{org}"                                                    => orgs::show_org,
+    get  "/orgs/{org}/members"                                            => members::list_members,
+    post "/orgs/{org}/members/{user_id}/role"                             => members::update_member_role,
+    get  "/orgs/{org}/members/{user_id}/remove"                           => members::confirm_remove_member,
+    post "/orgs/{org}/members/{user_id}/remove"                           => members::remove_member,
+    get  "/orgs/{org}/invitations/new"                                    => invitations::new_invitation,
+    post "/orgs/{org}/invitations"                                        => invitations::create_invitation,
+    post "/orgs/{org}/invitations/{id}/resend"                            => invitations::resend_invitation,
+    post "/orgs/{org}/invitations/{id}/cancel"                            => invitations::cancel_invitation,
+    get  "/orgs/{org}/projects"                                           => projects::list_projects,
+    post "/orgs/{org}/projects"                                           => projects::create_project,
+    get  "/orgs/{org}/projects/new"                                       => projects::new_project,
+    get  "/orgs/{org}/projects/{project_id}"                              => projects::show_project,
+    post "/orgs/{org}/projects/{project_id}/rename"                       => projects::rename_project,
+    get  "/orgs/{org}/projects/{project_id}/archive"                      => projects::confirm_archive_project,
+    post "/orgs/{org}/projects/{project_id}/archive"                      => projects::archive_project,
+    get  "/orgs/{org}/projects/{project_id}/invitations/new"              => project_access::new_project_invitation,
+    post "/orgs/{org}/projects/{project_id}/invitations"                  => project_access::create_project_invitation,
+    post "/orgs/{org}/projects/{project_id}/access/{user_id}/role"        => project_access::update_project_access,
+    get  "/orgs/{org}/projects/{project_id}/access/{user_id}/remove"      => project_access::confirm_revoke_project_access,
+    post "/orgs/{org}/projects/{project_id}/access/{user_id}/remove"      => project_access::revoke_project_access,
+    post "/orgs/{org}/projects/{project_id}/keys"                         => api_keys::create_api_key,
+    post "/orgs/{org}/projects/{project_id}/keys/{key_id}/rotate"         => api_keys::rotate_api_key,
+    get  "/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke"         => api_keys::confirm_revoke_api_key,
+    post "/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke"         => api_keys::revoke_api_key,
+    get  "/orgs/{org}/api-keys"                                           => api_keys::list_api_keys,
+    get  "/orgs/{org}/usage"                                              => usage::show_usage,
+    get  "/orgs/{org}/usage.csv"                                          => usage::export_usage,
+    get  "/orgs/{org}/billing"                                            => billing::show_billing,
+    post "/orgs/{org}/billing/credits"                                    => billing::add_credits,
+    post "/orgs/{org}/billing/plan"                                       => billing::change_plan,
+    get  "/orgs/{org}/activity"                                           => activity::list_activity,
+    get  "/orgs/{org}/activity/export.csv"                                => activity::export_activity_csv,
+    get  "/orgs/{org}/activity/export.jsonl"                              => activity::export_activity_jsonl,
+    get  "/orgs/{org}/leave"                                              => members::confirm_leave_org,
+    post "/orgs/{org}/leave"                                              => members::leave_org,
+    get  "/orgs/{org}/settings"                                           => settings::show_settings,
+    post "/orgs/{org}/settings"                                           => settings::rename_org,
 }

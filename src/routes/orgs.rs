@@ -3,18 +3,19 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use diesel::Connection;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::FieldErrors;
 use crate::auth::session::TypedSession;
 use crate::auth::{CurrentUser, OrgMember};
+use crate::config::Config;
 use crate::db::Db;
-use crate::domain::{OrgName, Permission, Role};
+use crate::domain::{OrgName, Permission};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
-use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::activity;
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
 
@@ -27,7 +28,7 @@ pub async fn home(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, A
         .run(move |conn| Ok(Membership::orgs_of_user(conn, user_id)?))
         .await?;
     let target = match orgs.first() {
-        Some(org) => format!("/orgs/{}/members", org.slug),
+        Some(org) => format!("/orgs/{}", org.slug),
         None => "/orgs/new".to_owned(),
     };
     Ok(redirect(&Default::default(), &target))
@@ -56,10 +57,12 @@ pub async fn new_org(current: CurrentUser) -> Result<HttpResponse, AppError> {
     })
 }
 
-/// POST /orgs: the creator becomes its first Administrator.
+/// POST /orgs: the creator becomes its first Administrator; the organization starts on
+/// the Free plan with its starting credits.
 pub async fn create_org(
     current: CurrentUser,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     web::Form(form): web::Form<NewOrgForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = FieldErrors::default();
@@ -73,25 +76,10 @@ pub async fn create_org(
             },
         );
     };
-    let actor = current.actor();
+    let (actor, now) = (current.actor(), config.clock.now());
     let org = db
         .run(move |conn| {
-            let org = conn.build_transaction().run(|conn| {
-                let org = Organization::create(conn, &name)?;
-                Membership::create(conn, org.id, actor.user_id, Role::Administrator)?;
-                activity::record(
-                    conn,
-                    org.id,
-                    &actor,
-                    Entry {
-                        action: Action::OrganizationCreated,
-                        target: Target::organization(org.id, &org.name),
-                        before: None,
-                        after: Some(json!({ "name": org.name, "slug": org.slug })),
-                    },
-                )?;
-                Ok::<_, diesel::result::Error>(org)
-            })?;
+            let org = conn.transaction(|conn| Organization::found(conn, &name, &actor, now))?;
             Ok(org)
         })
         .await?;
@@ -110,9 +98,15 @@ struct OrgPage {
     can_view_activity: bool,
 }
 
-/// GET /orgs/{org}
+/// GET /orgs/{org}: the overview; a project-only member lands on their project.
 pub async fn show_org(member: OrgMember, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
-    member.require(Permission::ViewProjects)?;
+    if let Some(project_id) = member.project_id {
+        return Ok(redirect(
+            &member.meta.hx,
+            &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        ));
+    }
+    member.require_org_wide(Permission::ViewMembers)?;
     let can_view_activity = member.can(Permission::ViewActivity);
     let org_id = member.org.id;
     let recent = if can_view_activity {

@@ -28,7 +28,7 @@ struct SettingsPage {
 
 /// GET /orgs/{org}/settings
 pub async fn show_settings(member: OrgMember) -> Result<HttpResponse, AppError> {
-    member.require_org_wide(Permission::LeaveOrganization)?;
+    member.require_org_member()?;
     html(&SettingsPage {
         layout: member.layout(Section::Settings, "Settings"),
         slug: member.org.slug.clone(),

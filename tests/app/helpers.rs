@@ -110,6 +110,12 @@ pub struct TestApp {
     pub mail: WorkerHandle,
     /// The app's clock: `clock.advance(..)` moves its "now" forward.
     pub clock: teamwork::clock::Clock,
+    /// The session cookie key; a second instance needs the same one.
+    pub key: actix_web::cookie::Key,
+    /// The HTTP server: `server.stop(true)` is what SIGTERM does.
+    pub server: actix_web::dev::ServerHandle,
+    /// The `METRICS_ADDR` listener's port, when the test configured one.
+    pub metrics_port: Option<u16>,
 }
 
 impl TestApp {
@@ -141,14 +147,10 @@ impl TestApp {
         // Its own pool, so that `db.statements()` counts only what requests run.
         let worker_db = Db::new(&server.url(&database), 2);
         let mail = teamwork::mail::worker::spawn(worker_db, transport, test_worker_options());
-        let app = Application::build(
-            config,
-            listener,
-            db.clone(),
-            actix_web::cookie::Key::generate(),
-            mail.clone(),
-        )
-        .expect("build application");
+        let key = actix_web::cookie::Key::generate();
+        let app = Application::build(config, listener, db.clone(), key.clone(), mail.clone())
+            .expect("build application");
+        let (server, metrics_port) = (app.handle(), app.metrics_port());
         actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
@@ -157,7 +159,16 @@ impl TestApp {
             smtp,
             mail,
             clock,
+            key,
+            server,
+            metrics_port,
         }
+    }
+
+    /// A second console on this app's database, as a second process behind a load
+    /// balancer would be: its own port, pool and mail worker, the same session key and SMTP.
+    pub async fn second_instance(&self) -> Instance {
+        Instance::start(&self.database_url(), self.key.clone(), &self.smtp.url()).await
     }
 
     pub fn database_url(&self) -> String {
@@ -210,6 +221,31 @@ impl TestApp {
                 memberships::role.eq(role),
             ))
             .execute(&mut conn)
+            .unwrap();
+        client
+    }
+
+    /// Signs up `name` and gives them project-only access to `project_id` with `role`,
+    /// directly in the database.
+    pub async fn project_only_member(
+        &self,
+        slug: &str,
+        project_id: Uuid,
+        name: &str,
+        role: teamwork::domain::ProjectRole,
+    ) -> TestClient {
+        let client = self.signed_up(name).await;
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        use teamwork::schema::project_members;
+        diesel::insert_into(project_members::table)
+            .values((
+                project_members::id.eq(Uuid::now_v7()),
+                project_members::org_id.eq(self.org_id(slug)),
+                project_members::project_id.eq(project_id),
+                project_members::user_id.eq(self.user_id(&email)),
+                project_members::role.eq(role),
+            ))
+            .execute(&mut self.conn())
             .unwrap();
         client
     }
@@ -309,6 +345,34 @@ impl TestApp {
         self.count(&format!("{table} WHERE {condition}"))
     }
 
+    /// Adds `n` members named "<prefix> 00001"… (emails "<prefix>1@example.com"…) with
+    /// mixed roles other than Administrator, directly in SQL.
+    pub fn add_generated_members(&self, slug: &str, prefix: &str, n: i32) {
+        diesel::sql_query(
+            "WITH new_users AS ( \
+               INSERT INTO users (id, email, name, password_hash) \
+               SELECT gen_random_uuid(), lower($3) || i || '@example.com', $3 || ' ' || lpad(i::text, 5, '0'), 'x' \
+               FROM generate_series(1, $1) AS i RETURNING id) \
+             INSERT INTO memberships (id, org_id, user_id, role) \
+             SELECT gen_random_uuid(), $2, id, (ARRAY['developer','viewer','billing_manager'])[1 + (random() * 2)::int] \
+             FROM new_users",
+        )
+        .bind::<diesel::sql_types::Integer, _>(n)
+        .bind::<diesel::sql_types::Uuid, _>(self.org_id(slug))
+        .bind::<diesel::sql_types::Text, _>(prefix)
+        .execute(&mut self.conn())
+        .expect("generated members");
+    }
+
+    /// Moves the organization to the Enterprise plan (no seat limit), for tests that
+    /// invite in bulk; the plan change itself is tested through its form.
+    pub fn unlimited_seats(&self, slug: &str) {
+        diesel::sql_query("UPDATE billing_accounts SET plan = 'enterprise' WHERE org_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(self.org_id(slug))
+            .execute(&mut self.conn())
+            .expect("plan change");
+    }
+
     /// A direct connection to this test's database, for assertions.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&server().url(&self.database)).expect("connect to test database")
@@ -352,6 +416,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         data_dir: std::env::temp_dir(),
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
+        metrics_addr: None,
         membership_change_pause: None,
         clock: Default::default(),
     }
@@ -370,6 +435,47 @@ pub fn test_worker_options() -> WorkerOptions {
     }
 }
 
+/// A console started on an existing database (see [`TestApp::second_instance`]); it does
+/// not own the database.
+pub struct Instance {
+    pub address: String,
+    pub mail: WorkerHandle,
+    pub server: actix_web::dev::ServerHandle,
+}
+
+impl Instance {
+    pub async fn start(
+        database_url: &str,
+        key: actix_web::cookie::Key,
+        smtp_url: &str,
+    ) -> Instance {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let port = listener.local_addr().unwrap().port();
+        let mut config = test_config(port, database_url);
+        config.smtp_url = Some(smtp_url.to_owned().into());
+        let db = Db::new(database_url, 5);
+        let transport = Transport::from_config(&config).expect("SMTP transport");
+        let mail = teamwork::mail::worker::spawn(
+            Db::new(database_url, 2),
+            transport,
+            test_worker_options(),
+        );
+        let app =
+            Application::build(config, listener, db, key, mail.clone()).expect("build application");
+        let server = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        Instance {
+            address: format!("http://127.0.0.1:{port}"),
+            mail,
+            server,
+        }
+    }
+
+    pub fn client(&self) -> TestClient {
+        TestClient::new(&self.address)
+    }
+}
+
 /// One person's HTTP client: keeps cookies, never follows redirects.
 pub struct TestClient {
     pub http: reqwest::Client,
@@ -380,8 +486,11 @@ pub struct TestClient {
 impl TestClient {
     pub fn new(address: &str) -> Self {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        // Idle connections are dropped before the server's 5 s keep-alive closes them, so
+        // a busy machine never hands a request to a connection that is going away.
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
@@ -394,6 +503,15 @@ impl TestClient {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// The same person (same cookies) talking to the console at another address.
+    pub fn on(&self, address: &str) -> TestClient {
+        TestClient {
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+            address: address.to_owned(),
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

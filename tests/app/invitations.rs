@@ -634,6 +634,13 @@ async fn only_administrators_invite_resend_or_cancel() {
 async fn daily_limits_refuse_without_writing_anything() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
+    // Seats are not what this test is about: no limit.
+    admin
+        .post_form(
+            &format!("/orgs/{slug}/billing/plan"),
+            &[("plan", "enterprise")],
+        )
+        .await;
     invite(&admin, &slug, "grace@example.com", "viewer").await;
     let id: uuid::Uuid = invitations::table
         .select(invitations::id)

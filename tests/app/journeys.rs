@@ -343,3 +343,92 @@ async fn members_search_filters_the_table() {
     );
     ada.close().await;
 }
+
+#[actix_web::test]
+async fn billing_manager_reviews_usage_adds_credits_changes_plan_and_has_no_api_keys() {
+    use crate::projects::{create_key, create_project, report};
+    let app = TestApp::spawn().await;
+    let (ada, slug) = app.admin_with_org("Acme").await;
+    for (project, key, tokens) in [
+        ("Website", "production", 400_000),
+        ("Mobile", "app", 150_000),
+    ] {
+        let path = create_project(&ada, &slug, project).await;
+        let secret = create_key(&ada, &path, key).await;
+        let body = serde_json::json!({ "model": "gpt-large", "input_tokens": tokens, "output_tokens": 20_000 });
+        report(&app, &secret, body).await;
+    }
+    let bill = app
+        .member_with_role(&slug, "Bill Payer", Role::BillingManager)
+        .await;
+    let browser = Browser::start().await;
+    browser
+        .log_in(&app, "bill.payer@example.com", PASSWORD)
+        .await;
+    browser.goto(&format!("{}/orgs/{slug}", app.address)).await;
+    let nav = browser.text_in(Region::Navigation).await;
+    assert!(nav.contains("Usage") && nav.contains("Billing"), "{nav}");
+    assert!(
+        !nav.contains("API keys"),
+        "no API access for billing managers: {nav}"
+    );
+
+    browser.click_link("Usage").await;
+    browser.wait_for_text_in(Region::Heading, "Usage").await;
+    browser.wait_for_text("Cost per day").await;
+    let bars = browser
+        .client()
+        .execute(
+            "return document.querySelectorAll('svg.bar-chart rect').length",
+            vec![],
+        )
+        .await
+        .expect("counting the chart's bars");
+    assert_eq!(
+        bars,
+        serde_json::json!(2),
+        "one bar segment per project today"
+    );
+    assert!(browser.row_text("production").await.contains("Website"));
+    assert!(browser.row_text("app").await.contains("Mobile"));
+    browser.mark_page().await;
+    browser.select("Period", "Last 7 days").await;
+    browser.wait_for_text("Credits, last 7 days").await;
+    assert!(
+        browser.page_is_marked().await,
+        "the period switches without a reload"
+    );
+    browser.screenshot("journey5-usage.png").await;
+
+    browser.click_link("Billing").await;
+    browser.wait_for_text_in(Region::Heading, "Billing").await;
+    assert!(browser.has_text("Free").await);
+    // 25 starting credits less 1.20 + 0.575 of usage.
+    assert!(
+        browser.has_text("23.225").await,
+        "{}",
+        browser.page_text().await
+    );
+    browser.fill("Amount", "50").await;
+    browser.fill("Payment reference", "INV-1001").await;
+    browser.click_button("Add credits").await;
+    browser
+        .wait_for_text("Added 50.00 credits. The balance is now 73.225.")
+        .await;
+    assert!(browser.row_text("INV-1001").await.contains("Bill Payer"));
+
+    browser.select("Plan", "Team (up to 50 seats)").await;
+    browser.click_button("Change plan").await;
+    browser
+        .wait_for_text("The plan is now Team, with up to 50 seats.")
+        .await;
+    browser.screenshot("journey5-billing.png").await;
+
+    browser
+        .goto(&format!("{}/orgs/{slug}/api-keys", app.address))
+        .await;
+    browser.wait_for_text("Not allowed").await;
+    let refused = bill.get(&format!("/orgs/{slug}/api-keys")).await;
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    browser.close().await;
+}

@@ -507,27 +507,11 @@ fn orgs_without_admin(app: &TestApp) -> i64 {
     .n
 }
 
-/// Adds `n` members with generated names to the organization, directly in SQL.
-fn add_generated_members(app: &TestApp, slug: &str, n: i32) {
-    diesel::sql_query(
-        "WITH new_users AS ( \
-           INSERT INTO users (id, email, name, password_hash) \
-           SELECT gen_random_uuid(), 'member' || i || '@example.com', 'Member ' || lpad(i::text, 5, '0'), 'x' \
-           FROM generate_series(1, $1) AS i RETURNING id) \
-         INSERT INTO memberships (id, org_id, user_id, role) \
-         SELECT gen_random_uuid(), $2, id, (ARRAY['developer','viewer','billing_manager'])[1 + (random() * 2)::int] FROM new_users",
-    )
-    .bind::<diesel::sql_types::Integer, _>(n)
-    .bind::<diesel::sql_types::Uuid, _>(app.org_id(slug))
-    .execute(&mut app.conn())
-    .unwrap();
-}
-
 #[actix_web::test]
 async fn search_filter_sort_and_pages_work_as_plain_links_and_htmx_fragments() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
-    add_generated_members(&app, &slug, 120);
+    app.add_generated_members(&slug, "Member", 120);
 
     let first = admin.get_text(&members(&slug)).await;
     assert!(first.contains("121 members") && first.contains("page 1 of 3"));
@@ -606,9 +590,9 @@ async fn search_filter_sort_and_pages_work_as_plain_links_and_htmx_fragments() {
 async fn the_members_page_runs_a_constant_number_of_statements() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
-    add_generated_members(&app, &slug, 60);
+    app.add_generated_members(&slug, "Member", 60);
     let small = statements_for(&app, &admin, &slug).await;
-    add_generated_members_offset(&app, &slug, 10_000);
+    app.add_generated_members(&slug, "Bulk", 10_000);
     let large = statements_for(&app, &admin, &slug).await;
     println!(
         "members page: {small:?} statements with 61 members, {large:?} with 10,061 (plain, search, role)"
@@ -627,19 +611,4 @@ async fn statements_for(app: &TestApp, admin: &TestClient, slug: &str) -> Vec<u6
         counts.push(app.db.statements() - before);
     }
     counts
-}
-
-fn add_generated_members_offset(app: &TestApp, slug: &str, n: i32) {
-    diesel::sql_query(
-        "WITH new_users AS ( \
-           INSERT INTO users (id, email, name, password_hash) \
-           SELECT gen_random_uuid(), 'bulk' || i || '@example.com', 'Bulk ' || i, 'x' \
-           FROM generate_series(1, $1) AS i RETURNING id) \
-         INSERT INTO memberships (id, org_id, user_id, role) \
-         SELECT gen_random_uuid(), $2, id, 'viewer' FROM new_users",
-    )
-    .bind::<diesel::sql_types::Integer, _>(n)
-    .bind::<diesel::sql_types::Uuid, _>(app.org_id(slug))
-    .execute(&mut app.conn())
-    .unwrap();
 }

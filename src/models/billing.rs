@@ -1,0 +1,292 @@
+//! Billing accounts (plan and balance), the credit ledger, and the seats an organization uses.
+//!
+//! The balance is kept on the account row and changed only here, by the same statement
+//! that appends the ledger entry, so it always equals the ledger's sum.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use crate::domain::billing::STARTING_CREDITS;
+use crate::domain::{Credits, Plan};
+use crate::models::activity::Actor;
+use crate::schema::{api_keys, billing_accounts, credit_ledger, projects, usage_events};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = billing_accounts)]
+pub struct Account {
+    pub org_id: Uuid,
+    pub plan: Plan,
+    pub balance_micro: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn balance(&self) -> Credits {
+        Credits::from_micro(self.balance_micro)
+    }
+}
+
+/// Opens a new organization's account on the Free plan with its starting credits. Call
+/// it in the transaction that creates the organization.
+pub fn open(conn: &mut PgConnection, org_id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(billing_accounts::table)
+        .values((
+            billing_accounts::org_id.eq(org_id),
+            billing_accounts::plan.eq(Plan::Free),
+            billing_accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    append(
+        conn,
+        org_id,
+        "grant",
+        STARTING_CREDITS.micro(),
+        None,
+        None,
+        now,
+    )
+    .map(drop)
+}
+
+pub fn find(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Account> {
+    billing_accounts::table
+        .find(org_id)
+        .select(Account::as_select())
+        .first(conn)
+}
+
+/// Changes the plan. The caller holds the organization lock and has checked the seats.
+pub fn set_plan(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    plan: Plan,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(billing_accounts::table.find(org_id))
+        .set((
+            billing_accounts::plan.eq(plan),
+            billing_accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(QueryableByName)]
+struct Appended {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    balance_after_micro: i64,
+}
+
+/// Adds `amount_micro` (negative for a debit) to the balance and appends the entry, in
+/// one statement. Returns the entry's id and the balance after it.
+fn append(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    kind: &str,
+    amount_micro: i64,
+    reference: Option<&str>,
+    actor: Option<&Actor>,
+    now: DateTime<Utc>,
+) -> QueryResult<(i64, i64)> {
+    let appended: Appended = diesel::sql_query(
+        "WITH account AS ( \
+           UPDATE billing_accounts SET balance_micro = balance_micro + $2, updated_at = $6 \
+           WHERE org_id = $1 RETURNING balance_micro) \
+         INSERT INTO credit_ledger (org_id, kind, amount_micro, balance_after_micro, reference, \
+                                    actor_id, actor_name, created_at) \
+         SELECT $1, $3, $2, balance_micro, $4, $5, $7, $6 FROM account \
+         RETURNING id, balance_after_micro",
+    )
+    .bind::<SqlUuid, _>(org_id)
+    .bind::<BigInt, _>(amount_micro)
+    .bind::<Text, _>(kind)
+    .bind::<Nullable<Text>, _>(reference)
+    .bind::<Nullable<SqlUuid>, _>(actor.map(|a| a.user_id))
+    .bind::<Timestamptz, _>(now)
+    .bind::<Nullable<Text>, _>(actor.map(|a| a.name.as_str()).or(Some("Teamwork")))
+    .get_result(conn)?;
+    Ok((appended.id, appended.balance_after_micro))
+}
+
+/// Records a purchase: credits paid for outside the console, with the payment's reference.
+pub fn add_credits(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    amount: Credits,
+    reference: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> QueryResult<Credits> {
+    let (_, balance) = append(
+        conn,
+        org_id,
+        "purchase",
+        amount.micro(),
+        Some(reference),
+        Some(actor),
+        now,
+    )?;
+    Ok(Credits::from_micro(balance))
+}
+
+/// One usage report, validated and priced.
+pub struct NewUsage<'a> {
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub api_key_id: Uuid,
+    pub model: &'a str,
+    pub requests: i32,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_micro: i64,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct Charged {
+    #[diesel(sql_type = BigInt)]
+    usage_event_id: i64,
+}
+
+/// Records a usage report and charges it, or does nothing and returns `None` when the
+/// balance is at or below zero.
+pub fn record_usage(
+    conn: &mut PgConnection,
+    usage: NewUsage<'_>,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<i64>> {
+    // The balance lives on one row changed by an atomic UPDATE, not as SUM(ledger) read
+    // then written: the UPDATE takes the row lock, so concurrent reports of one
+    // organization queue on it and each one charges the balance the previous one left
+    // (none is lost), the "above zero" check and the charge are one step (no
+    // check-then-act race), and a report costs the same however long the ledger grows.
+    // The ledger entry and the event come from the same statement, so SUM(ledger) is
+    // always the balance; when the check fails, no row is written at all.
+    let charged: Option<Charged> = diesel::sql_query(
+        "WITH account AS ( \
+           UPDATE billing_accounts SET balance_micro = balance_micro - $8, updated_at = $10 \
+           WHERE org_id = $1 AND balance_micro > 0 RETURNING balance_micro), \
+         event AS ( \
+           INSERT INTO usage_events (org_id, project_id, api_key_id, model, requests, \
+                                     input_tokens, output_tokens, cost_micro, occurred_at) \
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM account RETURNING id) \
+         INSERT INTO credit_ledger (org_id, kind, amount_micro, balance_after_micro, \
+                                    usage_event_id, created_at) \
+         SELECT $1, 'usage', -$8, account.balance_micro, event.id, $10 FROM account, event \
+         RETURNING usage_event_id",
+    )
+    .bind::<SqlUuid, _>(usage.org_id)
+    .bind::<SqlUuid, _>(usage.project_id)
+    .bind::<SqlUuid, _>(usage.api_key_id)
+    .bind::<Text, _>(usage.model)
+    .bind::<Int4, _>(usage.requests)
+    .bind::<BigInt, _>(usage.input_tokens)
+    .bind::<BigInt, _>(usage.output_tokens)
+    .bind::<BigInt, _>(usage.cost_micro)
+    .bind::<Timestamptz, _>(usage.occurred_at)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .optional()?;
+    Ok(charged.map(|c| c.usage_event_id))
+}
+
+/// A ledger entry as the Billing page lists it.
+#[derive(Debug, Clone, Queryable)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub kind: String,
+    pub amount_micro: i64,
+    pub balance_after_micro: i64,
+    pub reference: Option<String>,
+    pub actor_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub model: Option<String>,
+    pub project_name: Option<String>,
+    pub key_name: Option<String>,
+}
+
+impl LedgerRow {
+    pub fn amount(&self) -> Credits {
+        Credits::from_micro(self.amount_micro)
+    }
+
+    pub fn balance_after(&self) -> Credits {
+        Credits::from_micro(self.balance_after_micro)
+    }
+
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind.as_str() {
+            "grant" => "Starting credits",
+            "purchase" => "Purchase",
+            "usage" => "Usage",
+            _ => "Adjustment",
+        }
+    }
+
+    /// "Website · production · gpt-large" for usage, the payment reference for purchases.
+    pub fn detail(&self) -> String {
+        match (&self.project_name, &self.key_name, &self.model) {
+            (Some(project), Some(key), Some(model)) => format!("{project} · {key} · {model}"),
+            _ => self.reference.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Newest first, `limit` entries older than `before` (keyset paging on the id).
+pub fn ledger_page(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<LedgerRow>> {
+    let mut query = credit_ledger::table
+        .left_join(
+            usage_events::table
+                .inner_join(projects::table)
+                .inner_join(api_keys::table),
+        )
+        .filter(credit_ledger::org_id.eq(org_id))
+        .select((
+            credit_ledger::id,
+            credit_ledger::kind,
+            credit_ledger::amount_micro,
+            credit_ledger::balance_after_micro,
+            credit_ledger::reference,
+            credit_ledger::actor_name,
+            credit_ledger::created_at,
+            usage_events::model.nullable(),
+            projects::name.nullable(),
+            api_keys::name.nullable(),
+        ))
+        .order(credit_ledger::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(id) = before {
+        query = query.filter(credit_ledger::id.lt(id));
+    }
+    query.load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Seats {
+    #[diesel(sql_type = BigInt)]
+    seats: i64,
+}
+
+/// Members, project-only members and pending invitations (expired ones too: a resend
+/// revives them). Call under the organization lock when the answer guards a change.
+pub fn seats_used(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<i64> {
+    let seats: Seats = diesel::sql_query(
+        "SELECT (SELECT count(*) FROM memberships WHERE org_id = $1) \
+              + (SELECT count(*) FROM project_members WHERE org_id = $1) \
+              + (SELECT count(*) FROM invitations WHERE org_id = $1 AND status = 'pending') \
+              AS seats",
+    )
+    .bind::<SqlUuid, _>(org_id)
+    .get_result(conn)?;
+    Ok(seats.seats)
+}

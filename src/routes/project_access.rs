@@ -1,0 +1,271 @@
+//! Project-only access: inviting people to one project, changing their project role,
+//! and taking the access away (administrators).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::FieldErrors;
+use super::invitations::ResultsPage;
+use crate::auth::OrgMember;
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::invite::parse_addresses;
+use crate::domain::{Permission, ProjectRole, Role};
+use crate::error::AppError;
+use crate::htmx::{html, html_with_status, redirect_with_flash};
+use crate::invitations::{self, Context, Grant};
+use crate::layout::{Layout, Section};
+use crate::mail::{WorkerHandle, log_link_in_development};
+use crate::models::activity::{self, Action, Entry, Target};
+use crate::models::organizations::Organization;
+use crate::models::project_members::{self, ProjectMemberRow};
+use crate::models::projects::Project;
+
+#[derive(Template)]
+#[template(path = "project_access/new.html")]
+struct InvitePage {
+    layout: Layout,
+    slug: String,
+    project: Project,
+    emails: String,
+    role: ProjectRole,
+    errors: FieldErrors,
+}
+
+impl InvitePage {
+    fn roles(&self) -> [ProjectRole; 2] {
+        ProjectRole::ALL
+    }
+}
+
+async fn live_project(db: &Db, member: &OrgMember, project_id: Uuid) -> Result<Project, AppError> {
+    let org_id = member.org.id;
+    let project = db
+        .run(move |conn| Project::find(conn, org_id, project_id)?.ok_or(AppError::NotFound))
+        .await?;
+    if project.archived_at.is_some() {
+        return Err(AppError::Conflict("This project is archived.".into()));
+    }
+    Ok(project)
+}
+
+/// GET /orgs/{org}/projects/{project_id}/invitations/new
+pub async fn new_project_invitation(
+    member: OrgMember,
+    db: web::Data<Db>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageProjectAccess)?;
+    let project = live_project(&db, &member, path.1).await?;
+    html(&InvitePage {
+        layout: member.layout(Section::Projects, "Invite to Project"),
+        slug: member.org.slug.clone(),
+        project,
+        emails: String::new(),
+        role: ProjectRole::Viewer,
+        errors: FieldErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteForm {
+    emails: String,
+    role: String,
+}
+
+/// POST /orgs/{org}/projects/{project_id}/invitations: the same invitation machinery,
+/// granting project-only access.
+pub async fn create_project_invitation(
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    path: web::Path<(String, Uuid)>,
+    web::Form(form): web::Form<InviteForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageProjectAccess)?;
+    let project = live_project(&db, &member, path.1).await?;
+    let mut errors = FieldErrors::default();
+    let entries = errors.check("emails", parse_addresses(&form.emails));
+    let role = errors.check("role", ProjectRole::parse(&form.role));
+    let (Some(entries), Some(role)) = (entries, role) else {
+        return html_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &InvitePage {
+                layout: member.layout(Section::Projects, "Invite to Project"),
+                slug: member.org.slug.clone(),
+                project,
+                emails: form.emails,
+                role: ProjectRole::parse(&form.role).unwrap_or(ProjectRole::Viewer),
+                errors,
+            },
+        );
+    };
+    let grant = Grant::Project {
+        project_id: project.id,
+        role,
+    };
+    let (org_id, actor, ctx) = (member.org.id, member.actor(), Context::from_config(&config));
+    let sent = db
+        .run(move |conn| invitations::send(conn, org_id, &actor, &entries, grant, &ctx))
+        .await?;
+    mail.wake();
+    for (email, link) in &sent.links {
+        log_link_in_development(&config, "invitation", email, link);
+    }
+    html(&ResultsPage {
+        layout: member.layout(Section::Projects, "Invitations sent"),
+        slug: member.org.slug.clone(),
+        csrf: member.meta.csrf.clone(),
+        role: match role {
+            ProjectRole::Developer => Role::Developer,
+            ProjectRole::Viewer => Role::Viewer,
+        },
+        results: sent.results,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleForm {
+    role: String,
+}
+
+/// The project-only member in the path, under the organization lock.
+fn locked_access(
+    conn: &mut diesel::PgConnection,
+    org_id: Uuid,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> Result<ProjectMemberRow, AppError> {
+    Organization::lock(conn, org_id)?;
+    project_members::find(conn, org_id, user_id)?
+        .filter(|row| row.project_id == project_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// POST /orgs/{org}/projects/{project_id}/access/{user_id}/role
+pub async fn update_project_access(
+    req: HttpRequest,
+    member: OrgMember,
+    db: web::Data<Db>,
+    path: web::Path<(String, Uuid, Uuid)>,
+    web::Form(form): web::Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageProjectAccess)?;
+    let (_, project_id, user_id) = path.into_inner();
+    let role = ProjectRole::parse(&form.role).map_err(|e| AppError::BadRequest(e.0.into()))?;
+    let (org_id, actor) = (member.org.id, member.actor());
+    let row = db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let row = locked_access(conn, org_id, project_id, user_id)?;
+                if row.role != role {
+                    project_members::set_role(conn, org_id, user_id, role)?;
+                    activity::record(
+                        conn,
+                        org_id,
+                        &actor,
+                        Entry {
+                            action: Action::ProjectAccessChanged,
+                            target: Target::member(user_id, &row.name),
+                            before: Some(
+                                json!({ "role": row.role.as_str(), "project": row.project_name }),
+                            ),
+                            after: Some(
+                                json!({ "role": role.as_str(), "project": row.project_name }),
+                            ),
+                        },
+                    )?;
+                }
+                Ok(row)
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &req,
+        &member.meta.hx,
+        &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        &format!("{} is now a project {}", row.name, role.label()),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "project_access/remove.html")]
+struct RemovePage {
+    layout: Layout,
+    slug: String,
+    csrf: String,
+    row: ProjectMemberRow,
+}
+
+/// GET /orgs/{org}/projects/{project_id}/access/{user_id}/remove: the confirmation.
+pub async fn confirm_revoke_project_access(
+    member: OrgMember,
+    db: web::Data<Db>,
+    path: web::Path<(String, Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageProjectAccess)?;
+    let (_, project_id, user_id) = path.into_inner();
+    let org_id = member.org.id;
+    let row = db
+        .run(move |conn| {
+            project_members::find(conn, org_id, user_id)?
+                .filter(|row| row.project_id == project_id)
+                .ok_or(AppError::NotFound)
+        })
+        .await?;
+    html(&RemovePage {
+        layout: member.layout(Section::Projects, "Remove project access"),
+        slug: member.org.slug.clone(),
+        csrf: member.meta.csrf.clone(),
+        row,
+    })
+}
+
+/// POST /orgs/{org}/projects/{project_id}/access/{user_id}/remove: access ends at once;
+/// keys they created stay active.
+pub async fn revoke_project_access(
+    req: HttpRequest,
+    member: OrgMember,
+    db: web::Data<Db>,
+    path: web::Path<(String, Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageProjectAccess)?;
+    let (_, project_id, user_id) = path.into_inner();
+    let (org_id, actor) = (member.org.id, member.actor());
+    let row = db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let row = locked_access(conn, org_id, project_id, user_id)?;
+                project_members::delete(conn, org_id, user_id)?;
+                activity::record(
+                    conn,
+                    org_id,
+                    &actor,
+                    Entry {
+                        action: Action::ProjectAccessRevoked,
+                        target: Target::member(user_id, &row.name),
+                        before: Some(
+                            json!({ "role": row.role.as_str(), "project": row.project_name }),
+                        ),
+                        after: None,
+                    },
+                )?;
+                Ok(row)
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &req,
+        &member.meta.hx,
+        &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        &format!("{} no longer has access to {}", row.name, row.project_name),
+    ))
+}

@@ -1,0 +1,497 @@
+//! The authorization matrix (SECURITY.md T1): every route of the URL map against every
+//! kind of principal. Allowed cells get through; denied cells answer 303-to-login, 403
+//! or 404 and change nothing (no row, no email, no activity entry).
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use teamwork::domain::{Access, Grant, Permission, ProjectRole, Role};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, TestClient, location};
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Principal {
+    Anonymous,
+    /// An API key sent as a cookie and as a Bearer token: a key is never a session.
+    ApiKey,
+    NonMember,
+    /// Administrator of another organization.
+    OtherOrgAdmin,
+    /// Was a Developer; removed, session still open.
+    Removed,
+    Member(Role),
+    /// Project-only on the project the routes name.
+    OwnProject(ProjectRole),
+    /// Project-only Developer on another project of the organization.
+    OtherProject,
+}
+
+/// What a route asks of the principal.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Anyone, signed in or not (sign-up, log-in, mailed links).
+    Public,
+    /// Any signed-in account.
+    SignedIn,
+    /// Anyone with access to the organization, project-only members included.
+    AnyAccess,
+    /// Organization members only (not project-only).
+    OrgMember,
+    /// A permission held organization-wide.
+    Org(Permission),
+    /// A permission held organization-wide or within the member's own project (lists).
+    Any(Permission),
+    /// A permission on the project named in the path.
+    Project(Permission),
+}
+
+/// The rule of every route; the test fails when the URL map has a route missing here.
+fn rule(method: &str, path: &str) -> Option<Rule> {
+    use Permission::*;
+    use Rule::*;
+    Some(match (method, path) {
+        (_, "/" | "/signup" | "/login" | "/logout" | "/password/forgot") => Public,
+        (_, "/verify-email/{token}" | "/password/reset/{token}") => Public,
+        (
+            _,
+            "/invitations/{token}" | "/invitations/{token}/accept" | "/invitations/{token}/signup",
+        ) => Public,
+        ("post", "/verify-email") => SignedIn,
+        ("get", "/orgs/new") | ("post", "/orgs") => SignedIn,
+        ("get", "/orgs/{org}") => AnyAccess,
+        (_, "/orgs/{org}/leave") => AnyAccess,
+        ("get", "/orgs/{org}/settings") => OrgMember,
+        ("post", "/orgs/{org}/settings") => Org(ManageOrganization),
+        ("get", "/orgs/{org}/members") => Org(ViewMembers),
+        (_, p) if p.starts_with("/orgs/{org}/members/") => Org(ManageMembers),
+        (_, p) if p.starts_with("/orgs/{org}/invitations") => Org(ManageMembers),
+        ("get", "/orgs/{org}/projects") => Any(ViewProjects),
+        ("post", "/orgs/{org}/projects") | ("get", "/orgs/{org}/projects/new") => {
+            Org(CreateProjects)
+        }
+        ("get", "/orgs/{org}/projects/{project_id}") => Project(ViewProjects),
+        (
+            _,
+            "/orgs/{org}/projects/{project_id}/rename"
+            | "/orgs/{org}/projects/{project_id}/archive",
+        ) => Org(ManageOrganization),
+        (_, p) if p.starts_with("/orgs/{org}/projects/{project_id}/invitations") => {
+            Org(ManageProjectAccess)
+        }
+        (_, p) if p.starts_with("/orgs/{org}/projects/{project_id}/access/") => {
+            Org(ManageProjectAccess)
+        }
+        (_, p) if p.starts_with("/orgs/{org}/projects/{project_id}/keys") => Project(ManageApiKeys),
+        ("get", "/orgs/{org}/api-keys") => Any(ViewApiKeys),
+        ("get", "/orgs/{org}/usage" | "/orgs/{org}/usage.csv") => Any(ViewUsage),
+        ("get", "/orgs/{org}/billing") => Org(ViewBilling),
+        ("post", "/orgs/{org}/billing/credits" | "/orgs/{org}/billing/plan") => Org(ManageBilling),
+        ("get", p) if p.starts_with("/orgs/{org}/activity") => Org(ViewActivity),
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Allowed,
+    Login,
+    Forbidden,
+    NotFound,
+}
+
+fn expect(principal: Principal, rule: Rule) -> Expect {
+    use Expect::*;
+    let grant_for = |access: Access, permission| access.grant(permission);
+    match (principal, rule) {
+        (_, Rule::Public) => Allowed,
+        (Principal::Anonymous | Principal::ApiKey, _) => Login,
+        (_, Rule::SignedIn) => Allowed,
+        (Principal::NonMember | Principal::OtherOrgAdmin | Principal::Removed, _) => NotFound,
+        (Principal::Member(_), Rule::AnyAccess | Rule::OrgMember) => Allowed,
+        (Principal::Member(role), Rule::Org(p) | Rule::Any(p) | Rule::Project(p)) => {
+            if Access::Org(role).can(p) {
+                Allowed
+            } else {
+                Forbidden
+            }
+        }
+        (Principal::OwnProject(_) | Principal::OtherProject, Rule::AnyAccess) => Allowed,
+        (Principal::OwnProject(_) | Principal::OtherProject, Rule::OrgMember | Rule::Org(_)) => {
+            NotFound
+        }
+        (Principal::OwnProject(role), Rule::Any(p)) => {
+            if grant_for(Access::Project(role), p) == Grant::Denied {
+                NotFound
+            } else {
+                Allowed
+            }
+        }
+        (Principal::OtherProject, Rule::Any(p)) => {
+            if grant_for(Access::Project(ProjectRole::Developer), p) == Grant::Denied {
+                NotFound
+            } else {
+                Allowed
+            }
+        }
+        (Principal::OwnProject(role), Rule::Project(p)) => {
+            if grant_for(Access::Project(role), p) == Grant::Denied {
+                Forbidden
+            } else {
+                Allowed
+            }
+        }
+        (Principal::OtherProject, Rule::Project(_)) => NotFound,
+    }
+}
+
+/// An organization with one principal of each kind, and the ids the routes name.
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) slug: String,
+    project: Uuid,
+    key_id: Uuid,
+    key_secret: String,
+    /// A Viewer the member routes act on.
+    target: Uuid,
+    /// A project-only Viewer the access routes act on.
+    access_target: Uuid,
+    invitation: Uuid,
+    join_token: String,
+    clients: Vec<(Principal, TestClient)>,
+}
+
+impl World {
+    /// The administrator's client.
+    pub(crate) fn admin(&self) -> &TestClient {
+        &self.clients[0].1
+    }
+
+    pub(crate) fn key_secret(&self) -> &str {
+        &self.key_secret
+    }
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+impl World {
+    pub(crate) async fn build() -> World {
+        let app = TestApp::spawn().await;
+        let (admin, slug) = app.admin_with_org("Acme").await;
+        let project_path = create(
+            &admin,
+            &format!("/orgs/{slug}/projects"),
+            &[("name", "Website")],
+        )
+        .await;
+        let other_project_path = create(
+            &admin,
+            &format!("/orgs/{slug}/projects"),
+            &[("name", "Other")],
+        )
+        .await;
+        let project = id_at_end(&project_path);
+        let other_project = id_at_end(&other_project_path);
+        let key_page = admin
+            .post_form(&format!("{project_path}/keys"), &[("name", "prod")])
+            .await
+            .text()
+            .await
+            .unwrap();
+        let start = key_page.find("tw_live_").unwrap();
+        let key_secret: String = key_page[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        let key_id: Uuid = teamwork::schema::api_keys::table
+            .select(teamwork::schema::api_keys::id)
+            .first(&mut app.conn())
+            .unwrap();
+        admin
+            .post_form(
+                &format!("/orgs/{slug}/invitations"),
+                &[("emails", "invitee@example.com"), ("role", "viewer")],
+            )
+            .await;
+        let join = app.join_path("invitee@example.com", 1).await;
+        let join_token = join.trim_start_matches("/invitations/").to_owned();
+        let invitation: Uuid = teamwork::schema::invitations::table
+            .select(teamwork::schema::invitations::id)
+            .first(&mut app.conn())
+            .unwrap();
+
+        app.member_with_role(&slug, "Target", Role::Viewer).await;
+        let target = app.user_id("target@example.com");
+        let mut clients = vec![(Principal::Member(Role::Administrator), admin)];
+        for role in [Role::Developer, Role::BillingManager, Role::Viewer] {
+            let name = format!("Member {}", role.as_str());
+            clients.push((
+                Principal::Member(role),
+                app.member_with_role(&slug, &name, role).await,
+            ));
+        }
+        let project_only = |name: &'static str, project: Uuid, role: ProjectRole| {
+            let app = &app;
+            async move {
+                let client = app.signed_up(name).await;
+                let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+                diesel::sql_query("INSERT INTO project_members (id, org_id, project_id, user_id, role) SELECT $1, org_id, id, $2, $3 FROM projects WHERE id = $4")
+                    .bind::<diesel::sql_types::Uuid, _>(Uuid::now_v7())
+                    .bind::<diesel::sql_types::Uuid, _>(app.user_id(&email))
+                    .bind::<diesel::sql_types::Text, _>(role.as_str())
+                    .bind::<diesel::sql_types::Uuid, _>(project)
+                    .execute(&mut app.conn())
+                    .unwrap();
+                (client, app.user_id(&email))
+            }
+        };
+        let (pat, access_target) = project_only("Pat", project, ProjectRole::Viewer).await;
+        drop(pat);
+        clients.push((
+            Principal::OwnProject(ProjectRole::Developer),
+            project_only("Pdev", project, ProjectRole::Developer)
+                .await
+                .0,
+        ));
+        clients.push((
+            Principal::OwnProject(ProjectRole::Viewer),
+            project_only("Pview", project, ProjectRole::Viewer).await.0,
+        ));
+        clients.push((
+            Principal::OtherProject,
+            project_only("Qdev", other_project, ProjectRole::Developer)
+                .await
+                .0,
+        ));
+
+        let removed = app
+            .member_with_role(&slug, "Removed", Role::Developer)
+            .await;
+        diesel::sql_query("DELETE FROM memberships WHERE user_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(app.user_id("removed@example.com"))
+            .execute(&mut app.conn())
+            .unwrap();
+        clients.push((Principal::Removed, removed));
+        clients.push((Principal::NonMember, app.signed_up("Nobody").await));
+        let other_admin = app.signed_up("Mallory").await;
+        other_admin.create_org("Evil").await;
+        clients.push((Principal::OtherOrgAdmin, other_admin));
+        clients.push((Principal::Anonymous, app.client()));
+        clients.push((Principal::ApiKey, TestClient::new(&app.address)));
+        World {
+            app,
+            slug,
+            project,
+            key_id,
+            key_secret,
+            target,
+            access_target,
+            invitation,
+            join_token,
+            clients,
+        }
+    }
+
+    pub(crate) fn path(&self, pattern: &str) -> String {
+        let user = if pattern.contains("/access/") {
+            self.access_target
+        } else {
+            self.target
+        };
+        let token = match pattern {
+            p if p.starts_with("/invitations/") => self.join_token.clone(),
+            p if p.starts_with("/verify-email/") => "ver_unknown".to_owned(),
+            _ => "rst_unknown".to_owned(),
+        };
+        pattern
+            .replace("{org}", &self.slug)
+            .replace("{project_id}", &self.project.to_string())
+            .replace("{user_id}", &user.to_string())
+            .replace("{key_id}", &self.key_id.to_string())
+            .replace("{id}", &self.invitation.to_string())
+            .replace("{token}", &token)
+    }
+
+    /// Rows in every table a request could change (sessions aside: visiting a page may
+    /// open one).
+    pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, i64> {
+        [
+            "users",
+            "organizations",
+            "memberships",
+            "project_members",
+            "projects",
+            "api_keys",
+            "invitations",
+            "invitation_sends",
+            "outbox",
+            "activity",
+            "usage_events",
+            "user_tokens",
+        ]
+        .into_iter()
+        .map(|table| (table, self.app.count(table)))
+        .collect()
+    }
+
+    async fn send(
+        &self,
+        principal: Principal,
+        client: &TestClient,
+        method: &str,
+        path: &str,
+    ) -> reqwest::Response {
+        let fields = form_for(path);
+        if principal == Principal::ApiKey {
+            let request = if method == "get" {
+                client.http.get(client.url(path))
+            } else {
+                client.http.post(client.url(path)).form(&fields)
+            };
+            return request
+                .header("cookie", format!("teamwork={}", self.key_secret))
+                .bearer_auth(&self.key_secret)
+                .send()
+                .await
+                .unwrap();
+        }
+        if method == "get" {
+            client.get(path).await
+        } else {
+            client.post_form(path, &fields).await
+        }
+    }
+}
+
+/// Plausible fields for each form, so that an allowed request gets past parsing.
+pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
+    let last = path.rsplit('/').next().unwrap_or("");
+    match last {
+        "signup" if path == "/signup" => vec![
+            ("name", "Someone"),
+            ("email", "someone@example.com"),
+            ("password", PASSWORD),
+        ],
+        "signup" => vec![("name", "Someone"), ("password", PASSWORD)],
+        "login" => vec![("email", "someone@example.com"), ("password", PASSWORD)],
+        "forgot" => vec![("email", "someone@example.com")],
+        "orgs" | "projects" | "keys" | "rename" | "settings" => vec![("name", "A name")],
+        "role" => vec![("role", "developer")],
+        "invitations" => vec![("emails", "new.person@example.com"), ("role", "viewer")],
+        "rotate" => vec![("overlap", "1")],
+        "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],
+        "plan" => vec![("plan", "team")],
+        _ if path.starts_with("/password/reset/") => vec![("password", "a new secret phrase")],
+        _ => vec![],
+    }
+}
+
+fn id_at_end(path: &str) -> Uuid {
+    path.rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("an id at the end of the path")
+}
+
+async fn create(client: &TestClient, path: &str, fields: &[(&str, &str)]) -> String {
+    let response = client.post_form(path, fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    location(&response)
+}
+
+fn outcome(response: &reqwest::Response) -> Expect {
+    match response.status() {
+        StatusCode::FORBIDDEN => Expect::Forbidden,
+        StatusCode::NOT_FOUND => Expect::NotFound,
+        StatusCode::SEE_OTHER if location(response).starts_with("/login") => Expect::Login,
+        StatusCode::UNAUTHORIZED => Expect::Forbidden,
+        _ => Expect::Allowed,
+    }
+}
+
+/// Runs every principal against one route on `world`; denied ones first, so that an
+/// allowed change cannot hide a denied one. Returns the number of cells.
+async fn check_route(world: &World, method: &str, pattern: &str) -> usize {
+    let rule = rule(method, pattern)
+        .unwrap_or_else(|| panic!("{method} {pattern} has no entry in the authorization matrix"));
+    let path = world.path(pattern);
+    let mut order: Vec<&(Principal, TestClient)> = world.clients.iter().collect();
+    order.sort_by_key(|(p, _)| expect(*p, rule) == Expect::Allowed);
+    for (principal, client) in order {
+        let wanted = expect(*principal, rule);
+        let refused =
+            wanted != Expect::Allowed || (*principal == Principal::ApiKey && method == "post");
+        let before = refused.then(|| world.snapshot());
+        let response = world.send(*principal, client, method, &path).await;
+        let status = response.status();
+        assert!(
+            !status.is_server_error(),
+            "{method} {pattern} as {principal:?}: {status}"
+        );
+        let got = match outcome(&response) {
+            // A public route may send a visitor to log in (the home page does).
+            Expect::Login if matches!(rule, Rule::Public) => Expect::Allowed,
+            got => got,
+        };
+        let wanted = match (principal, method) {
+            // Without a session there is no CSRF token: any form post of a key is refused.
+            (Principal::ApiKey, "post") => Expect::Forbidden,
+            _ => wanted,
+        };
+        assert_eq!(
+            got, wanted,
+            "{method} {pattern} as {principal:?} answered {status}"
+        );
+        if let Some(before) = before {
+            assert_eq!(
+                world.snapshot(),
+                before,
+                "{method} {pattern} as {principal:?} was refused but changed rows"
+            );
+        }
+    }
+    world.clients.len()
+}
+
+pub(crate) fn routes(method: &str) -> Vec<&'static str> {
+    teamwork::routes::ROUTES
+        .iter()
+        .filter(|(m, _)| *m == method)
+        .map(|(_, p)| *p)
+        .collect()
+}
+
+#[test]
+fn every_route_of_the_url_map_has_a_rule() {
+    for (method, path) in teamwork::routes::ROUTES {
+        assert!(
+            rule(method, path).is_some(),
+            "{method} {path} has no entry in the authorization matrix"
+        );
+    }
+}
+
+/// Pages change nothing, so one world serves every GET route.
+#[actix_web::test]
+async fn every_page_answers_each_principal_as_the_role_table_says() {
+    let world = World::build().await;
+    let mut cells = 0;
+    for pattern in routes("get") {
+        cells += check_route(&world, "get", pattern).await;
+    }
+    println!("authorization matrix, pages: {cells} cells passed");
+}
+
+/// Each form gets a fresh world: an allowed change must not hide the next cell.
+#[actix_web::test]
+async fn every_form_answers_each_principal_as_the_role_table_says_and_refusals_change_nothing() {
+    let mut cells = 0;
+    for pattern in routes("post") {
+        let world = World::build().await;
+        cells += check_route(&world, "post", pattern).await;
+    }
+    println!("authorization matrix, forms: {cells} cells passed, denied cells changed 0 rows");
+}
