@@ -111,10 +111,16 @@ pub fn describe(
             sentence.text(" from the organization")
         }
         "member.left" => start.text(" left the organization"),
-        "invitation.sent" => start
-            .text(" invited ")
-            .name(target)
-            .maybe(" as ", now("role").map(role_label)),
+        "invitation.sent" => {
+            let sentence = start
+                .text(" invited ")
+                .name(target)
+                .maybe(" as ", now("role").map(role_label));
+            match now("project") {
+                Some(project) => sentence.text(" to the project ").name(project),
+                None => sentence,
+            }
+        }
         "invitation.resent" => start.text(" resent the invitation to ").name(target),
         "invitation.cancelled" => start.text(" cancelled the invitation to ").name(target),
         "invitation.accepted" => match now("role") {
@@ -128,6 +134,15 @@ pub fn describe(
             .name(now("name").unwrap_or_else(|| target.to_owned())),
         "project.renamed" => renamed(start, "project", was("name"), now("name"), target),
         "project.archived" => start.text(" archived the project ").name(target),
+        // Accepting a project invitation grants the access to oneself.
+        "project_access.granted" if now("invitation").is_some() || actor == target => {
+            let sentence = start.text(" accepted the invitation and joined");
+            let sentence = match now("project") {
+                Some(project) => sentence.text(" the project ").name(project),
+                None => sentence.text(" a project"),
+            };
+            sentence.maybe(" as ", now("role").map(role_label))
+        }
         "project_access.granted" => {
             let sentence = start.text(" gave ").name(target);
             let sentence = match now("role") {
@@ -172,20 +187,27 @@ pub fn describe(
                 None => sentence,
             }
         }
-        "api_key.revoked" => start.text(" revoked the API key ").name(target),
+        "api_key.revoked" => {
+            let sentence = start.text(" revoked the API key ").name(target);
+            match was("project") {
+                Some(project) => sentence.text(" in the project ").name(project),
+                None => sentence,
+            }
+        }
         "api_key.rotated" => {
-            let sentence = start
-                .text(" rotated the API key ")
-                .name(target)
-                .maybe("; the new key starts with ", now("new_prefix"));
+            let sentence = start.text(" rotated the API key ").name(target);
+            let sentence = match now("new_prefix") {
+                Some(prefix) => sentence.text(" (new prefix ").value(prefix).text(")"),
+                None => sentence,
+            };
             match now("overlap_hours").and_then(|h| h.parse::<i64>().ok()) {
-                Some(0) => sentence.text(" and the old one stopped working at once"),
+                Some(0) => sentence.text(" and stopped the old key at once"),
                 Some(1) => sentence
-                    .text(" and the old one works for ")
-                    .value("1 more hour"),
+                    .text(" and kept the old key working for ")
+                    .value("1 hour"),
                 Some(hours) if hours > 1 => sentence
-                    .text(" and the old one works for ")
-                    .value(format!("{hours} more hours")),
+                    .text(" and kept the old key working for ")
+                    .value(format!("{hours} hours")),
                 _ => sentence,
             }
         }
@@ -442,6 +464,26 @@ mod tests {
         );
         assert_eq!(
             say(
+                "project_access.granted",
+                "Carl",
+                "Carl",
+                Value::Null,
+                json!({"role": "viewer", "project": "Apollo", "invitation": "0193"})
+            ),
+            "Carl accepted the invitation and joined the project Apollo as Viewer"
+        );
+        assert_eq!(
+            say(
+                "invitation.sent",
+                "Ada",
+                "carl@example.com",
+                Value::Null,
+                json!({"email": "carl@example.com", "role": "viewer", "project": "Apollo"})
+            ),
+            "Ada invited carl@example.com as Viewer to the project Apollo"
+        );
+        assert_eq!(
+            say(
                 "project_access.changed",
                 "Ada",
                 "Carl",
@@ -475,8 +517,14 @@ mod tests {
             "Dev created the API key deploy starting with tw_3f9a in the project Apollo"
         );
         assert_eq!(
-            say("api_key.revoked", "Dev", "deploy", Value::Null, Value::Null),
-            "Dev revoked the API key deploy"
+            say(
+                "api_key.revoked",
+                "Dev",
+                "deploy",
+                json!({"prefix": "tw_3f9a", "project": "Apollo"}),
+                Value::Null
+            ),
+            "Dev revoked the API key deploy in the project Apollo"
         );
         assert_eq!(
             say(
@@ -486,7 +534,7 @@ mod tests {
                 Value::Null,
                 json!({"new_prefix": "tw_77c1", "overlap_hours": 24})
             ),
-            "Dev rotated the API key deploy; the new key starts with tw_77c1 and the old one works for 24 more hours"
+            "Dev rotated the API key deploy (new prefix tw_77c1) and kept the old key working for 24 hours"
         );
         assert_eq!(
             say(
@@ -496,7 +544,7 @@ mod tests {
                 Value::Null,
                 json!({"new_prefix": "tw_77c1", "overlap_hours": 0})
             ),
-            "Dev rotated the API key deploy; the new key starts with tw_77c1 and the old one stopped working at once"
+            "Dev rotated the API key deploy (new prefix tw_77c1) and stopped the old key at once"
         );
     }
 
