@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
-use teamwork::domain::Role;
+use teamwork::domain::{ProjectRole, Role};
 use teamwork::schema::{activity, memberships};
 use uuid::Uuid;
 
@@ -176,6 +176,11 @@ async fn only_administrators_and_viewers_open_the_activity_log_and_its_exports()
         .member_with_role(&slug, "Bill", Role::BillingManager)
         .await;
     let viewer = app.member_with_role(&slug, "Vera", Role::Viewer).await;
+    let project = crate::projects::create_project(&admin, &slug, "Apollo").await;
+    let project_id = Uuid::parse_str(project.rsplit('/').next().unwrap()).unwrap();
+    let contractor = app
+        .project_only_member(&slug, project_id, "Carl", ProjectRole::Developer)
+        .await;
     let outsider = app.signed_up("Mallory").await;
     let anonymous = app.client();
     let paths = [
@@ -190,11 +195,13 @@ async fn only_administrators_and_viewers_open_the_activity_log_and_its_exports()
         let response = anonymous.get(path).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert!(location(&response).starts_with("/login?next="), "{path}");
-        assert_eq!(
-            outsider.get(path).await.status(),
-            StatusCode::NOT_FOUND,
-            "{path}"
-        );
+        for hidden in [&outsider, &contractor] {
+            assert_eq!(
+                hidden.get(path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
         for denied in [&developer, &billing] {
             assert_eq!(
                 denied.get(path).await.status(),
@@ -215,7 +222,17 @@ async fn only_administrators_and_viewers_open_the_activity_log_and_its_exports()
         (&viewer, true),
         (&developer, false),
         (&billing, false),
+        (&contractor, false),
     ] {
+        let page = client.get_text(&project).await;
+        assert_eq!(
+            page.contains(&format!("href=\"{}\"", log(&slug))),
+            sees,
+            "sidebar link"
+        );
+        if !sees {
+            continue;
+        }
         let page = client.get_text(&members_page).await;
         assert_eq!(
             page.contains(&format!("href=\"{}\"", log(&slug))),
@@ -343,6 +360,106 @@ async fn member_actions_done_through_the_console_read_as_sentences() {
     assert!(
         shown.iter().any(|d| d == "127.0.0.1"),
         "the IP is shown on expand"
+    );
+}
+
+#[actix_web::test]
+async fn project_key_and_billing_actions_done_through_the_console_read_as_sentences() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let project = crate::projects::create_project(&admin, &slug, "Apollo").await;
+    let ok = |response: reqwest::Response| {
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "{}",
+            response.url()
+        );
+    };
+    ok(admin
+        .post_form(&format!("{project}/rename"), &[("name", "Artemis")])
+        .await);
+    crate::projects::create_key(&admin, &project, "deploy").await;
+    let key_id: Uuid = teamwork::schema::api_keys::table
+        .select(teamwork::schema::api_keys::id)
+        .first(&mut app.conn())
+        .unwrap();
+    ok(admin
+        .post_form(
+            &format!("{project}/keys/{key_id}/rotate"),
+            &[("overlap", "24")],
+        )
+        .await);
+    ok(admin
+        .post_form(&format!("{project}/keys/{key_id}/revoke"), &[])
+        .await);
+    ok(admin
+        .post_form(
+            &format!("{project}/invitations"),
+            &[("emails", "carl@example.com"), ("role", "developer")],
+        )
+        .await);
+    let join = app.join_path("carl@example.com", 1).await;
+    ok(app
+        .client()
+        .post_form(
+            &format!("{join}/signup"),
+            &[("name", "Carl Contractor"), ("password", PASSWORD)],
+        )
+        .await);
+    let carl = app.user_id("carl@example.com");
+    ok(admin
+        .post_form(
+            &format!("{project}/access/{carl}/role"),
+            &[("role", "viewer")],
+        )
+        .await);
+    ok(admin
+        .post_form(&format!("{project}/access/{carl}/remove"), &[])
+        .await);
+    ok(admin
+        .post_form(
+            &format!("/orgs/{slug}/billing/credits"),
+            &[("amount", "1250.50"), ("reference", "INV-42")],
+        )
+        .await);
+    ok(admin
+        .post_form(&format!("/orgs/{slug}/billing/plan"), &[("plan", "team")])
+        .await);
+    ok(admin.post_form(&format!("{project}/archive"), &[]).await);
+
+    let page = admin
+        .get_text(&format!("{}?action=invitations", log(&slug)))
+        .await;
+    assert_eq!(
+        sentences(&page),
+        ["Ada Admin invited carl@example.com as Developer"]
+    );
+    let page = admin.get_text(&log(&slug)).await;
+    // Key prefixes are random: "tw_live_" and 8 characters.
+    let shown: Vec<String> = sentences(&page)
+        .into_iter()
+        .map(|s| match s.find("tw_live_") {
+            Some(at) => format!("{}tw_live_…{}", &s[..at], &s[at + 16..]),
+            None => s,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "Ada Admin archived the project Artemis",
+            "Ada Admin changed the plan from Free to Team",
+            "Ada Admin added 1,250.50 credits (payment reference INV-42)",
+            "Ada Admin took away Carl Contractor's access to the project Artemis",
+            "Ada Admin changed Carl Contractor's access to the project Artemis from Developer to Viewer",
+            "Carl Contractor accepted the invitation and joined the project Artemis as Developer",
+            "Ada Admin invited carl@example.com as Developer",
+            "Ada Admin revoked the API key deploy in the project Artemis",
+            "Ada Admin rotated the API key deploy (new prefix tw_live_…) and kept the old key working for 24 hours",
+            "Ada Admin created the API key deploy starting with tw_live_… in the project Artemis",
+            "Ada Admin renamed the project from Apollo to Artemis",
+            "Ada Admin created the project Apollo",
+            "Ada Admin created the organization Acme",
+        ]
     );
 }
 
