@@ -123,7 +123,7 @@ pub struct EntryView {
 }
 
 impl EntryView {
-    fn of(row: ActivityRow, now: DateTime<Utc>) -> Self {
+    pub fn of(row: ActivityRow, now: DateTime<Utc>) -> Self {
         EntryView {
             id: row.id,
             sentence: sentence_of(&row),

@@ -343,6 +343,17 @@ async fn member_actions_done_through_the_console_read_as_sentences() {
             "Ada Admin created the organization Acme",
         ]
     );
+    // The overview's "Recent activity" reads the same sentences.
+    let overview = Html::parse_document(&admin.get_text(&format!("/orgs/{slug}")).await);
+    let item = Selector::parse("main li").unwrap();
+    let recent: Vec<String> = overview
+        .select(&item)
+        .map(|li| li.text().collect::<String>())
+        .collect();
+    assert!(
+        recent[0].starts_with("Grace Hopper left the organization "),
+        "{recent:?}"
+    );
     let doc = Html::parse_document(&page);
     let time = Selector::parse("tr[id^=entry-] time").unwrap();
     let first = doc.select(&time).next().unwrap().value();
