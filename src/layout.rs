@@ -13,17 +13,19 @@ pub enum Section {
     ApiKeys,
     Usage,
     Billing,
+    Activity,
     Settings,
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 8] = [
         Section::Overview,
         Section::Members,
         Section::Projects,
         Section::ApiKeys,
         Section::Usage,
         Section::Billing,
+        Section::Activity,
         Section::Settings,
     ];
 
@@ -35,6 +37,7 @@ impl Section {
             Section::ApiKeys => "API keys",
             Section::Usage => "Usage",
             Section::Billing => "Billing",
+            Section::Activity => "Activity log",
             Section::Settings => "Settings",
         }
     }
@@ -47,6 +50,7 @@ impl Section {
             Section::ApiKeys => "/api-keys",
             Section::Usage => "/usage",
             Section::Billing => "/billing",
+            Section::Activity => "/activity",
             Section::Settings => "/settings",
         }
     }
@@ -62,6 +66,7 @@ impl Section {
             Section::ApiKeys => member.require(Permission::ViewApiKeys).is_ok(),
             Section::Usage => member.require(Permission::ViewUsage).is_ok(),
             Section::Billing => member.can(Permission::ViewBilling),
+            Section::Activity => member.can(Permission::ViewActivity),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
+pub mod activity_filter;
+pub mod activity_text;
 pub mod billing;
 pub mod chart;
 pub mod csv;

@@ -4,6 +4,7 @@ use actix_web::web;
 
 mod account_links;
 mod accounts;
+mod activity;
 pub mod api;
 mod api_keys;
 pub mod assets;
@@ -88,6 +89,9 @@ url_map! {
     get  "/orgs/{org}/billing"                                            => billing::show_billing,
     post "/orgs/{org}/billing/credits"                                    => billing::add_credits,
     post "/orgs/{org}/billing/plan"                                       => billing::change_plan,
+    get  "/orgs/{org}/activity"                                           => activity::list_activity,
+    get  "/orgs/{org}/activity/export.csv"                                => activity::export_activity_csv,
+    get  "/orgs/{org}/activity/export.jsonl"                              => activity::export_activity_jsonl,
     get  "/orgs/{org}/leave"                                              => members::confirm_leave_org,
     post "/orgs/{org}/leave"                                              => members::leave_org,
     get  "/orgs/{org}/settings"                                           => settings::show_settings,

@@ -94,12 +94,16 @@ pub async fn create_org(
 struct OrgPage {
     layout: Layout,
     role: String,
-    recent: Vec<activity::ActivityRow>,
+    recent: Vec<super::activity::EntryView>,
     can_view_activity: bool,
 }
 
 /// GET /orgs/{org}: the overview; a project-only member lands on their project.
-pub async fn show_org(member: OrgMember, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+pub async fn show_org(
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse, AppError> {
     if let Some(project_id) = member.project_id {
         return Ok(redirect(
             &member.meta.hx,
@@ -115,6 +119,11 @@ pub async fn show_org(member: OrgMember, db: web::Data<Db>) -> Result<HttpRespon
     } else {
         Vec::new()
     };
+    let now = config.clock.now();
+    let recent = recent
+        .into_iter()
+        .map(|row| super::activity::EntryView::of(row, now))
+        .collect();
     let role = match member.access {
         crate::domain::Access::Org(role) => role.label().to_owned(),
         crate::domain::Access::Project(role) => format!("Project {}", role.label()),

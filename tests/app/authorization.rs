@@ -89,6 +89,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/orgs/{org}/usage" | "/orgs/{org}/usage.csv") => Any(ViewUsage),
         ("get", "/orgs/{org}/billing") => Org(ViewBilling),
         ("post", "/orgs/{org}/billing/credits" | "/orgs/{org}/billing/plan") => Org(ManageBilling),
+        ("get", p) if p.starts_with("/orgs/{org}/activity") => Org(ViewActivity),
         _ => return None,
     })
 }

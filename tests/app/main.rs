@@ -4,6 +4,7 @@ mod a11y;
 mod account_links;
 mod accounts;
 mod activity;
+mod activity_log;
 mod authorization;
 mod billing;
 mod browser;

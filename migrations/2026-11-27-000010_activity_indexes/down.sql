@@ -1,0 +1,1 @@
+DROP INDEX activity_org_stem_idx;
