@@ -1,6 +1,7 @@
 //! Journeys through the console in a real browser, step by step as a person
 //! would take them.
 
+use diesel::RunQueryDsl;
 use teamwork::domain::Role;
 
 use crate::browser::{Browser, BrowserOptions, Region};
@@ -1096,4 +1097,85 @@ async fn billing_manager_reviews_usage_adds_credits_changes_plan_and_has_no_api_
     let refused = bill.get(&format!("/orgs/{slug}/api-keys")).await;
     assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
     browser.close().await;
+}
+
+/// Journey 7: the activity log shows what happened, filters by action and by member,
+/// pages on, and exports the filtered view as CSV.
+#[actix_web::test]
+async fn the_activity_log_reads_as_sentences_filters_pages_and_exports() {
+    let app = TestApp::spawn().await;
+    let (ada_http, slug) = app.admin_with_org("Acme").await;
+    app.member_with_role(&slug, "Grace Hopper", Role::Viewer)
+        .await;
+    let grace = app.user_id(GRACE);
+    let role = format!("/orgs/{slug}/members/{grace}/role");
+    for new_role in ["developer", "viewer", "billing_manager"] {
+        ada_http.post_form(&role, &[("role", new_role)]).await;
+    }
+    // Enough older entries to need a second page; the log orders by time-ordered ids.
+    let month_ago = chrono::Utc::now() - chrono::Duration::days(30);
+    for minute in 0..60 {
+        let at = month_ago - chrono::Duration::minutes(minute);
+        let ts = uuid::Timestamp::from_unix(uuid::NoContext, at.timestamp() as u64, 0);
+        diesel::sql_query(
+            "INSERT INTO activity (id, org_id, actor_name, action, target_type, target_label, created_at) \
+             VALUES ($1, $2, 'Old Admin', 'organization.renamed', 'organization', 'Acme', $3)",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(uuid::Uuid::new_v7(ts))
+        .bind::<diesel::sql_types::Uuid, _>(app.org_id(&slug))
+        .bind::<diesel::sql_types::Timestamptz, _>(at)
+        .execute(&mut app.conn())
+        .unwrap();
+    }
+
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    ada.goto(&format!("{}/orgs/{slug}", app.address)).await;
+    ada.click_link("Activity log").await;
+    ada.wait_for_text_in(Region::Heading, "Activity log").await;
+    ada.wait_for_text("changed Grace Hopper's role from Viewer to Developer")
+        .await;
+    ada.screenshot("journey7-activity.png").await;
+
+    ada.select("Action", "Role changed").await;
+    ada.wait_for_text("from Developer to Viewer").await;
+    assert!(
+        !ada.has_text("created the organization").await,
+        "only role changes remain"
+    );
+    ada.select("Member", "Grace Hopper").await;
+    ada.wait_for_text("from Viewer to Billing Manager").await;
+    let url = ada.client().current_url().await.unwrap();
+    assert!(
+        url.query()
+            .unwrap_or("")
+            .contains("action=member.role_changed"),
+        "the filter is in the address: {url}"
+    );
+
+    // The export of the filtered view holds exactly its rows.
+    let csv_link = format!(
+        "/orgs/{slug}/activity/export.csv?{}",
+        url.query().unwrap_or("")
+    );
+    let csv = ada_http.get_text(&csv_link).await;
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("member.role_changed") && r.contains("Grace Hopper"))
+    );
+
+    // Without filters, the first page ends with a way to older entries.
+    ada.goto(&format!("{}/orgs/{slug}/activity", app.address))
+        .await;
+    ada.wait_for_text("Load more").await;
+    ada.mark_page().await;
+    ada.click_button("Load more").await;
+    ada.wait_for_text("Old Admin").await;
+    assert!(
+        ada.page_is_marked().await,
+        "older entries are appended without a reload"
+    );
+    ada.close().await;
 }
