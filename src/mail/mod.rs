@@ -1,6 +1,7 @@
 //! Outgoing email: the outbox written inside transactions, the worker that sends it, its transports.
 
 pub mod outbox;
+mod runtime;
 pub mod transport;
 pub mod worker;
 

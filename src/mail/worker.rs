@@ -12,6 +12,7 @@ use lettre::message::{Mailbox, MultiPart};
 use tokio::sync::Notify;
 
 use super::outbox::{self, Claimed};
+use super::runtime::{OnRuntime, dropped_on_runtime};
 use super::transport::{SendError, Transport, bounded};
 use super::{MAX_NAME_CHARS, MAX_SUBJECT_CHARS, MailError, header_text};
 use crate::config::Config;
@@ -163,62 +164,6 @@ pub fn spawn(db: Db, transport: Transport, options: WorkerOptions) -> WorkerHand
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = Some(task);
     handle
-}
-
-/// Drops the transport inside the runtime it was made on. lettre's pool spawns a task when
-/// dropped, which panics outside a runtime, as when a worker that was never stopped is
-/// dropped with its runtime.
-struct OnRuntime {
-    runtime: tokio::runtime::Handle,
-    transport: Option<Transport>,
-}
-
-impl OnRuntime {
-    fn new(transport: Transport) -> Self {
-        OnRuntime {
-            runtime: tokio::runtime::Handle::current(),
-            transport: Some(transport),
-        }
-    }
-
-    fn get(&self) -> &Transport {
-        match &self.transport {
-            Some(transport) => transport,
-            None => unreachable!("the transport is only taken when dropped"),
-        }
-    }
-}
-
-impl Drop for OnRuntime {
-    fn drop(&mut self) {
-        let _entered = self.runtime.enter();
-        drop(self.transport.take());
-    }
-}
-
-/// Runs `send` so that, if it is dropped unfinished (the runtime shutting down mid-send),
-/// it is dropped inside the runtime: lettre hands its pooled connection back by spawning
-/// a task, which panics without one.
-async fn dropped_on_runtime<F: std::future::Future>(send: F) -> F::Output {
-    struct Guard<F> {
-        runtime: tokio::runtime::Handle,
-        send: Option<std::pin::Pin<Box<F>>>,
-    }
-    impl<F> Drop for Guard<F> {
-        fn drop(&mut self) {
-            let _entered = self.runtime.enter();
-            drop(self.send.take());
-        }
-    }
-    let mut guard = Guard {
-        runtime: tokio::runtime::Handle::current(),
-        send: Some(Box::pin(send)),
-    };
-    std::future::poll_fn(|cx| match guard.send.as_mut() {
-        Some(send) => send.as_mut().poll(cx),
-        None => std::task::Poll::Pending,
-    })
-    .await
 }
 
 async fn run(db: &Db, transport: &Transport, options: &WorkerOptions, handle: &WorkerHandle) {
@@ -403,109 +348,5 @@ fn message(from: &Mailbox, row: &Claimed) -> Result<Message, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(hours: i64, seconds: i64) -> DateTime<Utc> {
-        DateTime::<Utc>::UNIX_EPOCH + TimeDelta::hours(hours) + TimeDelta::seconds(seconds)
-    }
-
-    #[test]
-    fn retries_back_off_exponentially_up_to_an_hour_and_stop_after_a_day() {
-        let base = Duration::from_secs(5);
-        let cap = Duration::from_secs(3600);
-        let created = at(0, 0);
-        let now = at(0, 10);
-        let delays: Vec<i64> = (1..=12)
-            .map(|n| (next_attempt(created, now, n, base, cap).unwrap() - now).num_seconds())
-            .collect();
-        assert_eq!(
-            delays,
-            [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
-        );
-        // Never scheduled past the give-up time, and nothing once it has come.
-        assert_eq!(
-            next_attempt(created, at(23, 3590), 20, base, cap),
-            Some(at(24, 0))
-        );
-        assert_eq!(next_attempt(created, at(24, 0), 20, base, cap), None);
-        assert_eq!(
-            next_attempt(created, now, i32::MAX, base, cap),
-            Some(now + TimeDelta::hours(1))
-        );
-    }
-
-    fn row(name: Option<&str>, subject: &str) -> Claimed {
-        Claimed {
-            id: uuid::Uuid::now_v7(),
-            recipient: "ada@example.com".into(),
-            recipient_name: name.map(str::to_owned),
-            subject: subject.into(),
-            body_text: "Join: https://console.example.com/invitations/abc".into(),
-            body_html: "<p><a href=\"https://console.example.com/invitations/abc\">Join</a></p>"
-                .into(),
-            message_id: "<0123@console.example.com>".into(),
-            attempts: 1,
-            created_at: Utc::now(),
-        }
-    }
-
-    #[test]
-    fn messages_carry_the_fixed_message_id_sender_and_both_parts() {
-        let from: Mailbox = "Teamwork <teamwork@example.com>".parse().unwrap();
-        let raw = String::from_utf8(
-            message(&from, &row(Some("Ada Lovelace"), "You are invited"))
-                .unwrap()
-                .formatted(),
-        )
-        .unwrap();
-        assert!(
-            raw.contains("Message-ID: <0123@console.example.com>\r\n"),
-            "{raw}"
-        );
-        assert!(
-            raw.contains("From: Teamwork <teamwork@example.com>\r\n"),
-            "{raw}"
-        );
-        assert!(
-            raw.contains("To: \"Ada Lovelace\" <ada@example.com>\r\n"),
-            "{raw}"
-        );
-        assert!(raw.contains("multipart/alternative"), "{raw}");
-        assert!(
-            raw.contains("text/plain") && raw.contains("text/html"),
-            "{raw}"
-        );
-    }
-
-    #[test]
-    fn hostile_names_and_subjects_add_no_header() {
-        // As if a row had been written without enqueue's cleaning.
-        let from: Mailbox = "Teamwork <teamwork@example.com>".parse().unwrap();
-        let raw = String::from_utf8(
-            message(
-                &from,
-                &row(
-                    Some("Eve\r\nBcc: eve@evil.example"),
-                    "Hi\r\nBcc: eve@evil.example",
-                ),
-            )
-            .unwrap()
-            .formatted(),
-        )
-        .unwrap();
-        assert!(
-            !raw.lines()
-                .any(|line| line.to_ascii_lowercase().starts_with("bcc:")),
-            "{raw}"
-        );
-    }
-
-    #[test]
-    fn a_recipient_lettre_refuses_is_a_permanent_failure() {
-        let from: Mailbox = "Teamwork <teamwork@example.com>".parse().unwrap();
-        let mut bad = row(None, "x");
-        bad.recipient = "not an address".into();
-        assert!(message(&from, &bad).unwrap_err().contains("recipient"));
-    }
-}
+#[path = "worker_tests.rs"]
+mod tests;

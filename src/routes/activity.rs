@@ -1,12 +1,9 @@
 //! The Activity log: the page, its filters and keyset pages, and its CSV and JSON Lines exports.
 
-use actix_web::http::header;
-use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::OrgMember;
@@ -15,12 +12,11 @@ use crate::db::Db;
 use crate::domain::Permission;
 use crate::domain::activity_filter::{self, ActionFilter, ActionGroup, GROUPS};
 use crate::domain::activity_text::{self, Sentence};
-use crate::domain::csv::Csv;
 use crate::error::AppError;
 use crate::htmx::{Hx, html};
 use crate::layout::{Layout, Section};
 use crate::models::activity::ActivityRow;
-use crate::models::activity_log::{self, EXPORT_CHUNK, LogFilter, MemberOption};
+use crate::models::activity_log::{self, LogFilter, MemberOption};
 
 /// Query parameters are parsed leniently: a bad value is ignored, never an error.
 #[derive(Debug, Default, Deserialize)]
@@ -44,7 +40,7 @@ pub struct LogView {
 }
 
 impl ActivityQuery {
-    fn view(&self) -> LogView {
+    pub(super) fn view(&self) -> LogView {
         let date = |value: &Option<String>| {
             value
                 .as_deref()
@@ -62,7 +58,7 @@ impl ActivityQuery {
 }
 
 impl LogView {
-    fn filter(&self) -> LogFilter {
+    pub(super) fn filter(&self) -> LogFilter {
         LogFilter {
             action: self.action.clone(),
             member: self.member,
@@ -137,7 +133,7 @@ impl EntryView {
     }
 }
 
-fn sentence_of(row: &ActivityRow) -> Sentence {
+pub(super) fn sentence_of(row: &ActivityRow) -> Sentence {
     activity_text::describe(
         &row.action,
         &row.actor_name,
@@ -281,188 +277,4 @@ pub async fn list_activity(
     } else {
         html(&page.as_activity_list())
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Format {
-    Csv,
-    JsonLines,
-}
-
-const CSV_HEADER: [&str; 13] = [
-    "id",
-    "time",
-    "actor_id",
-    "actor",
-    "action",
-    "summary",
-    "target_type",
-    "target_id",
-    "target",
-    "before",
-    "after",
-    "ip",
-    "user_agent",
-];
-
-impl Format {
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::JsonLines => "jsonl",
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::JsonLines => "application/x-ndjson; charset=utf-8",
-        }
-    }
-
-    /// Entries in the format, after the header row when `header` is set. Both formats
-    /// have the same fields; times are ISO 8601 UTC.
-    fn render(self, rows: &[ActivityRow], header: bool) -> String {
-        match self {
-            Format::Csv => {
-                let mut csv = Csv::new();
-                if header {
-                    for name in CSV_HEADER {
-                        csv.text(name);
-                    }
-                    csv.end_row();
-                }
-                for row in rows {
-                    for cell in csv_cells(row) {
-                        csv.text(&cell);
-                    }
-                    csv.end_row();
-                }
-                csv.finish()
-            }
-            Format::JsonLines => rows.iter().fold(String::new(), |mut out, row| {
-                out.push_str(&json_line(row).to_string());
-                out.push('\n');
-                out
-            }),
-        }
-    }
-}
-
-fn time_of(row: &ActivityRow) -> String {
-    row.created_at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// One entry as CSV cells, in the order of [`CSV_HEADER`].
-fn csv_cells(row: &ActivityRow) -> [String; 13] {
-    let id = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
-    let json =
-        |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
-    [
-        row.id.to_string(),
-        time_of(row),
-        id(row.actor_id),
-        row.actor_name.clone(),
-        row.action.clone(),
-        sentence_of(row).plain(),
-        row.target_type.clone(),
-        id(row.target_id),
-        row.target_label.clone(),
-        json(&row.before),
-        json(&row.after),
-        row.ip.clone().unwrap_or_default(),
-        row.user_agent.clone().unwrap_or_default(),
-    ]
-}
-
-fn json_line(row: &ActivityRow) -> serde_json::Value {
-    json!({
-        "id": row.id,
-        "time": time_of(row),
-        "actor_id": row.actor_id,
-        "actor": row.actor_name,
-        "action": row.action,
-        "summary": sentence_of(row).plain(),
-        "target_type": row.target_type,
-        "target_id": row.target_id,
-        "target": row.target_label,
-        "before": row.before,
-        "after": row.after,
-        "ip": row.ip,
-        "user_agent": row.user_agent,
-    })
-}
-
-/// GET /orgs/{org}/activity/export.csv: the current filter, every page of it.
-pub async fn export_activity_csv(
-    member: OrgMember,
-    db: web::Data<Db>,
-    config: web::Data<Config>,
-    query: web::Query<ActivityQuery>,
-) -> Result<HttpResponse, AppError> {
-    export(member, db, config, query, Format::Csv)
-}
-
-/// GET /orgs/{org}/activity/export.jsonl: as the CSV export, one JSON object per line.
-pub async fn export_activity_jsonl(
-    member: OrgMember,
-    db: web::Data<Db>,
-    config: web::Data<Config>,
-    query: web::Query<ActivityQuery>,
-) -> Result<HttpResponse, AppError> {
-    export(member, db, config, query, Format::JsonLines)
-}
-
-/// Streams the export newest first, [`EXPORT_CHUNK`] entries per statement, each chunk
-/// read only when the client has taken the previous one: memory stays constant and no
-/// connection is held between chunks. The cursor (`before`) is ignored: an export
-/// holds the whole filter.
-fn export(
-    member: OrgMember,
-    db: web::Data<Db>,
-    config: web::Data<Config>,
-    query: web::Query<ActivityQuery>,
-    format: Format,
-) -> Result<HttpResponse, AppError> {
-    member.require_org_wide(Permission::ViewActivity)?;
-    let (org_id, filter) = (member.org.id, query.view().filter());
-    let db = db.get_ref().clone();
-    // The state: `Some(cursor)` while there is more to read; the first cursor is `None`.
-    let chunks = futures_util::stream::unfold(Some(None), move |state: Option<Option<Uuid>>| {
-        let (db, filter) = (db.clone(), filter.clone());
-        async move {
-            let cursor = state?;
-            let chunk = db
-                .run(move |conn| {
-                    let rows = activity_log::entries(conn, org_id, &filter, cursor, EXPORT_CHUNK)?;
-                    let out = format.render(&rows, cursor.is_none());
-                    let next = rows.last().map(|row| row.id);
-                    let more = rows.len() as i64 == EXPORT_CHUNK;
-                    Ok((Bytes::from(out), next.filter(|_| more)))
-                })
-                .await;
-            match chunk {
-                Ok((bytes, Some(next))) => Some((Ok(bytes), Some(Some(next)))),
-                Ok((bytes, None)) => Some((Ok(bytes), None)),
-                Err(error) => {
-                    // The headers are sent: the client sees a cut-off download.
-                    tracing::error!(%error, "activity export stopped");
-                    Some((Err(error), None))
-                }
-            }
-        }
-    });
-    let filename = format!(
-        "{}-activity-{}.{}",
-        member.org.slug,
-        config.clock.now().format("%Y-%m-%d"),
-        format.extension()
-    );
-    Ok(HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .streaming(chunks))
 }

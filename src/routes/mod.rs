@@ -5,6 +5,7 @@ use actix_web::web;
 mod account_links;
 mod accounts;
 mod activity;
+mod activity_export;
 pub mod api;
 mod api_keys;
 pub mod assets;
@@ -13,6 +14,7 @@ mod forms;
 pub mod health;
 mod invitations;
 mod join;
+mod leave;
 mod members;
 mod orgs;
 mod project_access;
@@ -90,10 +92,10 @@ url_map! {
     post "/orgs/{org}/billing/credits"                                    => billing::add_credits,
     post "/orgs/{org}/billing/plan"                                       => billing::change_plan,
     get  "/orgs/{org}/activity"                                           => activity::list_activity,
-    get  "/orgs/{org}/activity/export.csv"                                => activity::export_activity_csv,
-    get  "/orgs/{org}/activity/export.jsonl"                              => activity::export_activity_jsonl,
-    get  "/orgs/{org}/leave"                                              => members::confirm_leave_org,
-    post "/orgs/{org}/leave"                                              => members::leave_org,
+    get  "/orgs/{org}/activity/export.csv"                                => activity_export::export_activity_csv,
+    get  "/orgs/{org}/activity/export.jsonl"                              => activity_export::export_activity_jsonl,
+    get  "/orgs/{org}/leave"                                              => leave::confirm_leave_org,
+    post "/orgs/{org}/leave"                                              => leave::leave_org,
     get  "/orgs/{org}/settings"                                           => settings::show_settings,
     post "/orgs/{org}/settings"                                           => settings::rename_org,
 }
