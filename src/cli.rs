@@ -45,13 +45,7 @@ pub async fn create_admin(
                     Ok::<_, diesel::result::Error>((user, org))
                 })
                 .map_err(|e| {
-                    if crate::models::is_unique_violation(&e) {
-                        crate::error::AppError::Conflict(
-                            "an account with this email already exists".into(),
-                        )
-                    } else {
-                        e.into()
-                    }
+                    crate::error::AppError::taken(e, "an account with this email already exists")
                 })
         })
         .await

@@ -131,6 +131,18 @@ impl ResponseError for AppError {
     }
 }
 
+impl AppError {
+    /// A unique violation means the value is already taken: a conflict the person can
+    /// fix (`message` says how); any other database error stays what it is.
+    pub fn taken(error: diesel::result::Error, message: &str) -> AppError {
+        if crate::models::is_unique_violation(&error) {
+            AppError::Conflict(message.to_owned())
+        } else {
+            error.into()
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};

@@ -18,9 +18,9 @@ use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
+use crate::models::login_failures;
 use crate::models::user_tokens::Purpose;
 use crate::models::users::User;
-use crate::models::{is_unique_violation, login_failures};
 
 const EMAIL_TAKEN: &str = "An account with this email already exists. Log in instead.";
 
@@ -98,13 +98,8 @@ pub async fn create_account(
         .run(move |conn| {
             // The account and its confirmation email commit together.
             conn.transaction(|conn| {
-                let user = User::create(conn, &email, &name, &hash).map_err(|e| {
-                    if is_unique_violation(&e) {
-                        AppError::Conflict(EMAIL_TAKEN.into())
-                    } else {
-                        e.into()
-                    }
-                })?;
+                let user = User::create(conn, &email, &name, &hash)
+                    .map_err(|e| AppError::taken(e, EMAIL_TAKEN))?;
                 let link = account_links::send(conn, &user, Purpose::VerifyEmail, &ctx)?;
                 Ok((user, link))
             })

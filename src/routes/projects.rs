@@ -21,7 +21,6 @@ use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::{self as invitation_store, PendingRow};
-use crate::models::is_unique_violation;
 use crate::models::project_members::{self, ProjectMemberRow};
 use crate::models::projects::Project;
 use crate::models::usage::{self, Totals};
@@ -105,13 +104,8 @@ pub async fn create_project(
     let created = db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let project = Project::create(conn, org_id, &name, actor.user_id).map_err(|e| {
-                    if is_unique_violation(&e) {
-                        AppError::Conflict(NAME_TAKEN.into())
-                    } else {
-                        e.into()
-                    }
-                })?;
+                let project = Project::create(conn, org_id, &name, actor.user_id)
+                    .map_err(|e| AppError::taken(e, NAME_TAKEN))?;
                 activity::record(
                     conn,
                     org_id,
@@ -255,13 +249,7 @@ pub async fn rename_project(
             if project.name == name.as_str() {
                 return Ok(());
             }
-            Project::rename(conn, project_id, &name).map_err(|e| {
-                if is_unique_violation(&e) {
-                    AppError::Conflict(NAME_TAKEN.into())
-                } else {
-                    e.into()
-                }
-            })?;
+            Project::rename(conn, project_id, &name).map_err(|e| AppError::taken(e, NAME_TAKEN))?;
             activity::record(
                 conn,
                 org_id,
