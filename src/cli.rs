@@ -2,9 +2,6 @@
 
 use crate::db::Db;
 use crate::domain::{EmailAddress, OrgName, Password, PersonName, PlainToken};
-use crate::models::activity::Actor;
-use crate::models::organizations::Organization;
-use crate::models::users::User;
 
 /// `teamwork create-admin`: an account with a generated one-time password, printed once.
 pub async fn create_admin(
@@ -27,26 +24,8 @@ pub async fn create_admin(
         .map_err(|e| e.to_string())?;
     let created = db
         .run(move |conn| {
-            conn.build_transaction()
-                .run(|conn| {
-                    let user = User::create(conn, &email, &name, &hash)?;
-                    let founder = Actor {
-                        user_id: user.id,
-                        name: user.name.clone(),
-                        ip: None,
-                        user_agent: Some("teamwork create-admin".into()),
-                    };
-                    let org = org
-                        .map(|org_name| {
-                            Organization::found(conn, &org_name, &founder, chrono::Utc::now())
-                        })
-                        .transpose()?
-                        .map(|org| org.slug);
-                    Ok::<_, diesel::result::Error>((user, org))
-                })
-                .map_err(|e| {
-                    crate::error::AppError::taken(e, "an account with this email already exists")
-                })
+            let org = org.as_ref();
+            crate::ops::accounts::create_admin(conn, &email, &name, &hash, org, chrono::Utc::now())
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use actix_web::error::BlockingError;
 use actix_web::web;
 use diesel::PgConnection;
 use diesel::connection::{Connection, Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-use crate::error::AppError;
 
 pub type PgPool = Pool<Manager>;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -55,10 +54,13 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Runs blocking Diesel work on actix's blocking thread pool.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    /// Runs blocking Diesel work on actix's blocking thread pool. Generic over the error,
+    /// so that this module knows nothing of HTTP: ops return `OpError`, reads may return
+    /// `AppError`, and the edge maps both.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        E: From<diesel::r2d2::PoolError> + From<BlockingError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
@@ -73,11 +75,14 @@ impl Db {
     }
 
     /// Applies pending migrations; run at startup and by `teamwork migrate`.
-    pub fn migrate(&self) -> Result<Vec<String>, AppError> {
-        let mut conn = self.pool.get()?;
+    pub fn migrate(&self) -> Result<Vec<String>, String> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| format!("no database connection: {e}"))?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| AppError::Internal(format!("migrations failed: {e}")))?;
+            .map_err(|e| format!("migrations failed: {e}"))?;
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 

@@ -1,4 +1,14 @@
 //! The one error type of the app and how each case becomes an HTTP response.
+//!
+//! One status policy for every page, fragment and form:
+//! - invalid input: 422, with the message next to the field (forms re-render themselves);
+//! - a rule of the product refused the change (the last administrator, seats, a stale
+//!   actor): 409, with the rule's message;
+//! - a rate or daily limit: 429, with `Retry-After` when the wait is known;
+//! - a missing thing, or another organization's: 404 (the same answer for both, R3);
+//! - a role too low for the action: 403;
+//! - a malformed request (bytes no form can hold): 400;
+//! - the database unreachable or overloaded: 503, never an allow (R37).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
@@ -17,15 +27,22 @@ pub enum AppError {
     /// An unsafe request without the session's CSRF token, or from another site (R26).
     #[error("missing or wrong CSRF token")]
     InvalidCsrf,
+    /// A request no form could have sent (malformed bytes, unknown choices in a URL).
     #[error("{0}")]
     BadRequest(String),
+    /// A value the person typed or chose is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
     #[error("not found")]
     NotFound,
     /// A refused change that the person can understand and fix (e.g. the last administrator).
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    TooManyRequests(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
     /// The database cannot be reached or is overloaded: fail closed with a 503 (R37).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -56,12 +73,13 @@ impl AppError {
                     .into(),
             ),
             AppError::BadRequest(message) => ("Bad request", message.clone()),
+            AppError::Invalid(message) => ("Check what you entered", message.clone()),
             AppError::NotFound => (
                 "Page not found",
                 "There is nothing here, or you do not have access to it.".into(),
             ),
             AppError::Conflict(message) => ("That did not work", message.clone()),
-            AppError::TooManyRequests(message) => ("Too many attempts", message.clone()),
+            AppError::TooManyRequests { message, .. } => ("Too many attempts", message.clone()),
             AppError::Unavailable(_) => (
                 "Temporarily unavailable",
                 "The console cannot reach its database right now. Try again in a moment.".into(),
@@ -80,9 +98,10 @@ impl ResponseError for AppError {
             AppError::Unauthenticated { .. } => StatusCode::SEE_OTHER,
             AppError::Forbidden | AppError::InvalidCsrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,7 +114,7 @@ impl ResponseError for AppError {
             _ => {}
         }
         if let AppError::Unauthenticated { htmx, next } = self {
-            let login = format!("/login?next={}", crate::auth::redirect::encode_next(next));
+            let login = format!("/login?next={}", crate::domain::redirect::encode_next(next));
             return if *htmx {
                 // htmx would follow a 303 and swap the login page into a fragment.
                 HttpResponse::Ok()
@@ -120,11 +139,18 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(status);
         response
             .content_type(ContentType::html())
-            .insert_header(crate::htmx::toast_header(
-                crate::htmx::Level::Error,
+            .insert_header(crate::toast::toast_header(
+                crate::toast::Level::Error,
                 &message,
             ));
-        for header in crate::startup::SECURITY_HEADERS {
+        if let AppError::TooManyRequests {
+            retry_after: Some(wait),
+            ..
+        } = self
+        {
+            response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        }
+        for header in crate::security_headers::SECURITY_HEADERS {
             response.insert_header(header);
         }
         response.body(body)
@@ -132,13 +158,31 @@ impl ResponseError for AppError {
 }
 
 impl AppError {
-    /// A unique violation means the value is already taken: a conflict the person can
-    /// fix (`message` says how); any other database error stays what it is.
-    pub fn taken(error: diesel::result::Error, message: &str) -> AppError {
-        if crate::models::is_unique_violation(&error) {
-            AppError::Conflict(message.to_owned())
-        } else {
-            error.into()
+    pub fn too_many(message: impl Into<String>) -> Self {
+        AppError::TooManyRequests {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<crate::ops::OpError> for AppError {
+    fn from(e: crate::ops::OpError) -> Self {
+        use crate::ops::OpError;
+        match e {
+            OpError::NotFound => AppError::NotFound,
+            OpError::Refused(message) | OpError::Conflict(message) => AppError::Conflict(message),
+            OpError::Invalid(message) => AppError::Invalid(message),
+            OpError::Limit {
+                message,
+                retry_after,
+            } => AppError::TooManyRequests {
+                message,
+                retry_after,
+            },
+            OpError::Db(e) => e.into(),
+            OpError::Unavailable(detail) => AppError::Unavailable(detail),
+            OpError::Internal(detail) => AppError::Internal(detail),
         }
     }
 }

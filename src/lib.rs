@@ -1,6 +1,5 @@
 //! Teamwork: a console where organizations manage who can reach their API platform.
 
-pub mod account_links;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -10,14 +9,16 @@ pub mod dev_postgres;
 pub mod domain;
 pub mod error;
 pub mod htmx;
-pub mod invitations;
 pub mod layout;
 pub mod mail;
 pub mod metrics;
 pub mod models;
+pub mod ops;
 mod request_log;
 pub mod routes;
 pub mod schema;
+pub mod security_headers;
 pub mod seed;
 pub mod session_key;
 pub mod startup;
+pub mod toast;

@@ -160,7 +160,10 @@ impl Metrics {
         let now = db.statements();
         let before = self.statements_seen.fetch_max(now, Ordering::Relaxed);
         self.statements.inc_by(now.saturating_sub(before));
-        match db.run(|conn| Ok(crate::mail::outbox::stats(conn)?)).await {
+        match db
+            .run(|conn| Ok::<_, AppError>(crate::mail::outbox::stats(conn)?))
+            .await
+        {
             Ok(stats) => {
                 self.database_up.set(1);
                 self.outbox.with_label_values(&["queued"]).set(stats.queued);

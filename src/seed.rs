@@ -78,7 +78,7 @@ pub async fn seed_demo(db: &Db, base_url: &str, options: Options) -> Result<(), 
     let hash = crate::auth::password::hash(password)
         .await
         .map_err(|e| e.to_string())?;
-    let key = PlainToken::generate(crate::routes::KEY_PREFIX);
+    let key = PlainToken::generate(crate::domain::API_KEY_PREFIX);
     let (key_hash, key_prefix) = (key.hash().0, key.expose()[..16].to_owned());
     let seeded = db
         .run(move |conn| {
@@ -90,7 +90,7 @@ pub async fn seed_demo(db: &Db, base_url: &str, options: Options) -> Result<(), 
         .map_err(|e| e.to_string())?;
     // Fresh statistics, so that the first requests are planned for the seeded sizes
     // rather than for the empty tables autovacuum last saw.
-    db.run(|conn| Ok(conn.batch_execute("ANALYZE")?))
+    db.run(|conn| Ok::<_, AppError>(conn.batch_execute("ANALYZE")?))
         .await
         .map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();

@@ -19,20 +19,6 @@ use crate::mail::WorkerHandle;
 use crate::metrics::{self, Metrics};
 use crate::{request_log, routes};
 
-/// Strict by default: no inline script or style, nothing from other origins (R28).
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
-
-/// Sent with every response (R28). Error pages built outside the header middleware (a
-/// refusal by the CSRF or session layer) add them themselves: see `error.rs`.
-pub const SECURITY_HEADERS: [(&str, &str); 5] = [
-    ("Content-Security-Policy", CSP),
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "same-origin"),
-    ("Cache-Control", "no-store"),
-];
-
 pub struct Application {
     server: Server,
     port: u16,
@@ -97,7 +83,7 @@ impl Application {
                         .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
                 )
                 .build();
-            let mut headers = SECURITY_HEADERS
+            let mut headers = crate::security_headers::SECURITY_HEADERS
                 .into_iter()
                 .fold(DefaultHeaders::new(), DefaultHeaders::add);
             if https {
@@ -188,15 +174,7 @@ pub fn spawn_maintenance(db: Db) {
         loop {
             tick.tick().await;
             let result = db
-                .run(|conn| {
-                    let now = chrono::Utc::now();
-                    let sessions = crate::models::sessions::delete_expired(conn, now)?;
-                    let failures = crate::models::login_failures::delete_before(
-                        conn,
-                        now - chrono::Duration::days(1),
-                    )?;
-                    Ok((sessions, failures))
-                })
+                .run(|conn| crate::ops::maintenance::purge_expired(conn, chrono::Utc::now()))
                 .await;
             match result {
                 Ok((sessions, failures)) => {

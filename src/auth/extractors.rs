@@ -111,7 +111,7 @@ impl FromRequest for CurrentUser {
             let meta = meta?;
             let db = db.ok_or_else(|| AppError::Internal("Db not registered".into()))?;
             let loaded = db
-                .run(move |conn| Ok(User::find_with_orgs(conn, user_id)?))
+                .run(move |conn| Ok::<_, AppError>(User::find_with_orgs(conn, user_id)?))
                 .await?;
             match loaded {
                 Some((user, orgs)) => Ok(CurrentUser { user, orgs, meta }),
@@ -150,7 +150,7 @@ impl FromRequest for OrgMember {
                     if let Some(m) = Membership::load_member(conn, user_id, &slug)? {
                         let balance = m.balance_micro.map(Credits::from_micro);
                         let access = Access::Org(m.membership.role);
-                        return Ok((m.user, m.org, access, None, m.orgs, balance));
+                        return Ok::<_, AppError>((m.user, m.org, access, None, m.orgs, balance));
                     }
                     let p = project_members::load_access(conn, user_id, &slug)?
                         .ok_or(AppError::NotFound)?;

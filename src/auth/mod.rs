@@ -3,7 +3,6 @@
 pub mod csrf;
 mod extractors;
 pub mod password;
-pub mod redirect;
 pub mod session;
 pub mod session_store;
 

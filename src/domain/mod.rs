@@ -1,5 +1,6 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
+pub mod activity;
 pub mod activity_filter;
 pub mod activity_text;
 pub mod billing;
@@ -11,6 +12,7 @@ pub mod membership;
 mod names;
 mod password;
 pub mod pricing;
+pub mod redirect;
 mod role;
 pub mod time;
 mod token;
@@ -20,7 +22,7 @@ pub use email::EmailAddress;
 pub use names::{KeyName, OrgName, PersonName, ProjectName, Slug};
 pub use password::Password;
 pub use role::{Access, Grant, Permission, ProjectRole, Role};
-pub use token::{PlainToken, TokenHash};
+pub use token::{API_KEY_PREFIX, API_KEY_SHOWN_CHARS, INVITATION_PREFIX, PlainToken, TokenHash};
 
 /// Why a single form field was rejected; the message is shown next to the field.
 #[derive(Debug, Clone, PartialEq, Eq)]

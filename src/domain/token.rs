@@ -2,6 +2,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+/// Every project API key starts with this, so that leaked keys are easy to recognize and
+/// scan for.
+pub const API_KEY_PREFIX: &str = "tw_live_";
+/// How much of an API key lists show: the prefix and 8 random characters.
+pub const API_KEY_SHOWN_CHARS: usize = API_KEY_PREFIX.len() + 8;
+/// Every invitation token (the last part of a join link) starts with this.
+pub const INVITATION_PREFIX: &str = "inv_";
+
 /// A secret handed to a person once (a session key, a join link, an API key):
 /// a readable prefix and 256 bits from the thread CSPRNG, base64url-encoded (R11).
 /// Only its [`TokenHash`] is stored; `Debug` never prints it.

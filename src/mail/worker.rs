@@ -210,7 +210,7 @@ async fn work_once(
 ) -> Result<usize, AppError> {
     let (batch, lease) = (options.batch, options.lease);
     let claimed = db
-        .run(move |conn| Ok(outbox::claim(conn, batch, lease)?))
+        .run(move |conn| Ok::<_, AppError>(outbox::claim(conn, batch, lease)?))
         .await?;
     let count = claimed.len();
     let started = Instant::now();
@@ -225,7 +225,7 @@ async fn work_once(
                 for (id, attempts) in unsent {
                     outbox::release(conn, id, attempts)?;
                 }
-                Ok(())
+                Ok::<_, AppError>(())
             })
             .await?;
             break;
@@ -250,7 +250,9 @@ async fn deliver(
     let (id, attempts) = (row.id, row.attempts);
     match outcome {
         Ok(()) => {
-            let recorded = db.run(move |conn| Ok(outbox::mark_sent(conn, id)?)).await?;
+            let recorded = db
+                .run(move |conn| Ok::<_, AppError>(outbox::mark_sent(conn, id)?))
+                .await?;
             if !recorded {
                 tracing::warn!(outbox_id = %id, "email sent twice: another worker took it over after the lease expired");
             }
@@ -260,7 +262,9 @@ async fn deliver(
         Err(SendError::Permanent(reason)) => {
             tracing::warn!(outbox_id = %id, attempts, %reason, "email refused");
             let recorded = db
-                .run(move |conn| Ok(outbox::mark_failed(conn, id, attempts, &reason)?))
+                .run(move |conn| {
+                    Ok::<_, AppError>(outbox::mark_failed(conn, id, attempts, &reason)?)
+                })
                 .await?;
             note_stale(id, recorded);
             handle.inner.failed.fetch_add(1, Ordering::Relaxed);
@@ -277,7 +281,9 @@ async fn deliver(
                 Some(at) => {
                     tracing::info!(outbox_id = %id, attempts, %reason, retry_at = %at, "email will be retried");
                     let recorded = db
-                        .run(move |conn| Ok(outbox::retry_later(conn, id, attempts, at, &reason)?))
+                        .run(move |conn| {
+                            Ok::<_, AppError>(outbox::retry_later(conn, id, attempts, at, &reason)?)
+                        })
                         .await?;
                     note_stale(id, recorded);
                     handle.inner.retried.fetch_add(1, Ordering::Relaxed);
@@ -286,7 +292,9 @@ async fn deliver(
                     let reason = bounded(format!("gave up after 24 hours: {reason}"));
                     tracing::warn!(outbox_id = %id, attempts, %reason, "email given up");
                     let recorded = db
-                        .run(move |conn| Ok(outbox::mark_failed(conn, id, attempts, &reason)?))
+                        .run(move |conn| {
+                            Ok::<_, AppError>(outbox::mark_failed(conn, id, attempts, &reason)?)
+                        })
                         .await?;
                     note_stale(id, recorded);
                     handle.inner.failed.fetch_add(1, Ordering::Relaxed);

@@ -104,6 +104,22 @@ pub fn find(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> QueryResult<Opti
         .optional()
 }
 
+/// [`find`], locking the key's row until the transaction ends, so that two changes of
+/// one key (two rotations, a rotation and a revocation) run one after the other.
+pub fn find_for_update(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::org_id.eq(org_id))
+        .filter(api_keys::id.eq(id))
+        .select(ApiKey::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
 /// Keys of live projects, newest first: of one project, of the projects a creator made
 /// keys in, or all of the organization's.
 pub struct KeyFilter {

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::organizations::Organization;
 use super::users::User;
-use crate::domain::Role;
+use crate::domain::{Access, ProjectRole, Role};
 use crate::schema::{memberships, organizations, project_members, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -183,4 +183,33 @@ fn balance()
 pub fn org_links(json: serde_json::Value) -> QueryResult<Vec<OrgLink>> {
     serde_json::from_value(json)
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// How `user_id` reaches the organization now, and their project for project-only
+/// access. The row is locked (`FOR SHARE`) until the transaction ends, so a concurrent
+/// demotion or removal of this person either commits first and is seen here, or waits
+/// for the caller's change to commit (R39).
+pub fn current_access(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Option<(Access, Option<Uuid>)>> {
+    let role = memberships::table
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select(memberships::role)
+        .for_share()
+        .first::<Role>(conn)
+        .optional()?;
+    if let Some(role) = role {
+        return Ok(Some((Access::Org(role), None)));
+    }
+    let project = project_members::table
+        .filter(project_members::org_id.eq(org_id))
+        .filter(project_members::user_id.eq(user_id))
+        .select((project_members::role, project_members::project_id))
+        .for_share()
+        .first::<(ProjectRole, Uuid)>(conn)
+        .optional()?;
+    Ok(project.map(|(role, project_id)| (Access::Project(role), Some(project_id))))
 }

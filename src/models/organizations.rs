@@ -2,11 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use serde_json::json;
-
-use super::activity::{self, Action, Actor, Entry, Target};
-use super::memberships::Membership;
-use crate::domain::{OrgName, Role, Slug};
+use crate::domain::{OrgName, Slug};
 use crate::schema::organizations;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -53,31 +49,6 @@ impl Organization {
             }
         }
         Err(diesel::result::Error::RollbackTransaction)
-    }
-
-    /// A new organization with `founder` as its first Administrator, its billing account,
-    /// and the activity entry that says so. Call it inside a transaction.
-    pub fn found(
-        conn: &mut PgConnection,
-        name: &OrgName,
-        founder: &Actor,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> QueryResult<Organization> {
-        let org = Organization::create(conn, name)?;
-        Membership::create(conn, org.id, founder.user_id, Role::Administrator)?;
-        super::billing::open(conn, org.id, now)?;
-        activity::record(
-            conn,
-            org.id,
-            founder,
-            Entry {
-                action: Action::OrganizationCreated,
-                target: Target::organization(org.id, &org.name),
-                before: None,
-                after: Some(json!({ "name": org.name, "slug": org.slug })),
-            },
-        )?;
-        Ok(org)
     }
 
     /// Locks the organization row for the rest of the transaction. Every transaction

@@ -4,11 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
+
 use serde::Deserialize;
 
 use super::FieldErrors;
-use crate::account_links;
 use crate::auth::session::TypedSession;
 use crate::auth::{CurrentUser, RequestMeta, password};
 use crate::config::Config;
@@ -19,7 +18,7 @@ use crate::htmx::{html_with_status, redirect, redirect_with_flash, secret_page};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
 use crate::models::user_tokens::{self, Purpose};
-use crate::models::users::User;
+use crate::ops::account_links;
 
 /// Which version of a link page to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +58,7 @@ async fn link_page(
     let live = match account_links::parse(purpose, raw) {
         Some(hash) => {
             let now = config.clock.now();
-            db.run(move |conn| Ok(user_tokens::holder(conn, purpose, &hash, now)?))
+            db.run(move |conn| Ok::<_, AppError>(user_tokens::holder(conn, purpose, &hash, now)?))
                 .await?
                 .is_some()
         }
@@ -135,13 +134,11 @@ pub async fn resend_email_confirmation(
     }
     let (user, ctx) = (current.user.clone(), Context::from_config(&config));
     let link = db
-        .run(move |conn| {
-            conn.transaction(|conn| account_links::send(conn, &user, Purpose::VerifyEmail, &ctx))
-        })
+        .run(move |conn| account_links::request_email_confirmation(conn, &user, &ctx))
         .await?;
     let Some(link) = link else {
-        return Err(AppError::TooManyRequests(
-            "We already sent several links in the last hour. Check your inbox (and spam folder), or try again later.".into(),
+        return Err(AppError::too_many(
+            "We already sent several links in the last hour. Check your inbox (and spam folder), or try again later.",
         ));
     };
     mail.wake();
@@ -205,12 +202,7 @@ pub async fn create_password_reset(
     };
     let (lookup, ctx) = (email.clone(), Context::from_config(&config));
     let sent = db
-        .run(move |conn| {
-            conn.transaction(|conn| match User::find_by_email(conn, &lookup)? {
-                Some(user) => account_links::send(conn, &user, Purpose::ResetPassword, &ctx),
-                None => Ok(None),
-            })
-        })
+        .run(move |conn| account_links::request_password_reset(conn, &lookup, &ctx))
         .await?;
     if let Some(link) = sent {
         mail.wake();

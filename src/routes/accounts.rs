@@ -3,26 +3,25 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
+
 use serde::Deserialize;
 
 use super::FieldErrors;
-use crate::account_links;
-use crate::auth::redirect::safe_next;
 use crate::auth::session::TypedSession;
 use crate::auth::{RequestMeta, password};
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::redirect::safe_next;
 use crate::domain::{EmailAddress, Password, PersonName};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
 use crate::models::login_failures;
-use crate::models::user_tokens::Purpose;
 use crate::models::users::User;
+use crate::ops::{self, OpError};
 
-const EMAIL_TAKEN: &str = "An account with this email already exists. Log in instead.";
+use crate::ops::accounts::EMAIL_TAKEN;
 
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
@@ -95,23 +94,15 @@ pub async fn create_account(
     let hash = password::hash(password).await?;
     let ctx = Context::from_config(&config);
     let created = db
-        .run(move |conn| {
-            // The account and its confirmation email commit together.
-            conn.transaction(|conn| {
-                let user = User::create(conn, &email, &name, &hash)
-                    .map_err(|e| AppError::taken(e, EMAIL_TAKEN))?;
-                let link = account_links::send(conn, &user, Purpose::VerifyEmail, &ctx)?;
-                Ok((user, link))
-            })
-        })
+        .run(move |conn| ops::accounts::sign_up(conn, &email, &name, &hash, &ctx))
         .await;
     let (user, link) = match created {
         Ok(created) => created,
-        Err(AppError::Conflict(_)) => {
+        Err(OpError::Conflict(_)) => {
             errors.add("email", EMAIL_TAKEN);
             return invalid(errors);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     mail.wake();
     if let Some(link) = link {
@@ -194,7 +185,7 @@ pub async fn create_session(
     let outcome = db
         .run(move |conn| {
             if login_failures::is_throttled(conn, &lookup_email, &ip)? {
-                return Ok(LoginOutcome::Throttled);
+                return Ok::<_, AppError>(LoginOutcome::Throttled);
             }
             let credentials = User::credentials(conn, &lookup_email)?;
             Ok(LoginOutcome::Checked {
@@ -216,7 +207,7 @@ pub async fn create_session(
     let verified = password::verify(form.password.clone(), hash).await?;
     match user_id.filter(|_| verified) {
         Some(user_id) => {
-            db.run(move |conn| Ok(login_failures::clear_for(conn, &email)?))
+            db.run(move |conn| Ok::<_, AppError>(login_failures::clear_for(conn, &email)?))
                 .await?;
             TypedSession::of(&req).sign_in(user_id)?;
             Ok(redirect(&meta.hx, &next))
@@ -224,7 +215,7 @@ pub async fn create_session(
         None => {
             let ip = meta.ip.clone();
             tracing::warn!(ip = %meta.ip, "login failed");
-            db.run(move |conn| Ok(login_failures::record(conn, &email, &ip)?))
+            db.run(move |conn| Ok::<_, AppError>(login_failures::record(conn, &email, &ip)?))
                 .await?;
             refuse(StatusCode::UNPROCESSABLE_ENTITY, wrong)
         }

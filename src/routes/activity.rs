@@ -251,7 +251,7 @@ pub async fn list_activity(
             } else {
                 Vec::new()
             };
-            Ok((page, members))
+            Ok::<_, AppError>((page, members))
         })
         .await?;
     let now = config.clock.now();

@@ -176,7 +176,7 @@ fn export(
                 })
                 .await;
             match chunk {
-                Ok((bytes, Some(next))) => Some((Ok(bytes), Some(Some(next)))),
+                Ok((bytes, Some(next))) => Some((Ok::<_, AppError>(bytes), Some(Some(next)))),
                 Ok((bytes, None)) => Some((Ok(bytes), None)),
                 Err(error) => {
                     // The headers are sent: the client sees a cut-off download.

@@ -13,15 +13,15 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::api_keys::KEY_PREFIX;
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::{PlainToken, pricing};
+use crate::domain::{API_KEY_PREFIX, PlainToken, pricing};
 use crate::error::AppError;
 use crate::models::api_keys;
-use crate::models::billing::{self, NewUsage};
+use crate::models::billing::NewUsage;
 use crate::models::organizations::Organization;
 use crate::models::projects::Project;
+use crate::ops;
 
 #[rustfmt::skip]
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -90,9 +90,9 @@ impl From<AppError> for ApiError {
                 )
             }
             AppError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "Not found."),
-            AppError::BadRequest(message) | AppError::Conflict(message) => {
-                Self::bad_request(&message)
-            }
+            AppError::BadRequest(message)
+            | AppError::Invalid(message)
+            | AppError::Conflict(message) => Self::bad_request(&message),
             other => {
                 tracing::error!(error = %other, "internal error");
                 Self::new(
@@ -136,13 +136,13 @@ impl FromRequest for ApiCaller {
             };
             let token = header
                 .strip_prefix("Bearer ")
-                .and_then(|raw| PlainToken::parse(KEY_PREFIX, raw.trim()))
+                .and_then(|raw| PlainToken::parse(API_KEY_PREFIX, raw.trim()))
                 .ok_or_else(|| ApiError::unauthorized("invalid_key", "Unknown API key."))?;
             let db =
                 db.ok_or_else(|| ApiError::from(AppError::Internal("Db not registered".into())))?;
             let hash = token.hash();
             let caller = db
-                .run(move |conn| Ok(api_keys::caller(conn, &hash)?))
+                .run(move |conn| Ok::<_, AppError>(api_keys::caller(conn, &hash)?))
                 .await?;
             let caller =
                 caller.ok_or_else(|| ApiError::unauthorized("invalid_key", "Unknown API key."))?;
@@ -233,10 +233,6 @@ pub async fn report_usage(
     let report = report.into_inner();
     let model = report.model.trim().to_owned();
     let cost = pricing::cost(&model, report.input_tokens, report.output_tokens);
-    // The charge is one statement (its own transaction): the organization's balance row
-    // stays locked only while it runs and commits, not for further round trips, since
-    // every report of the organization queues on that row. The key's last-used time is
-    // best effort, written at most once a minute, after the charge.
     let id = db
         .run(move |conn| {
             let usage = NewUsage {
@@ -250,15 +246,10 @@ pub async fn report_usage(
                 cost_micro: cost,
                 occurred_at,
             };
-            let Some(id) = billing::record_usage(conn, usage, now)? else {
-                return Ok(None);
-            };
-            if let Err(e) = api_keys::touch(conn, caller.key_id, now) {
-                tracing::warn!(error = %e, "could not record when the API key was last used");
-            }
-            Ok(Some(id))
+            ops::usage::report(conn, usage, now)
         })
-        .await?
+        .await
+        .map_err(AppError::from)?
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::PAYMENT_REQUIRED,
@@ -277,7 +268,7 @@ pub async fn whoami(caller: ApiCaller, db: web::Data<Db>) -> Result<HttpResponse
             let org = Organization::find(conn, caller.org_id)?;
             let project =
                 Project::find(conn, caller.org_id, caller.project_id)?.ok_or(AppError::NotFound)?;
-            Ok((org, project))
+            Ok::<_, AppError>((org, project))
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({

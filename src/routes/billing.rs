@@ -4,9 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::FieldErrors;
 use crate::auth::OrgMember;
@@ -18,9 +16,8 @@ use crate::domain::{Credits, Permission, Plan};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
-use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::billing::{self, Account, LedgerRow};
-use crate::models::organizations::Organization;
+use crate::ops::{self, OpError};
 
 /// Ledger entries per page.
 const PAGE_SIZE: i64 = 25;
@@ -81,7 +78,7 @@ async fn load_page(
             let account = billing::find(conn, org_id)?;
             let seats = billing::seats_used(conn, org_id)?;
             let ledger = billing::ledger_page(conn, org_id, before, PAGE_SIZE + 1)?;
-            Ok((account, seats, ledger))
+            Ok::<_, AppError>((account, seats, ledger))
         })
         .await?;
     let older_than = if ledger.len() as i64 > PAGE_SIZE {
@@ -158,29 +155,9 @@ pub async fn add_credits(
         let page = load_page(&db, &member, None, submitted).await?;
         return html_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let (org, actor, now) = (member.org.clone(), member.actor(), config.clock.now());
+    let (org_id, actor, now) = (member.org.id, member.actor(), config.clock.now());
     let balance = db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let balance =
-                    billing::add_credits(conn, org.id, amount, reference.as_str(), &actor, now)?;
-                activity::record(
-                    conn,
-                    org.id,
-                    &actor,
-                    Entry {
-                        action: Action::BillingCreditsAdded,
-                        target: Target::organization(org.id, &org.name),
-                        before: None,
-                        after: Some(json!({
-                            "amount_micro": amount.micro(),
-                            "reference": reference.as_str(),
-                        })),
-                    },
-                )?;
-                Ok(balance)
-            })
-        })
+        .run(move |conn| ops::billing::add_credits(conn, org_id, &actor, amount, &reference, now))
         .await?;
     TypedSession::of(&req).set_flash(&format!(
         "Added {amount} credits. The balance is now {balance}."
@@ -206,37 +183,16 @@ pub async fn change_plan(
     web::Form(form): web::Form<PlanForm>,
 ) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ManageBilling)?;
-    let plan = Plan::parse(&form.plan).map_err(|e| AppError::BadRequest(e.0.into()))?;
+    let plan = Plan::parse(&form.plan).map_err(|e| AppError::Invalid(e.0.into()))?;
     let (org_id, actor, now) = (member.org.id, member.actor(), config.clock.now());
-    let refused = db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                // Seats change only under this lock (invitations, joins, removals), so
-                // the count cannot move between the check and the change (R10).
-                let org = Organization::lock(conn, org_id)?;
-                let before = billing::find(conn, org_id)?.plan;
-                if before == plan {
-                    return Ok(None);
-                }
-                if let Err(refusal) = plan.check_change(billing::seats_used(conn, org_id)?) {
-                    return Ok(Some(refusal));
-                }
-                billing::set_plan(conn, org_id, plan, now)?;
-                activity::record(
-                    conn,
-                    org_id,
-                    &actor,
-                    Entry {
-                        action: Action::BillingPlanChanged,
-                        target: Target::organization(org_id, &org.name),
-                        before: Some(json!({ "plan": before.as_str() })),
-                        after: Some(json!({ "plan": plan.as_str() })),
-                    },
-                )?;
-                Ok(None)
-            })
-        })
-        .await?;
+    let refused = match db
+        .run(move |conn| ops::billing::change_plan(conn, org_id, &actor, plan, now))
+        .await
+    {
+        Ok(()) => None,
+        Err(OpError::Refused(refusal)) => Some(refusal),
+        Err(e) => return Err(e.into()),
+    };
     if let Some(refusal) = refused {
         let submitted = Submitted {
             plan_error: Some(refusal),

@@ -14,9 +14,10 @@ use crate::domain::invite::parse_addresses;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect_with_flash};
-use crate::invitations::{self, AddressResult, Context, Outcome};
 use crate::layout::{Layout, Section};
+use crate::mail::Context;
 use crate::mail::{WorkerHandle, log_link_in_development};
+use crate::ops::invitations::{self, AddressResult, Outcome};
 
 #[derive(Template)]
 #[template(path = "invitations/new.html")]

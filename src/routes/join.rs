@@ -10,15 +10,17 @@ use crate::auth::session::TypedSession;
 use crate::auth::{CurrentUser, RequestMeta, password};
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::INVITATION_PREFIX;
 use crate::domain::{Password, PersonName, PlainToken, Role, TokenHash};
 use crate::error::AppError;
 use crate::htmx::{redirect, redirect_with_flash, secret_page};
-use crate::invitations::{self, Context, Refusal, TOKEN_PREFIX};
 use crate::layout::Layout;
+use crate::mail::Context;
 use crate::mail::WorkerHandle;
 use crate::models::activity::Actor;
 use crate::models::invitations::State;
 use crate::models::users::User;
+use crate::ops::joining::{self, Refusal};
 
 /// Which version of the join page a visitor sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +96,7 @@ fn respond(page: &JoinPage, status: StatusCode) -> Result<HttpResponse, AppError
 }
 
 fn token_hash(raw: &str) -> Option<TokenHash> {
-    PlainToken::parse(TOKEN_PREFIX, raw).map(|t| t.hash())
+    PlainToken::parse(INVITATION_PREFIX, raw).map(|t| t.hash())
 }
 
 /// Everything the page shows, for `token`, as seen by the signed-in user (if any).
@@ -112,8 +114,8 @@ async fn load(
     let now = config.clock.now();
     let found = db
         .run(move |conn| {
-            let Some((invitation, target, state)) = invitations::inspect(conn, &hash, now)? else {
-                return Ok(None);
+            let Some((invitation, target, state)) = joining::inspect(conn, &hash, now)? else {
+                return Ok::<_, AppError>(None);
             };
             let user = user_id
                 .map(|id| User::find(conn, id))
@@ -243,7 +245,7 @@ pub async fn accept_invitation(
     let (user, actor) = (current.user.clone(), current.actor());
     let ctx = Context::from_config(&config);
     let outcome = db
-        .run(move |conn| invitations::accept(conn, &hash, &user, &actor, &ctx))
+        .run(move |conn| joining::accept(conn, &hash, &user, &actor, &ctx))
         .await?;
     match outcome {
         Ok(joined) => {
@@ -304,7 +306,7 @@ pub async fn create_account_and_join(
     let ctx = Context::from_config(&config);
     let outcome = db
         .run(move |conn| {
-            invitations::sign_up_and_accept(conn, &hash, &name, &hash_of_password, &actor, &ctx)
+            joining::sign_up_and_accept(conn, &hash, &name, &hash_of_password, &actor, &ctx)
         })
         .await?;
     match outcome {

@@ -3,20 +3,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
-use serde_json::json;
 
 use crate::auth::OrgMember;
 use crate::db::Db;
 use crate::domain::Permission;
-use crate::domain::membership::{self, Refusal};
 use crate::error::AppError;
 use crate::htmx::{html, redirect_with_flash};
 use crate::layout::{Layout, Section};
-use crate::models::activity::{self, Action, Entry, Target};
-use crate::models::memberships::Membership;
-use crate::models::organizations::Organization;
-use crate::models::project_members;
+use crate::ops::{self, OpError};
 
 #[derive(Template)]
 #[template(path = "members/leave.html")]
@@ -25,16 +19,16 @@ struct LeavePage {
     slug: String,
     org_name: String,
     /// Why leaving is not possible right now (checked again when the form is posted).
-    refusal: Option<&'static str>,
+    refusal: Option<String>,
 }
 
 impl LeavePage {
-    fn of(member: &OrgMember, refusal: Option<Refusal>) -> Self {
+    fn of(member: &OrgMember, refusal: Option<String>) -> Self {
         LeavePage {
             layout: member.layout(Section::Members, "Leave organization"),
             slug: member.org.slug.clone(),
             org_name: member.org.name.clone(),
-            refusal: refusal.map(Refusal::message),
+            refusal,
         }
     }
 }
@@ -47,16 +41,12 @@ pub async fn confirm_leave_org(
     member.require(Permission::LeaveOrganization)?;
     let (org_id, user_id) = (member.org.id, member.user.id);
     let refusal = db
-        .run(move |conn| {
-            // Project-only members hold no role the organization depends on.
-            let Some(current) = Membership::find(conn, org_id, user_id)? else {
-                return Ok(None);
-            };
-            let admins = Membership::count_admins(conn, org_id)?;
-            Ok(membership::check_departure(current.role, admins).err())
-        })
+        .run(move |conn| ops::members::leave_refusal(conn, org_id, user_id))
         .await?;
-    html(&LeavePage::of(&member, refusal))
+    html(&LeavePage::of(
+        &member,
+        refusal.map(|r| r.message().to_owned()),
+    ))
 }
 
 /// POST /orgs/{org}/leave. The last administrator stays (R10).
@@ -67,57 +57,20 @@ pub async fn leave_org(
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::LeaveOrganization)?;
     let (org_id, actor) = (member.org.id, member.actor());
-    let refused = db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                Organization::lock(conn, org_id)?;
-                // Re-read under the lock: the role may have changed since the page loaded.
-                let Some(current) = Membership::find(conn, org_id, actor.user_id)? else {
-                    let access = project_members::find(conn, org_id, actor.user_id)?.ok_or(AppError::NotFound)?;
-                    project_members::delete(conn, org_id, actor.user_id)?;
-                    activity::record(
-                        conn,
-                        org_id,
-                        &actor,
-                        Entry {
-                            action: Action::MemberLeft,
-                            target: Target::member(actor.user_id, &actor.name),
-                            before: Some(json!({ "role": access.role.as_str(), "project": access.project_name })),
-                            after: None,
-                        },
-                    )?;
-                    return Ok(None);
-                };
-                let admins = Membership::count_admins(conn, org_id)?;
-                if let Err(refusal) = membership::check_departure(current.role, admins) {
-                    return Ok(Some(refusal));
-                }
-                Membership::delete(conn, org_id, actor.user_id)?;
-                activity::record(
-                    conn,
-                    org_id,
-                    &actor,
-                    Entry {
-                        action: Action::MemberLeft,
-                        target: Target::member(actor.user_id, &actor.name),
-                        before: Some(json!({ "role": current.role.as_str() })),
-                        after: None,
-                    },
-                )?;
-                Ok(None)
-            })
-        })
-        .await?;
-    if let Some(refusal) = refused {
-        return crate::htmx::html_with_status(
+    match db
+        .run(move |conn| ops::members::leave(conn, org_id, &actor))
+        .await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            &req,
+            &member.meta.hx,
+            "/",
+            &format!("You left {}", member.org.name),
+        )),
+        Err(OpError::Refused(message)) => crate::htmx::html_with_status(
             actix_web::http::StatusCode::CONFLICT,
-            &LeavePage::of(&member, Some(refusal)),
-        );
+            &LeavePage::of(&member, Some(message)),
+        ),
+        Err(e) => Err(e.into()),
     }
-    Ok(redirect_with_flash(
-        &req,
-        &member.meta.hx,
-        "/",
-        &format!("You left {}", member.org.name),
-    ))
 }

@@ -3,28 +3,23 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::OrgMember;
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::membership;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
 use crate::htmx::{Hx, Level, html, redirect_with_flash, toast};
 use crate::layout::{Layout, Section};
-use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::{self, PendingRow};
 use crate::models::member_list::{
     self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE, RoleCounts,
 };
-use crate::models::memberships::Membership;
-use crate::models::organizations::Organization;
 use crate::models::project_members::{self, ProjectMemberRow};
+use crate::ops::{self, OpError};
 
 /// Pending invitations listed on the Members page (newest first).
 const PENDING_SHOWN: i64 = 200;
@@ -187,7 +182,7 @@ pub async fn list_members(
             });
             let pending = invitations::pending_for_org(conn, org_id, PENDING_SHOWN)?;
             let project_only = project_members::list(conn, org_id, None)?;
-            Ok((rows, counts, matching, pending, project_only))
+            Ok::<_, AppError>((rows, counts, matching, pending, project_only))
         })
         .await?;
     let ctx = RowContext::of(&member);
@@ -227,55 +222,18 @@ pub async fn update_member_role(
     req: HttpRequest,
     member: OrgMember,
     db: web::Data<Db>,
-    config: web::Data<Config>,
     path: web::Path<(String, Uuid)>,
     web::Form(form): web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
-    let role = Role::parse(&form.role).map_err(|e| AppError::BadRequest(e.0.into()))?;
+    let role = Role::parse(&form.role).map_err(|e| AppError::Invalid(e.0.into()))?;
     let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
-    let pause = config.membership_change_pause;
-    let outcome = db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                Organization::lock(conn, org_id)?;
-                let before =
-                    member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)?;
-                let admins = Membership::count_admins(conn, org_id)?;
-                let check = membership::check_role_change(
-                    actor.user_id == target_id,
-                    before.role,
-                    role,
-                    admins,
-                );
-                if let Err(refusal) = check {
-                    return Ok(Err((refusal, before)));
-                }
-                if let Some(pause) = pause {
-                    std::thread::sleep(pause);
-                }
-                if before.role != role {
-                    Membership::set_role(conn, org_id, target_id, role)?;
-                    activity::record(
-                        conn,
-                        org_id,
-                        &actor,
-                        Entry {
-                            action: Action::MemberRoleChanged,
-                            target: Target::member(target_id, &before.name),
-                            before: Some(json!({ "role": before.role.as_str() })),
-                            after: Some(json!({ "role": role.as_str() })),
-                        },
-                    )?;
-                }
-                let counts = member_list::role_counts(conn, org_id)?;
-                Ok(Ok((MemberRow { role, ..before }, counts)))
-            })
-        })
-        .await?;
+    let changed = db
+        .run(move |conn| ops::members::change_role(conn, org_id, &actor, target_id, role))
+        .await;
     let ctx = RowContext::of(&member);
     let hx = member.meta.hx;
-    match outcome {
+    match changed {
         Ok((row, counts)) => {
             let message = format!("{} is now {}", row.name, row.role.with_article());
             if !hx.is_htmx() {
@@ -299,17 +257,21 @@ pub async fn update_member_role(
             };
             Ok(toast(html(&fragment)?, Level::Success, &message))
         }
-        // htmx: put the row back as it was (the select already shows the refused value).
-        Err((refusal, row)) if hx.is_htmx() => Ok(toast(
-            html(&MemberRowFragment {
+        // htmx: put the row back as it is (the select shows the refused value).
+        Err(OpError::Refused(message)) if hx.is_htmx() => {
+            let row = db
+                .run(move |conn| {
+                    member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)
+                })
+                .await?;
+            let fragment = MemberRowFragment {
                 ctx,
                 row,
                 summary: None,
-            })?,
-            Level::Error,
-            refusal.message(),
-        )),
-        Err((refusal, _)) => Err(AppError::Conflict(refusal.message().into())),
+            };
+            Ok(toast(html(&fragment)?, Level::Error, &message))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -342,7 +304,7 @@ pub async fn confirm_remove_member(
                 created_by: Some(target_id),
                 include_revoked: false,
             };
-            Ok((row, api_keys::list(conn, org_id, &filter)?))
+            Ok::<_, AppError>((row, api_keys::list(conn, org_id, &filter)?))
         })
         .await?;
     html(&RemovePage {
@@ -360,48 +322,12 @@ pub async fn remove_member(
     req: HttpRequest,
     member: OrgMember,
     db: web::Data<Db>,
-    config: web::Data<Config>,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
     let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
-    let pause = config.membership_change_pause;
     let removed = db
-        .run(move |conn| {
-            let outcome = conn.build_transaction().run(|conn| {
-                Organization::lock(conn, org_id)?;
-                let Some(row) = member_list::find(conn, org_id, target_id)? else {
-                    return Ok(Err(None));
-                };
-                let admins = Membership::count_admins(conn, org_id)?;
-                if let Err(refusal) =
-                    membership::check_removal(actor.user_id == target_id, row.role, admins)
-                {
-                    return Ok(Err(Some(refusal)));
-                }
-                if let Some(pause) = pause {
-                    std::thread::sleep(pause);
-                }
-                Membership::delete(conn, org_id, target_id)?;
-                activity::record(
-                    conn,
-                    org_id,
-                    &actor,
-                    Entry {
-                        action: Action::MemberRemoved,
-                        target: Target::member(target_id, &row.name),
-                        before: Some(json!({ "role": row.role.as_str(), "email": row.email })),
-                        after: None,
-                    },
-                )?;
-                Ok::<_, diesel::result::Error>(Ok(row))
-            })?;
-            match outcome {
-                Ok(row) => Ok(row),
-                Err(None) => Err(AppError::NotFound),
-                Err(Some(refusal)) => Err(AppError::Conflict(refusal.message().into())),
-            }
-        })
+        .run(move |conn| ops::members::remove(conn, org_id, &actor, target_id))
         .await?;
     Ok(redirect_with_flash(
         &req,

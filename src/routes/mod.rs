@@ -22,7 +22,6 @@ mod projects;
 mod settings;
 mod usage;
 
-pub use api_keys::KEY_PREFIX;
 pub use forms::FieldErrors;
 
 /// Declares the URL map once: `configure` registers it, and `ROUTES` lists it so that

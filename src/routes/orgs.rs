@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
+
 use serde::Deserialize;
 
 use super::FieldErrors;
@@ -17,7 +17,7 @@ use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
 use crate::models::activity;
 use crate::models::memberships::Membership;
-use crate::models::organizations::Organization;
+use crate::ops;
 
 /// GET /: the first organization's members page, the new-organization form, or login.
 pub async fn home(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
@@ -25,7 +25,7 @@ pub async fn home(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, A
         return Ok(redirect(&Default::default(), "/login"));
     };
     let orgs = db
-        .run(move |conn| Ok(Membership::orgs_of_user(conn, user_id)?))
+        .run(move |conn| Ok::<_, AppError>(Membership::orgs_of_user(conn, user_id)?))
         .await?;
     let target = match orgs.first() {
         Some(org) => format!("/orgs/{}", org.slug),
@@ -78,10 +78,7 @@ pub async fn create_org(
     };
     let (actor, now) = (current.actor(), config.clock.now());
     let org = db
-        .run(move |conn| {
-            let org = conn.transaction(|conn| Organization::found(conn, &name, &actor, now))?;
-            Ok(org)
-        })
+        .run(move |conn| ops::orgs::found(conn, &name, &actor, now))
         .await?;
     Ok(redirect(
         &current.meta.hx,
@@ -114,7 +111,7 @@ pub async fn show_org(
     let can_view_activity = member.can(Permission::ViewActivity);
     let org_id = member.org.id;
     let recent = if can_view_activity {
-        db.run(move |conn| Ok(activity::recent(conn, org_id, 5)?))
+        db.run(move |conn| Ok::<_, AppError>(activity::recent(conn, org_id, 5)?))
             .await?
     } else {
         Vec::new()

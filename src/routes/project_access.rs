@@ -4,9 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::FieldErrors;
@@ -18,13 +16,11 @@ use crate::domain::invite::parse_addresses;
 use crate::domain::{Permission, ProjectRole, Role};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect_with_flash};
-use crate::invitations::{self, Context, Grant};
 use crate::layout::{Layout, Section};
 use crate::mail::{WorkerHandle, log_link_in_development};
-use crate::models::activity::{self, Action, Entry, Target};
-use crate::models::organizations::Organization;
 use crate::models::project_members::{self, ProjectMemberRow};
 use crate::models::projects::Project;
+use crate::ops::{self, invitations::Grant};
 
 #[derive(Template)]
 #[template(path = "project_access/new.html")]
@@ -111,9 +107,13 @@ pub async fn create_project_invitation(
         project_id: project.id,
         role,
     };
-    let (org_id, actor, ctx) = (member.org.id, member.actor(), Context::from_config(&config));
+    let (org_id, actor, ctx) = (
+        member.org.id,
+        member.actor(),
+        crate::mail::Context::from_config(&config),
+    );
     let sent = db
-        .run(move |conn| invitations::send(conn, org_id, &actor, &entries, grant, &ctx))
+        .run(move |conn| ops::invitations::send(conn, org_id, &actor, &entries, grant, &ctx))
         .await?;
     mail.wake();
     for (email, link) in &sent.links {
@@ -137,19 +137,6 @@ pub struct RoleForm {
     role: String,
 }
 
-/// The project-only member in the path, under the organization lock.
-fn locked_access(
-    conn: &mut diesel::PgConnection,
-    org_id: Uuid,
-    project_id: Uuid,
-    user_id: Uuid,
-) -> Result<ProjectMemberRow, AppError> {
-    Organization::lock(conn, org_id)?;
-    project_members::find(conn, org_id, user_id)?
-        .filter(|row| row.project_id == project_id)
-        .ok_or(AppError::NotFound)
-}
-
 /// POST /orgs/{org}/projects/{project_id}/access/{user_id}/role
 pub async fn update_project_access(
     req: HttpRequest,
@@ -160,32 +147,11 @@ pub async fn update_project_access(
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageProjectAccess)?;
     let (_, project_id, user_id) = path.into_inner();
-    let role = ProjectRole::parse(&form.role).map_err(|e| AppError::BadRequest(e.0.into()))?;
+    let role = ProjectRole::parse(&form.role).map_err(|e| AppError::Invalid(e.0.into()))?;
     let (org_id, actor) = (member.org.id, member.actor());
     let row = db
         .run(move |conn| {
-            conn.transaction(|conn| {
-                let row = locked_access(conn, org_id, project_id, user_id)?;
-                if row.role != role {
-                    project_members::set_role(conn, org_id, user_id, role)?;
-                    activity::record(
-                        conn,
-                        org_id,
-                        &actor,
-                        Entry {
-                            action: Action::ProjectAccessChanged,
-                            target: Target::member(user_id, &row.name),
-                            before: Some(
-                                json!({ "role": row.role.as_str(), "project": row.project_name }),
-                            ),
-                            after: Some(
-                                json!({ "role": role.as_str(), "project": row.project_name }),
-                            ),
-                        },
-                    )?;
-                }
-                Ok(row)
-            })
+            ops::project_access::change_role(conn, org_id, &actor, project_id, user_id, role)
         })
         .await?;
     Ok(redirect_with_flash(
@@ -241,26 +207,7 @@ pub async fn revoke_project_access(
     let (_, project_id, user_id) = path.into_inner();
     let (org_id, actor) = (member.org.id, member.actor());
     let row = db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let row = locked_access(conn, org_id, project_id, user_id)?;
-                project_members::delete(conn, org_id, user_id)?;
-                activity::record(
-                    conn,
-                    org_id,
-                    &actor,
-                    Entry {
-                        action: Action::ProjectAccessRevoked,
-                        target: Target::member(user_id, &row.name),
-                        before: Some(
-                            json!({ "role": row.role.as_str(), "project": row.project_name }),
-                        ),
-                        after: None,
-                    },
-                )?;
-                Ok(row)
-            })
-        })
+        .run(move |conn| ops::project_access::revoke(conn, org_id, &actor, project_id, user_id))
         .await?;
     Ok(redirect_with_flash(
         &req,

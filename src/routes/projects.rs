@@ -5,9 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::FieldErrors;
@@ -18,14 +16,13 @@ use crate::domain::{Permission, ProjectName, ProjectRole};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect, redirect_with_flash};
 use crate::layout::{Layout, Section};
-use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::{self as invitation_store, PendingRow};
 use crate::models::project_members::{self, ProjectMemberRow};
 use crate::models::projects::Project;
 use crate::models::usage::{self, Totals};
-
-const NAME_TAKEN: &str = "A project with this name already exists.";
+use crate::ops::projects::NAME_TAKEN;
+use crate::ops::{self, OpError};
 
 #[derive(Template)]
 #[template(path = "projects/index.html")]
@@ -42,7 +39,7 @@ pub async fn list_projects(member: OrgMember, db: web::Data<Db>) -> Result<HttpR
     member.require(Permission::ViewProjects)?;
     let (org_id, only) = (member.org.id, member.project_id);
     let projects = db
-        .run(move |conn| Ok(Project::list(conn, org_id, only)?))
+        .run(move |conn| Ok::<_, AppError>(Project::list(conn, org_id, only)?))
         .await?;
     html(&ProjectsPage {
         layout: member.layout(Section::Projects, "Projects"),
@@ -102,35 +99,18 @@ pub async fn create_project(
     };
     let (org_id, actor) = (member.org.id, member.actor());
     let created = db
-        .run(move |conn| {
-            conn.transaction(|conn| {
-                let project = Project::create(conn, org_id, &name, actor.user_id)
-                    .map_err(|e| AppError::taken(e, NAME_TAKEN))?;
-                activity::record(
-                    conn,
-                    org_id,
-                    &actor,
-                    Entry {
-                        action: Action::ProjectCreated,
-                        target: Target::project(project.id, &project.name),
-                        before: None,
-                        after: Some(json!({ "name": project.name })),
-                    },
-                )?;
-                Ok(project)
-            })
-        })
+        .run(move |conn| ops::projects::create(conn, org_id, &actor, &name))
         .await;
     match created {
         Ok(project) => Ok(redirect(
             &member.meta.hx,
             &format!("/orgs/{}/projects/{}", member.org.slug, project.id),
         )),
-        Err(AppError::Conflict(_)) => {
+        Err(OpError::Conflict(_)) => {
             errors.add("name", NAME_TAKEN);
             invalid(errors, form.name)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -212,7 +192,7 @@ pub async fn show_project(
             let pending = invitation_store::pending_for_project(conn, org_id, project_id)?;
             let usage =
                 usage::project_totals(conn, org_id, project_id, now - chrono::Duration::days(30))?;
-            Ok((project, keys, people, pending, usage))
+            Ok::<_, AppError>((project, keys, people, pending, usage))
         })
         .await?;
     html(&ProjectPage {
@@ -242,29 +222,10 @@ pub async fn rename_project(
     member.require(Permission::ManageOrganization)?;
     let project_id = path.1;
     let project = load_project(&db, &member, project_id).await?;
-    let name = ProjectName::parse(&form.name).map_err(|e| AppError::Conflict(e.0.into()))?;
+    let name = ProjectName::parse(&form.name).map_err(|e| AppError::Invalid(e.0.into()))?;
     let (org_id, actor) = (member.org.id, member.actor());
-    db.run(move |conn| {
-        conn.transaction(|conn| {
-            if project.name == name.as_str() {
-                return Ok(());
-            }
-            Project::rename(conn, project_id, &name).map_err(|e| AppError::taken(e, NAME_TAKEN))?;
-            activity::record(
-                conn,
-                org_id,
-                &actor,
-                Entry {
-                    action: Action::ProjectRenamed,
-                    target: Target::project(project_id, name.as_str()),
-                    before: Some(json!({ "name": project.name })),
-                    after: Some(json!({ "name": name.as_str() })),
-                },
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
+    db.run(move |conn| ops::projects::rename(conn, org_id, &actor, project.id, &name))
+        .await?;
     Ok(redirect_with_flash(
         &req,
         &member.meta.hx,
@@ -307,26 +268,10 @@ pub async fn archive_project(
     member.require(Permission::ManageOrganization)?;
     let project = load_project(&db, &member, path.1).await?;
     let (org_id, actor, now) = (member.org.id, member.actor(), config.clock.now());
-    let name = project.name.clone();
-    db.run(move |conn| {
-        conn.transaction(|conn| {
-            if Project::archive(conn, project.id, now)? {
-                activity::record(
-                    conn,
-                    org_id,
-                    &actor,
-                    Entry {
-                        action: Action::ProjectArchived,
-                        target: Target::project(project.id, &project.name),
-                        before: None,
-                        after: None,
-                    },
-                )?;
-            }
-            Ok(())
-        })
-    })
-    .await?;
+    let archived = db
+        .run(move |conn| ops::projects::archive(conn, org_id, &actor, project.id, now))
+        .await?;
+    let name = archived.name;
     Ok(redirect_with_flash(
         &req,
         &member.meta.hx,

@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::FieldErrors;
 use crate::auth::OrgMember;
@@ -13,8 +12,7 @@ use crate::domain::{OrgName, Permission};
 use crate::error::AppError;
 use crate::htmx::{Level, html, html_with_status, redirect, toast};
 use crate::layout::{Layout, Section};
-use crate::models::activity::{self, Action, Entry, Target};
-use crate::models::organizations::Organization;
+use crate::ops;
 
 #[derive(Template)]
 #[template(path = "settings/index.html")]
@@ -65,28 +63,8 @@ pub async fn rename_org(
         );
     };
     let (org_id, actor) = (member.org.id, member.actor());
-    db.run(move |conn| {
-        conn.build_transaction().run(|conn| {
-            let before = Organization::lock(conn, org_id)?;
-            if before.name == name.as_str() {
-                return Ok(());
-            }
-            Organization::rename(conn, org_id, &name)?;
-            activity::record(
-                conn,
-                org_id,
-                &actor,
-                Entry {
-                    action: Action::OrganizationRenamed,
-                    target: Target::organization(org_id, name.as_str()),
-                    before: Some(json!({ "name": before.name })),
-                    after: Some(json!({ "name": name.as_str() })),
-                },
-            )
-        })?;
-        Ok(())
-    })
-    .await?;
+    db.run(move |conn| ops::orgs::rename(conn, org_id, &actor, &name))
+        .await?;
     let location = format!("/orgs/{}/settings", member.org.slug);
     Ok(toast(
         redirect(&member.meta.hx, &location),

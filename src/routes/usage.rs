@@ -306,7 +306,7 @@ pub async fn export_usage(
             .and_utc(),
     );
     let keys = db
-        .run(move |conn| Ok(usage::by_key(conn, org_id, filter.project, since)?))
+        .run(move |conn| Ok::<_, AppError>(usage::by_key(conn, org_id, filter.project, since)?))
         .await?;
     let mut csv = Csv::new();
     csv.text("Project")

@@ -1,75 +1,18 @@
 //! Links mailed to an account: confirming its email address and resetting its password.
 //! Like join links, the token is mailed once and stored only as a hash.
 
-use askama::Template;
 use chrono::Duration;
 use diesel::prelude::*;
 
+use super::{OpError, OpResult, tx};
 use crate::domain::{EmailAddress, PlainToken, TokenHash};
-use crate::error::AppError;
-use crate::mail::{Context, Email, outbox};
+use crate::mail::{Context, outbox};
 use crate::models::sessions;
 use crate::models::user_tokens::{self, Purpose};
 use crate::models::users::User;
 
 /// At most this many links of one kind per account and hour; more requests send nothing.
 pub const PER_HOUR: i64 = 5;
-
-#[derive(Template)]
-#[template(path = "mail/verify_email.txt")]
-struct VerifyText<'a> {
-    name: &'a str,
-    email: &'a str,
-    link: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "mail/verify_email.html")]
-struct VerifyHtml<'a> {
-    name: &'a str,
-    email: &'a str,
-    link: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "mail/password_reset.txt")]
-struct ResetText<'a> {
-    name: &'a str,
-    email: &'a str,
-    link: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "mail/password_reset.html")]
-struct ResetHtml<'a> {
-    name: &'a str,
-    email: &'a str,
-    link: &'a str,
-}
-
-fn email_for(user: &User, purpose: Purpose, link: &str) -> Result<Email, AppError> {
-    let (name, email) = (user.name.as_str(), user.email.as_str());
-    let (subject, text, html) = match purpose {
-        Purpose::VerifyEmail => (
-            "Confirm your email address for Teamwork",
-            VerifyText { name, email, link }.render()?,
-            VerifyHtml { name, email, link }.render()?,
-        ),
-        Purpose::ResetPassword => (
-            "Reset your Teamwork password",
-            ResetText { name, email, link }.render()?,
-            ResetHtml { name, email, link }.render()?,
-        ),
-    };
-    Ok(Email {
-        recipient: EmailAddress::parse(email)
-            .map_err(|e| AppError::Internal(format!("stored email: {e}")))?,
-        name: Some(user.name.clone()),
-        subject: subject.to_owned(),
-        text,
-        html,
-    })
-}
 
 fn path(purpose: Purpose) -> &'static str {
     match purpose {
@@ -81,12 +24,12 @@ fn path(purpose: Purpose) -> &'static str {
 /// Issues a link and queues its email, inside the caller's transaction. Returns the link
 /// (for the development log only), or `None` past [`PER_HOUR`] links of this kind: then
 /// nothing is sent.
-pub fn send(
+pub(super) fn send(
     conn: &mut PgConnection,
     user: &User,
     purpose: Purpose,
     ctx: &Context,
-) -> Result<Option<String>, AppError> {
+) -> OpResult<Option<String>> {
     if user_tokens::issued_since(conn, user.id, purpose, ctx.now - Duration::hours(1))? >= PER_HOUR
     {
         return Ok(None);
@@ -98,14 +41,33 @@ pub fn send(
         Purpose::VerifyEmail => "email_verification",
         Purpose::ResetPassword => "password_reset",
     };
-    outbox::enqueue(
-        conn,
-        None,
-        kind,
-        &email_for(user, purpose, &link)?,
-        &ctx.base_url,
-    )?;
+    let recipient = EmailAddress::parse(&user.email)
+        .map_err(|e| OpError::Internal(format!("stored email: {e}")))?;
+    let email = crate::mail::account_links::account_link(user, recipient, purpose, &link)?;
+    outbox::enqueue(conn, None, kind, &email, &ctx.base_url)?;
     Ok(Some(link))
+}
+
+/// Sends the signed-in `user` a new confirmation link; `None` past the hourly limit.
+pub fn request_email_confirmation(
+    conn: &mut PgConnection,
+    user: &User,
+    ctx: &Context,
+) -> OpResult<Option<String>> {
+    tx(conn, |conn| send(conn, user, Purpose::VerifyEmail, ctx))
+}
+
+/// Mails a reset link to the account of `email`, if there is one. The answer to the
+/// person is the same either way (R24); the link is returned for the development log.
+pub fn request_password_reset(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    ctx: &Context,
+) -> OpResult<Option<String>> {
+    tx(conn, |conn| match User::find_by_email(conn, email)? {
+        Some(user) => send(conn, &user, Purpose::ResetPassword, ctx),
+        None => Ok(None),
+    })
 }
 
 /// The hash of a link's token, if it has the shape of one of this kind.
@@ -114,12 +76,8 @@ pub fn parse(purpose: Purpose, raw: &str) -> Option<TokenHash> {
 }
 
 /// Confirms the address of the link's account; `None` for a used, expired or unknown link.
-pub fn verify(
-    conn: &mut PgConnection,
-    hash: &TokenHash,
-    ctx: &Context,
-) -> Result<Option<User>, AppError> {
-    conn.transaction(|conn| {
+pub fn verify(conn: &mut PgConnection, hash: &TokenHash, ctx: &Context) -> OpResult<Option<User>> {
+    tx(conn, |conn| {
         let Some(user_id) = user_tokens::consume(conn, Purpose::VerifyEmail, hash, ctx.now)? else {
             return Ok(None);
         };
@@ -135,8 +93,8 @@ pub fn reset_password(
     hash: &TokenHash,
     password_hash: &str,
     ctx: &Context,
-) -> Result<Option<User>, AppError> {
-    conn.transaction(|conn| {
+) -> OpResult<Option<User>> {
+    tx(conn, |conn| {
         let Some(user_id) = user_tokens::consume(conn, Purpose::ResetPassword, hash, ctx.now)?
         else {
             return Ok(None);

@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 use uuid::Uuid;
 
-use super::{Context, emails};
+use super::{OpError, OpResult, tx};
+use crate::domain::activity::{Actor, Event, Person};
 use crate::domain::{EmailAddress, ProjectRole, Role, TokenHash};
-use crate::error::AppError;
-use crate::mail::outbox;
-use crate::models::activity::{self, Action, Actor, Target};
+use crate::mail::invitations as emails;
+use crate::mail::{Context, outbox};
+use crate::models::activity;
 use crate::models::invitations::{self as store, Invitation, State};
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
@@ -101,13 +101,13 @@ pub fn accept(
     user: &User,
     meta: &Actor,
     ctx: &Context,
-) -> Result<Result<Joined, Refusal>, AppError> {
-    conn.transaction(|conn| {
+) -> OpResult<Result<Joined, Refusal>> {
+    tx(conn, |conn| {
         let Some((invitation, _)) = store::find_by_token(conn, token)? else {
             return Ok(Err(Refusal::Unknown));
         };
         let org = Organization::lock(conn, invitation.org_id)?;
-        let invitation = store::find(conn, org.id, invitation.id)?.ok_or(AppError::NotFound)?;
+        let invitation = store::find(conn, org.id, invitation.id)?.ok_or(OpError::NotFound)?;
         if let Some(refusal) = refusal_for(invitation.state(ctx.now)) {
             return Ok(Err(refusal));
         }
@@ -133,18 +133,18 @@ pub fn sign_up_and_accept(
     password_hash: &str,
     meta: &Actor,
     ctx: &Context,
-) -> Result<Result<(User, Joined), Refusal>, AppError> {
-    conn.transaction(|conn| {
+) -> OpResult<Result<(User, Joined), Refusal>> {
+    tx(conn, |conn| {
         let Some((invitation, _)) = store::find_by_token(conn, token)? else {
             return Ok(Err(Refusal::Unknown));
         };
         let org = Organization::lock(conn, invitation.org_id)?;
-        let invitation = store::find(conn, org.id, invitation.id)?.ok_or(AppError::NotFound)?;
+        let invitation = store::find(conn, org.id, invitation.id)?.ok_or(OpError::NotFound)?;
         if let Some(refusal) = refusal_for(invitation.state(ctx.now)) {
             return Ok(Err(refusal));
         }
-        let email = EmailAddress::parse(&invitation.email)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let email =
+            EmailAddress::parse(&invitation.email).map_err(|e| OpError::Internal(e.to_string()))?;
         if User::find_by_email(conn, &email)?.is_some() {
             return Ok(Err(Refusal::AccountExists));
         }
@@ -167,45 +167,38 @@ fn join(
     user: &User,
     actor: &Actor,
     ctx: &Context,
-) -> Result<Result<Joined, Refusal>, AppError> {
+) -> OpResult<Result<Joined, Refusal>> {
     if !store::mark_accepted(conn, invitation.id, user.id, ctx.now)? {
         return Ok(Err(Refusal::Used));
     }
     let project_name = match invitation.project_id {
         None => {
             Membership::create(conn, org.id, user.id, invitation.role)?;
-            activity::record(
-                conn,
-                org.id,
-                actor,
-                activity::Entry {
-                    action: Action::InvitationAccepted,
-                    target: Target::invitation(invitation.id, &invitation.email),
-                    before: None,
-                    after: Some(json!({ "member": user.name, "role": invitation.role.as_str() })),
-                },
-            )?;
+            let event = Event::InvitationAccepted {
+                invitation: invitation.id,
+                email: invitation.email.clone(),
+                member: user.name.clone(),
+                role: invitation.role,
+            };
+            activity::record(conn, org.id, actor, &event)?;
             None
         }
         Some(project_id) => {
             let role = ProjectRole::parse(invitation.role.as_str()).map_err(|_| {
-                AppError::Internal("project invitation with an organization role".into())
+                OpError::Internal("project invitation with an organization role".into())
             })?;
-            let project = Project::find(conn, org.id, project_id)?.ok_or(AppError::NotFound)?;
+            let project = Project::find(conn, org.id, project_id)?.ok_or(OpError::NotFound)?;
             project_members::create(conn, org.id, project_id, user.id, role)?;
-            activity::record(
-                conn,
-                org.id,
-                actor,
-                activity::Entry {
-                    action: Action::ProjectAccessGranted,
-                    target: Target::member(user.id, &user.name),
-                    before: None,
-                    after: Some(
-                        json!({ "project": project.name, "role": role.as_str(), "invitation": invitation.id }),
-                    ),
+            let event = Event::ProjectAccessGranted {
+                member: Person {
+                    id: user.id,
+                    name: user.name.clone(),
                 },
-            )?;
+                project: project.name.clone(),
+                role,
+                invitation: Some(invitation.id),
+            };
+            activity::record(conn, org.id, actor, &event)?;
             Some(project.name)
         }
     };

@@ -1,32 +1,28 @@
-//! Invitations as transactions: each operation locks the organization, checks, writes
-//! the change, its activity entry and its email (outbox) together, or nothing (R10, R36).
-
-pub mod emails;
-mod join;
-
-pub use join::{Joined, Refusal, accept, inspect, sign_up_and_accept};
+//! Sending, resending and cancelling invitations: each locks the organization, re-checks
+//! the actor, and writes the change, its activity entry and its email (outbox) together,
+//! or nothing (R10, R36, R39).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 use uuid::Uuid;
 
+use super::{OpError, OpResult, locked, recheck};
+use crate::domain::activity::{Actor, Event, InvitationFacts};
 use crate::domain::invite::Entry;
-use crate::domain::{EmailAddress, PlainToken, Plan, ProjectRole, Role};
-use crate::error::AppError;
+use crate::domain::{
+    EmailAddress, INVITATION_PREFIX, Permission, PlainToken, Plan, ProjectRole, Role,
+};
+use crate::mail::invitations as emails;
 use crate::mail::outbox;
-use crate::models::activity::{self, Action, Actor, Target};
-use crate::models::billing;
 use crate::models::invitations::{self as store, Invitation, NewInvitation, State};
 use crate::models::organizations::Organization;
 use crate::models::projects::Project;
+use crate::models::{activity, billing};
 
 /// Daily limits on sendings (first or resent), per SECURITY.md R25.
 pub const PER_INVITER_PER_DAY: i64 = 100;
 pub const PER_ORG_PER_DAY: i64 = 100;
 pub const PER_ADDRESS_PER_DAY: i64 = 10;
-
-pub const TOKEN_PREFIX: &str = "inv_";
 
 pub use crate::mail::Context;
 
@@ -61,18 +57,14 @@ pub struct Sent {
     pub links: Vec<(String, String)>,
 }
 
-fn entry(
-    action: Action,
-    invitation: &Invitation,
-    before: Option<serde_json::Value>,
-) -> activity::Entry {
-    activity::Entry {
-        action,
-        target: Target::invitation(invitation.id, &invitation.email),
-        before,
-        after: Some(
-            json!({ "email": invitation.email, "role": invitation.role.as_str(), "expires_at": invitation.expires_at }),
-        ),
+/// What the log records of `invitation` (`project`: its project's name, if any).
+fn facts(invitation: &Invitation, project: Option<&str>) -> InvitationFacts {
+    InvitationFacts {
+        id: invitation.id,
+        email: invitation.email.clone(),
+        role: invitation.role,
+        expires_at: invitation.expires_at,
+        project: project.map(str::to_owned),
     }
 }
 
@@ -84,16 +76,16 @@ fn check_daily_limits(
     inviter: Uuid,
     adding: i64,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> OpResult<()> {
     let counts = store::sends_since(conn, org_id, inviter, now - Duration::days(1))?;
     if counts.by_inviter + adding > PER_INVITER_PER_DAY {
-        return Err(AppError::TooManyRequests(format!(
+        return Err(OpError::limit(format!(
             "You can send at most {PER_INVITER_PER_DAY} invitations a day; {} left today.",
             (PER_INVITER_PER_DAY - counts.by_inviter).max(0)
         )));
     }
     if counts.by_org + adding > PER_ORG_PER_DAY {
-        return Err(AppError::TooManyRequests(format!(
+        return Err(OpError::limit(format!(
             "This organization can send at most {PER_ORG_PER_DAY} invitations a day; {} left today.",
             (PER_ORG_PER_DAY - counts.by_org).max(0)
         )));
@@ -101,27 +93,25 @@ fn check_daily_limits(
     Ok(())
 }
 
-/// Issues a token for `invitation`, queues its email and records the sending.
+/// Issues a token for `invitation`, queues its email and records the sending. Returns
+/// the join link.
 fn send_email(
     conn: &mut PgConnection,
     org: &Organization,
     actor: &Actor,
     invitation: &Invitation,
+    project: Option<&str>,
     token: &PlainToken,
     ctx: &Context,
-) -> Result<String, AppError> {
+) -> OpResult<String> {
     let email = EmailAddress::parse(&invitation.email)
-        .map_err(|e| AppError::Internal(format!("stored invitation email: {e}")))?;
+        .map_err(|e| OpError::Internal(format!("stored invitation email: {e}")))?;
     let join_url = join_url(ctx, token);
-    let project = match invitation.project_id {
-        Some(id) => Project::find(conn, org.id, id)?.map(|p| p.name),
-        None => None,
-    };
     let message = emails::invitation(emails::InvitationMail {
         to: &email,
         inviter: &actor.name,
         org: &org.name,
-        project: project.as_deref(),
+        project,
         role: invitation.role,
         join_url: &join_url,
         expires_at: invitation.expires_at,
@@ -163,6 +153,31 @@ impl Grant {
     }
 }
 
+/// Who may send, resend or cancel an invitation that grants `project_id`'s access (or
+/// an organization role when `None`).
+fn permission_for(project_id: Option<Uuid>) -> Permission {
+    match project_id {
+        None => Permission::ManageMembers,
+        Some(_) => Permission::ManageProjectAccess,
+    }
+}
+
+/// The name of the invitation's project, if it is a project invitation.
+fn project_name(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    project_id: Option<Uuid>,
+) -> OpResult<Option<String>> {
+    match project_id {
+        Some(id) => Ok(Some(
+            Project::find(conn, org_id, id)?
+                .ok_or(OpError::NotFound)?
+                .name,
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Invites every valid address that has a seat, in one transaction.
 pub fn send(
     conn: &mut PgConnection,
@@ -171,9 +186,10 @@ pub fn send(
     entries: &[Entry],
     grant: Grant,
     ctx: &Context,
-) -> Result<Sent, AppError> {
-    conn.transaction(|conn| {
-        let org = Organization::lock(conn, org_id)?;
+) -> OpResult<Sent> {
+    locked(conn, org_id, |conn, org| {
+        recheck(conn, org_id, actor, permission_for(grant.project_id()))?;
+        let project = project_name(conn, org_id, grant.project_id())?;
         let plan = billing::find(conn, org_id)?.plan;
         let mut seats = billing::seats_used(conn, org_id)?;
         let mut results = Vec::with_capacity(entries.len());
@@ -216,7 +232,7 @@ pub fn send(
         check_daily_limits(conn, org_id, actor.user_id, to_invite.len() as i64, ctx.now)?;
         let mut links = Vec::new();
         for email in &to_invite {
-            let token = PlainToken::generate(TOKEN_PREFIX);
+            let token = PlainToken::generate(INVITATION_PREFIX);
             let invitation = store::create(
                 conn,
                 NewInvitation {
@@ -230,18 +246,24 @@ pub fn send(
                     now: ctx.now,
                 },
             )?;
-            let link = send_email(conn, &org, actor, &invitation, &token, ctx)?;
-            activity::record(
+            let link = send_email(
                 conn,
-                org_id,
+                org,
                 actor,
-                entry(Action::InvitationSent, &invitation, None),
+                &invitation,
+                project.as_deref(),
+                &token,
+                ctx,
             )?;
+            let event = Event::InvitationSent(facts(&invitation, project.as_deref()));
+            activity::record(conn, org_id, actor, &event)?;
             links.push((invitation.email.clone(), link));
         }
         Ok(Sent { results, links })
     })
 }
+
+const NOT_PENDING: &str = "This invitation was already accepted or cancelled.";
 
 /// A new link and 7 more days; the old link dies. Works on expired invitations too.
 pub fn resend(
@@ -250,37 +272,35 @@ pub fn resend(
     actor: &Actor,
     id: Uuid,
     ctx: &Context,
-) -> Result<(Invitation, String), AppError> {
-    conn.transaction(|conn| {
-        let org = Organization::lock(conn, org_id)?;
-        let before = store::find(conn, org_id, id)?.ok_or(AppError::NotFound)?;
+) -> OpResult<(Invitation, String)> {
+    locked(conn, org_id, |conn, org| {
+        let before = store::find(conn, org_id, id)?.ok_or(OpError::NotFound)?;
+        recheck(conn, org_id, actor, permission_for(before.project_id))?;
         if matches!(before.state(ctx.now), State::Accepted | State::Cancelled) {
-            return Err(AppError::Conflict(
-                "This invitation was already accepted or cancelled.".into(),
-            ));
+            return Err(OpError::refused(NOT_PENDING));
         }
         let email =
-            EmailAddress::parse(&before.email).map_err(|e| AppError::Internal(e.to_string()))?;
+            EmailAddress::parse(&before.email).map_err(|e| OpError::Internal(e.to_string()))?;
         if store::sends_to_address_since(conn, org_id, &email, ctx.now - Duration::days(1))?
             >= PER_ADDRESS_PER_DAY
         {
-            return Err(AppError::TooManyRequests(format!(
+            return Err(OpError::limit(format!(
                 "{} was already sent {PER_ADDRESS_PER_DAY} invitations today. Try again tomorrow.",
                 before.email
             )));
         }
         check_daily_limits(conn, org_id, actor.user_id, 1, ctx.now)?;
-        let token = PlainToken::generate(TOKEN_PREFIX);
+        let project = project_name(conn, org_id, before.project_id)?;
+        let token = PlainToken::generate(INVITATION_PREFIX);
         store::reissue(conn, id, &token.hash(), ctx.now)?;
-        let after = store::find(conn, org_id, id)?.ok_or(AppError::NotFound)?;
-        let link = send_email(conn, &org, actor, &after, &token, ctx)?;
-        let previous = json!({ "expires_at": before.expires_at, "send_count": before.send_count });
-        activity::record(
-            conn,
-            org_id,
-            actor,
-            entry(Action::InvitationResent, &after, Some(previous)),
-        )?;
+        let after = store::find(conn, org_id, id)?.ok_or(OpError::NotFound)?;
+        let link = send_email(conn, org, actor, &after, project.as_deref(), &token, ctx)?;
+        let event = Event::InvitationResent {
+            invitation: facts(&after, project.as_deref()),
+            previous_expires_at: before.expires_at,
+            previous_send_count: before.send_count,
+        };
+        activity::record(conn, org_id, actor, &event)?;
         Ok((after, link))
     })
 }
@@ -292,18 +312,16 @@ pub fn cancel(
     actor: &Actor,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Invitation, AppError> {
-    conn.transaction(|conn| {
-        Organization::lock(conn, org_id)?;
-        let invitation = store::find(conn, org_id, id)?.ok_or(AppError::NotFound)?;
+) -> OpResult<Invitation> {
+    locked(conn, org_id, |conn, _| {
+        let invitation = store::find(conn, org_id, id)?.ok_or(OpError::NotFound)?;
+        recheck(conn, org_id, actor, permission_for(invitation.project_id))?;
         if !store::cancel(conn, id, now)? {
-            return Err(AppError::Conflict(
-                "This invitation was already accepted or cancelled.".into(),
-            ));
+            return Err(OpError::refused(NOT_PENDING));
         }
-        let mut entry = entry(Action::InvitationCancelled, &invitation, None);
-        entry.before = entry.after.take();
-        activity::record(conn, org_id, actor, entry)?;
+        let project = project_name(conn, org_id, invitation.project_id)?;
+        let event = Event::InvitationCancelled(facts(&invitation, project.as_deref()));
+        activity::record(conn, org_id, actor, &event)?;
         Ok(invitation)
     })
 }

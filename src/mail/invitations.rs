@@ -4,7 +4,6 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{EmailAddress, Role};
-use crate::error::AppError;
 use crate::mail::Email;
 
 #[derive(Template)]
@@ -42,7 +41,7 @@ pub struct InvitationMail<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-pub fn invitation(mail: InvitationMail<'_>) -> Result<Email, AppError> {
+pub fn invitation(mail: InvitationMail<'_>) -> Result<Email, askama::Error> {
     let expires_on = mail
         .expires_at
         .format("%B %-d, %Y at %H:%M UTC")
@@ -108,7 +107,7 @@ pub fn accepted(
     org: &str,
     role: Role,
     members_url: &str,
-) -> Result<Email, AppError> {
+) -> Result<Email, askama::Error> {
     let text = AcceptedText {
         member,
         member_email,

@@ -1,0 +1,531 @@
+//! What the activity log records: who acted, and one typed `Event` per action. An event
+//! is the only way to write an entry; it yields the stored action, target and before/after.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{Credits, Plan, ProjectRole, Role};
+
+/// Who did it, and from where. Names are copied into the entry so that history keeps
+/// the name a person had at the time.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub name: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Every kind of entry the log can hold; stored as `noun.verb` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    OrganizationCreated,
+    OrganizationRenamed,
+    MemberRoleChanged,
+    MemberRemoved,
+    MemberLeft,
+    InvitationSent,
+    InvitationResent,
+    InvitationCancelled,
+    InvitationAccepted,
+    ProjectCreated,
+    ProjectRenamed,
+    ProjectArchived,
+    ProjectAccessGranted,
+    ProjectAccessChanged,
+    ProjectAccessRevoked,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    ApiKeyRotated,
+    BillingCreditsAdded,
+    BillingPlanChanged,
+}
+
+impl Action {
+    pub const ALL: [Action; 20] = [
+        Action::OrganizationCreated,
+        Action::OrganizationRenamed,
+        Action::MemberRoleChanged,
+        Action::MemberRemoved,
+        Action::MemberLeft,
+        Action::InvitationSent,
+        Action::InvitationResent,
+        Action::InvitationCancelled,
+        Action::InvitationAccepted,
+        Action::ProjectCreated,
+        Action::ProjectRenamed,
+        Action::ProjectArchived,
+        Action::ProjectAccessGranted,
+        Action::ProjectAccessChanged,
+        Action::ProjectAccessRevoked,
+        Action::ApiKeyCreated,
+        Action::ApiKeyRevoked,
+        Action::ApiKeyRotated,
+        Action::BillingCreditsAdded,
+        Action::BillingPlanChanged,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::OrganizationCreated => "organization.created",
+            Action::OrganizationRenamed => "organization.renamed",
+            Action::MemberRoleChanged => "member.role_changed",
+            Action::MemberRemoved => "member.removed",
+            Action::MemberLeft => "member.left",
+            Action::InvitationSent => "invitation.sent",
+            Action::InvitationResent => "invitation.resent",
+            Action::InvitationCancelled => "invitation.cancelled",
+            Action::InvitationAccepted => "invitation.accepted",
+            Action::ProjectCreated => "project.created",
+            Action::ProjectRenamed => "project.renamed",
+            Action::ProjectArchived => "project.archived",
+            Action::ProjectAccessGranted => "project_access.granted",
+            Action::ProjectAccessChanged => "project_access.changed",
+            Action::ProjectAccessRevoked => "project_access.revoked",
+            Action::ApiKeyCreated => "api_key.created",
+            Action::ApiKeyRevoked => "api_key.revoked",
+            Action::ApiKeyRotated => "api_key.rotated",
+            Action::BillingCreditsAdded => "billing.credits_added",
+            Action::BillingPlanChanged => "billing.plan_changed",
+        }
+    }
+
+    /// The label of the action in the log's "Action" filter.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Action::OrganizationCreated => "Organization created",
+            Action::OrganizationRenamed => "Organization renamed",
+            Action::MemberRoleChanged => "Role changed",
+            Action::MemberRemoved => "Member removed",
+            Action::MemberLeft => "Member left",
+            Action::InvitationSent => "Invitation sent",
+            Action::InvitationResent => "Invitation resent",
+            Action::InvitationCancelled => "Invitation cancelled",
+            Action::InvitationAccepted => "Invitation accepted",
+            Action::ProjectCreated => "Project created",
+            Action::ProjectRenamed => "Project renamed",
+            Action::ProjectArchived => "Project archived",
+            Action::ProjectAccessGranted => "Project access given",
+            Action::ProjectAccessChanged => "Project access changed",
+            Action::ProjectAccessRevoked => "Project access taken away",
+            Action::ApiKeyCreated => "API key created",
+            Action::ApiKeyRevoked => "API key revoked",
+            Action::ApiKeyRotated => "API key rotated",
+            Action::BillingCreditsAdded => "Credits added",
+            Action::BillingPlanChanged => "Plan changed",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == stored)
+    }
+}
+
+/// What the action was done to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub kind: &'static str,
+    pub id: Option<Uuid>,
+    pub label: String,
+}
+
+impl Target {
+    fn of(kind: &'static str, id: Uuid, label: &str) -> Self {
+        Target {
+            kind,
+            id: Some(id),
+            label: label.to_owned(),
+        }
+    }
+}
+
+/// A person as an entry names them: their user id and their name at the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// An invitation as its entries record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationFacts {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+    /// The project of a project-only invitation.
+    pub project: Option<String>,
+}
+
+/// An API key as its entries record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub project: String,
+}
+
+/// What a member held before leaving: an organization role, or access to one project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Held {
+    Org(Role),
+    Project { role: ProjectRole, project: String },
+}
+
+/// One change, with the typed state before and after. Stored rows keep the JSON shape
+/// they always had, so entries written by earlier versions read the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    OrganizationCreated {
+        org: Uuid,
+        name: String,
+        slug: String,
+    },
+    OrganizationRenamed {
+        org: Uuid,
+        from: String,
+        to: String,
+    },
+    MemberRoleChanged {
+        member: Person,
+        from: Role,
+        to: Role,
+    },
+    MemberRemoved {
+        member: Person,
+        role: Role,
+        email: String,
+    },
+    MemberLeft {
+        member: Person,
+        held: Held,
+    },
+    InvitationSent(InvitationFacts),
+    InvitationResent {
+        invitation: InvitationFacts,
+        previous_expires_at: DateTime<Utc>,
+        previous_send_count: i32,
+    },
+    InvitationCancelled(InvitationFacts),
+    InvitationAccepted {
+        invitation: Uuid,
+        email: String,
+        member: String,
+        role: Role,
+    },
+    ProjectCreated {
+        project: Uuid,
+        name: String,
+    },
+    ProjectRenamed {
+        project: Uuid,
+        from: String,
+        to: String,
+    },
+    ProjectArchived {
+        project: Uuid,
+        name: String,
+    },
+    ProjectAccessGranted {
+        member: Person,
+        project: String,
+        role: ProjectRole,
+        /// Set when the access came from accepting this invitation.
+        invitation: Option<Uuid>,
+    },
+    ProjectAccessChanged {
+        member: Person,
+        project: String,
+        from: ProjectRole,
+        to: ProjectRole,
+    },
+    ProjectAccessRevoked {
+        member: Person,
+        project: String,
+        role: ProjectRole,
+    },
+    ApiKeyCreated(KeyFacts),
+    ApiKeyRevoked(KeyFacts),
+    ApiKeyRotated {
+        old: KeyFacts,
+        new_prefix: String,
+        overlap_hours: i64,
+    },
+    CreditsAdded {
+        org: Uuid,
+        org_name: String,
+        amount: Credits,
+        reference: String,
+    },
+    PlanChanged {
+        org: Uuid,
+        org_name: String,
+        from: Plan,
+        to: Plan,
+    },
+}
+
+/// The stored parts of an entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub action: Action,
+    pub target: Target,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+fn invitation_json(i: &InvitationFacts) -> Value {
+    let mut object = Map::new();
+    object.insert("email".into(), json!(i.email));
+    object.insert("role".into(), json!(i.role.as_str()));
+    object.insert("expires_at".into(), json!(i.expires_at));
+    if let Some(project) = &i.project {
+        object.insert("project".into(), json!(project));
+    }
+    Value::Object(object)
+}
+
+impl Event {
+    pub fn action(&self) -> Action {
+        self.stored().action
+    }
+
+    /// The action, target and before/after JSON as the `activity` table stores them.
+    pub fn stored(&self) -> Stored {
+        use Event::*;
+        let (action, target, before, after) = match self {
+            OrganizationCreated { org, name, slug } => (
+                Action::OrganizationCreated,
+                Target::of("organization", *org, name),
+                None,
+                Some(json!({ "name": name, "slug": slug })),
+            ),
+            OrganizationRenamed { org, from, to } => (
+                Action::OrganizationRenamed,
+                Target::of("organization", *org, to),
+                Some(json!({ "name": from })),
+                Some(json!({ "name": to })),
+            ),
+            MemberRoleChanged { member, from, to } => (
+                Action::MemberRoleChanged,
+                Target::of("member", member.id, &member.name),
+                Some(json!({ "role": from.as_str() })),
+                Some(json!({ "role": to.as_str() })),
+            ),
+            MemberRemoved {
+                member,
+                role,
+                email,
+            } => (
+                Action::MemberRemoved,
+                Target::of("member", member.id, &member.name),
+                Some(json!({ "role": role.as_str(), "email": email })),
+                None,
+            ),
+            MemberLeft { member, held } => (
+                Action::MemberLeft,
+                Target::of("member", member.id, &member.name),
+                Some(match held {
+                    Held::Org(role) => json!({ "role": role.as_str() }),
+                    Held::Project { role, project } => {
+                        json!({ "role": role.as_str(), "project": project })
+                    }
+                }),
+                None,
+            ),
+            InvitationSent(i) => (
+                Action::InvitationSent,
+                Target::of("invitation", i.id, &i.email),
+                None,
+                Some(invitation_json(i)),
+            ),
+            InvitationResent {
+                invitation: i,
+                previous_expires_at,
+                previous_send_count,
+            } => (
+                Action::InvitationResent,
+                Target::of("invitation", i.id, &i.email),
+                Some(
+                    json!({ "expires_at": previous_expires_at, "send_count": previous_send_count }),
+                ),
+                Some(invitation_json(i)),
+            ),
+            InvitationCancelled(i) => (
+                Action::InvitationCancelled,
+                Target::of("invitation", i.id, &i.email),
+                Some(invitation_json(i)),
+                None,
+            ),
+            InvitationAccepted {
+                invitation,
+                email,
+                member,
+                role,
+            } => (
+                Action::InvitationAccepted,
+                Target::of("invitation", *invitation, email),
+                None,
+                Some(json!({ "member": member, "role": role.as_str() })),
+            ),
+            ProjectCreated { project, name } => (
+                Action::ProjectCreated,
+                Target::of("project", *project, name),
+                None,
+                Some(json!({ "name": name })),
+            ),
+            ProjectRenamed { project, from, to } => (
+                Action::ProjectRenamed,
+                Target::of("project", *project, to),
+                Some(json!({ "name": from })),
+                Some(json!({ "name": to })),
+            ),
+            ProjectArchived { project, name } => (
+                Action::ProjectArchived,
+                Target::of("project", *project, name),
+                None,
+                None,
+            ),
+            ProjectAccessGranted {
+                member,
+                project,
+                role,
+                invitation,
+            } => {
+                let mut after = json!({ "project": project, "role": role.as_str() });
+                if let Some(invitation) = invitation {
+                    after["invitation"] = json!(invitation);
+                }
+                (
+                    Action::ProjectAccessGranted,
+                    Target::of("member", member.id, &member.name),
+                    None,
+                    Some(after),
+                )
+            }
+            ProjectAccessChanged {
+                member,
+                project,
+                from,
+                to,
+            } => (
+                Action::ProjectAccessChanged,
+                Target::of("member", member.id, &member.name),
+                Some(json!({ "role": from.as_str(), "project": project })),
+                Some(json!({ "role": to.as_str(), "project": project })),
+            ),
+            ProjectAccessRevoked {
+                member,
+                project,
+                role,
+            } => (
+                Action::ProjectAccessRevoked,
+                Target::of("member", member.id, &member.name),
+                Some(json!({ "role": role.as_str(), "project": project })),
+                None,
+            ),
+            ApiKeyCreated(key) => (
+                Action::ApiKeyCreated,
+                Target::of("api_key", key.id, &key.name),
+                None,
+                Some(json!({ "name": key.name, "prefix": key.prefix, "project": key.project })),
+            ),
+            ApiKeyRevoked(key) => (
+                Action::ApiKeyRevoked,
+                Target::of("api_key", key.id, &key.name),
+                Some(json!({ "prefix": key.prefix, "project": key.project })),
+                None,
+            ),
+            ApiKeyRotated {
+                old,
+                new_prefix,
+                overlap_hours,
+            } => (
+                Action::ApiKeyRotated,
+                Target::of("api_key", old.id, &old.name),
+                Some(json!({ "prefix": old.prefix })),
+                Some(json!({
+                    "new_prefix": new_prefix,
+                    "overlap_hours": overlap_hours,
+                    "project": old.project,
+                })),
+            ),
+            CreditsAdded {
+                org,
+                org_name,
+                amount,
+                reference,
+            } => (
+                Action::BillingCreditsAdded,
+                Target::of("organization", *org, org_name),
+                None,
+                Some(json!({ "amount_micro": amount.micro(), "reference": reference })),
+            ),
+            PlanChanged {
+                org,
+                org_name,
+                from,
+                to,
+            } => (
+                Action::BillingPlanChanged,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "plan": from.as_str() })),
+                Some(json!({ "plan": to.as_str() })),
+            ),
+        };
+        Stored {
+            action,
+            target,
+            before,
+            after,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_through_its_stored_name() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("member.promoted"), None);
+    }
+
+    #[test]
+    fn a_role_change_is_stored_as_it_always_was() {
+        let id = Uuid::now_v7();
+        let stored = Event::MemberRoleChanged {
+            member: Person {
+                id,
+                name: "Grace".into(),
+            },
+            from: Role::Viewer,
+            to: Role::Developer,
+        }
+        .stored();
+        assert_eq!(stored.action.as_str(), "member.role_changed");
+        assert_eq!(stored.target.kind, "member");
+        assert_eq!(stored.target.id, Some(id));
+        assert_eq!(stored.before, Some(json!({ "role": "viewer" })));
+        assert_eq!(stored.after, Some(json!({ "role": "developer" })));
+    }
+
+    #[test]
+    fn a_project_invitation_records_its_project() {
+        let facts = InvitationFacts {
+            id: Uuid::now_v7(),
+            email: "a@x.test".into(),
+            role: Role::Viewer,
+            expires_at: DateTime::<Utc>::UNIX_EPOCH,
+            project: Some("Apollo".into()),
+        };
+        let after = Event::InvitationSent(facts).stored().after.unwrap();
+        assert_eq!(after["project"], "Apollo");
+        assert_eq!(after["role"], "viewer");
+    }
+}

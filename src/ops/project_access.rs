@@ -1,0 +1,76 @@
+//! Changing and taking away project-only access (giving it is an invitation).
+
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use super::{OpError, OpResult, locked, recheck};
+use crate::domain::activity::{Actor, Event, Person};
+use crate::domain::{Permission, ProjectRole};
+use crate::models::activity;
+use crate::models::project_members::{self, ProjectMemberRow};
+
+/// The project-only member `user_id` of `project_id`, read under the organization lock.
+fn access_of(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> OpResult<ProjectMemberRow> {
+    recheck(conn, org_id, actor, Permission::ManageProjectAccess)?;
+    project_members::find(conn, org_id, user_id)?
+        .filter(|row| row.project_id == project_id)
+        .ok_or(OpError::NotFound)
+}
+
+fn person(row: &ProjectMemberRow) -> Person {
+    Person {
+        id: row.user_id,
+        name: row.name.clone(),
+    }
+}
+
+pub fn change_role(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    project_id: Uuid,
+    user_id: Uuid,
+    role: ProjectRole,
+) -> OpResult<ProjectMemberRow> {
+    locked(conn, org_id, |conn, _| {
+        let row = access_of(conn, org_id, actor, project_id, user_id)?;
+        if row.role != role {
+            project_members::set_role(conn, org_id, user_id, role)?;
+            let event = Event::ProjectAccessChanged {
+                member: person(&row),
+                project: row.project_name.clone(),
+                from: row.role,
+                to: role,
+            };
+            activity::record(conn, org_id, actor, &event)?;
+        }
+        Ok(ProjectMemberRow { role, ..row })
+    })
+}
+
+/// Access ends at once; keys they created stay active.
+pub fn revoke(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    project_id: Uuid,
+    user_id: Uuid,
+) -> OpResult<ProjectMemberRow> {
+    locked(conn, org_id, |conn, _| {
+        let row = access_of(conn, org_id, actor, project_id, user_id)?;
+        project_members::delete(conn, org_id, user_id)?;
+        let event = Event::ProjectAccessRevoked {
+            member: person(&row),
+            project: row.project_name.clone(),
+            role: row.role,
+        };
+        activity::record(conn, org_id, actor, &event)?;
+        Ok(row)
+    })
+}
