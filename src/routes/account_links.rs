@@ -8,8 +8,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::FieldErrors;
+use crate::auth::password::PasswordHashing;
 use crate::auth::session::TypedSession;
-use crate::auth::{CurrentUser, RequestMeta, password};
+use crate::auth::{CurrentUser, RequestMeta};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{EmailAddress, Password};
@@ -242,6 +243,7 @@ pub async fn update_password(
     meta: RequestMeta,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    hashing: web::Data<PasswordHashing>,
     token: web::Path<String>,
     web::Form(form): web::Form<NewPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -258,7 +260,7 @@ pub async fn update_password(
     else {
         return respond(&page);
     };
-    let password_hash = password::hash(new_password).await?;
+    let password_hash = hashing.hash(new_password).await?;
     let ctx = Context::from_config(&config);
     match db
         .run(move |conn| account_links::reset_password(conn, &hash, &password_hash, &ctx))

@@ -21,6 +21,7 @@ mod observability;
 mod orgs;
 mod projects;
 mod reliability;
+mod security_hardening;
 mod seed;
 mod shutdown;
 mod smtp;
