@@ -295,3 +295,91 @@ async fn failures_from_a_shared_address_or_from_elsewhere_do_not_lock_out_an_acc
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "owner elsewhere");
     assert!(started.elapsed() >= Duration::from_secs(1), "slowed down");
 }
+
+#[actix_web::test]
+async fn an_address_signed_up_by_someone_else_is_not_confirmed_by_its_owner_clicking_the_link() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    // The attacker signs up with the victim's address and a password of their own.
+    let attacker = app.client();
+    let response = attacker
+        .signup("Victim", "victim@example.com", "attacker password 1")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The victim gets the unsolicited mail and clicks "Confirm", signed out.
+    let confirm = app
+        .mailed_path("victim@example.com", "/verify-email/", 1)
+        .await;
+    let victim = app.client();
+    assert_eq!(victim.get(&confirm).await.status(), StatusCode::OK);
+    let clicked = victim.post_form(&confirm, &[]).await;
+    assert_eq!(clicked.status(), StatusCode::SEE_OTHER);
+    assert!(
+        crate::helpers::location(&clicked).starts_with("/login?next=/verify-email/"),
+        "asked to log in to that account"
+    );
+    // Signed in as another account, the link does nothing either.
+    let clicked = admin.post_form(&confirm, &[]).await;
+    assert_eq!(clicked.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.count_where(
+            "users",
+            "email = 'victim@example.com' AND email_verified_at IS NOT NULL"
+        ),
+        0,
+        "still unconfirmed"
+    );
+
+    // An administrator invites the victim; the attacker's account cannot take it.
+    let invited = admin
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "victim@example.com"), ("role", "viewer")],
+        )
+        .await;
+    assert!(invited.status().is_success() || invited.status().is_redirection());
+    let join = app.join_path("victim@example.com", 1).await;
+    let taken = attacker.post_form(&format!("{join}/accept"), &[]).await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert_eq!(app.role_of(&slug, "victim@example.com"), None);
+    assert_eq!(
+        attacker
+            .get(&format!("/orgs/{slug}/members"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The victim takes the address back by resetting the password, which proves the
+    // mailbox and ends the attacker's session, then joins.
+    let forgot = victim
+        .post_form("/password/forgot", &[("email", "victim@example.com")])
+        .await;
+    assert!(forgot.status().is_success() || forgot.status().is_redirection());
+    let reset = app
+        .mailed_path("victim@example.com", "/password/reset/", 1)
+        .await;
+    let reset = victim
+        .post_form(&reset, &[("password", "the victim's own password")])
+        .await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        attacker.get("/orgs/new").await.status(),
+        StatusCode::SEE_OTHER,
+        "the attacker's session ended"
+    );
+    let victim = app.client();
+    assert_eq!(
+        victim
+            .login("victim@example.com", "the victim's own password")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let joined = victim.post_form(&format!("{join}/accept"), &[]).await;
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.role_of(&slug, "victim@example.com"),
+        Some(teamwork::domain::Role::Viewer)
+    );
+}
