@@ -17,7 +17,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::mail::WorkerHandle;
 use crate::metrics::{self, Metrics};
-use crate::{request_log, routes};
+use crate::{nul_guard, request_log, routes};
 
 pub struct Application {
     server: Server,
@@ -115,6 +115,7 @@ impl Application {
                 }))
                 .wrap(from_fn(metrics::metrics_listener_only))
                 .wrap(headers)
+                .wrap(from_fn(nul_guard::refuse_nul_bytes))
                 .wrap(from_fn(request_log::log_request))
                 .route("/metrics", web::get().to(metrics::scrape))
                 .route("/healthz", web::get().to(routes::health::healthz))

@@ -383,3 +383,46 @@ async fn an_address_signed_up_by_someone_else_is_not_confirmed_by_its_owner_clic
         Some(teamwork::domain::Role::Viewer)
     );
 }
+
+#[actix_web::test]
+async fn nul_bytes_in_a_path_or_query_get_400_not_a_database_error() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    for path in [
+        "/orgs/%00/members".to_owned(),
+        format!("/orgs/{slug}/members?q=%00"),
+        format!("/orgs/{slug}/activity?action=%00"),
+        "/login?next=/%00".to_owned(),
+        "/invitations/inv_%00".to_owned(),
+    ] {
+        let response = admin.get(&path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    let anonymous = app.client().get("/verify-email/%00").await;
+    assert_eq!(anonymous.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        admin
+            .get(&format!("/orgs/{slug}/members?q=100"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn an_address_the_mail_library_would_refuse_takes_no_invitation() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let response = admin
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[
+                ("emails", "\"<script>alert(3)</script>\"@x-test.example"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    assert!(!response.status().is_server_error());
+    assert_eq!(app.count("invitations"), 0, "no seat taken");
+    assert_eq!(app.count_where("outbox", "kind = 'invitation'"), 0);
+}
