@@ -426,3 +426,29 @@ async fn an_address_the_mail_library_would_refuse_takes_no_invitation() {
     assert_eq!(app.count("invitations"), 0, "no seat taken");
     assert_eq!(app.count_where("outbox", "kind = 'invitation'"), 0);
 }
+
+#[actix_web::test]
+async fn squatted_numbered_slugs_do_not_block_an_organization_name() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("Ada").await;
+    // Someone took `acme` and `acme-2` ... `acme-1000` ahead of Ada.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO organizations (id, name, slug) \
+             SELECT gen_random_uuid(), 'Acme', CASE WHEN n = 1 THEN 'acme' ELSE 'acme-' || n END \
+             FROM generate_series(1, 1000) n",
+        ),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let slug = ada.create_org("Acme").await;
+    println!(
+        "slug squatting: created {slug:?} in {:.0?} with acme..acme-1000 taken",
+        started.elapsed()
+    );
+    assert!(
+        slug.starts_with("acme-") && slug.len() == "acme-".len() + 6,
+        "{slug}"
+    );
+}
