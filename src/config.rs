@@ -75,6 +75,10 @@ pub struct Limits {
     /// attempt is slowed down (not refused: the owner must still get in).
     pub login_slowdown_after: u32,
     pub login_slowdown: Duration,
+    /// Invitation emails a day from an account whose address is not confirmed, in all
+    /// its organizations, resends included: otherwise anyone could relay mail to
+    /// arbitrary addresses by signing up.
+    pub unverified_invitations_per_day: u32,
 }
 
 impl Default for Limits {
@@ -86,6 +90,7 @@ impl Default for Limits {
             login_window: chrono::Duration::minutes(15),
             login_slowdown_after: 10,
             login_slowdown: Duration::from_secs(1),
+            unverified_invitations_per_day: 10,
         }
     }
 }

@@ -423,6 +423,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         // their own tests (security_hardening).
         limits: teamwork::config::Limits {
             signups_per_ip_per_hour: 100_000,
+            unverified_invitations_per_day: 100_000,
             ..Default::default()
         },
         membership_change_pause: None,

@@ -452,3 +452,115 @@ async fn squatted_numbered_slugs_do_not_block_an_organization_name() {
         "{slug}"
     );
 }
+
+#[actix_web::test]
+async fn an_unconfirmed_account_sends_at_most_ten_invitation_emails_a_day_in_all_its_organizations()
+{
+    let app = TestApp::spawn_with(|config| {
+        config.limits.unverified_invitations_per_day =
+            teamwork::config::Limits::default().unverified_invitations_per_day;
+    })
+    .await;
+    let (mallory, first) = app.admin_with_org("First").await;
+    let second = mallory.create_org("Second").await;
+    app.unlimited_seats(&first);
+    app.unlimited_seats(&second);
+    let invite = |slug: &str, emails: String| {
+        let path = format!("/orgs/{slug}/invitations");
+        let mallory = &mallory;
+        async move {
+            mallory
+                .post_form(&path, &[("emails", &emails), ("role", "viewer")])
+                .await
+        }
+    };
+    let addresses = |from: usize, to: usize| {
+        (from..to)
+            .map(|i| format!("target{i}@elsewhere.example"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    assert!(invite(&first, addresses(0, 6)).await.status().is_success());
+    assert!(
+        invite(&second, addresses(6, 10))
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(app.count("invitations"), 10);
+    // The eleventh, in either organization, new or resent, is refused and sends nothing.
+    let refused = invite(&second, addresses(10, 11)).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("confirm your email address") && page.contains("Send the link again"));
+    let id: uuid::Uuid = {
+        use diesel::prelude::*;
+        teamwork::schema::invitations::table
+            .select(teamwork::schema::invitations::id)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let slug_of_id = if app.count_where(
+        "invitations",
+        &format!("id = '{id}' AND org_id = '{}'", app.org_id(&first)),
+    ) == 1
+    {
+        first.clone()
+    } else {
+        second.clone()
+    };
+    let resent = mallory
+        .post_form(&format!("/orgs/{slug_of_id}/invitations/{id}/resend"), &[])
+        .await;
+    assert_eq!(resent.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.count("invitations"), 10);
+    assert_eq!(app.count_where("outbox", "kind = 'invitation'"), 10);
+    // Confirming the address lifts the limit to the ordinary one.
+    app.confirm_email(&mallory, "ada.admin@example.com").await;
+    assert!(
+        invite(&second, addresses(10, 11))
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(app.count("invitations"), 11);
+}
+
+#[actix_web::test]
+async fn a_name_in_a_subject_line_is_short_plain_text() {
+    let app = TestApp::spawn().await;
+    let mallory = app.client();
+    let name = "URGENT your account is suspended: call +1 555 0100 or visit evil.example today";
+    assert_eq!(
+        mallory
+            .signup(name, "mallory@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let slug = mallory.create_org("Acme").await;
+    mallory
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "victim@example.com"), ("role", "viewer")],
+        )
+        .await;
+    app.join_path("victim@example.com", 1).await;
+    let mail = app
+        .smtp
+        .messages()
+        .into_iter()
+        .find(|m| m.to.iter().any(|t| t == "victim@example.com"))
+        .unwrap();
+    println!("subject: {:?}", mail.subject);
+    let inviter = mail.subject.split(" invited you").next().unwrap();
+    assert!(inviter.chars().count() <= 60, "{inviter:?}");
+    assert!(
+        !inviter.contains(':') && !inviter.contains('+'),
+        "{inviter:?}"
+    );
+    assert!(
+        mail.subject
+            .ends_with("invited you to join Acme on Teamwork")
+    );
+}
