@@ -79,9 +79,6 @@ pub struct Config {
     /// `METRICS_ADDR`: where `/metrics` is served, never on the public listener.
     pub metrics_addr: Option<String>,
     pub db_pool_size: u32,
-    /// Tests only: a pause between the invariant check and the write of membership
-    /// changes, to prove that the organization lock serializes them (R10).
-    pub membership_change_pause: Option<Duration>,
     pub clock: crate::clock::Clock,
 }
 
@@ -144,7 +141,6 @@ impl Config {
             session_lifetime: s.session_lifetime,
             metrics_addr: s.metrics_addr,
             db_pool_size: s.db_pool_size,
-            membership_change_pause: None,
             clock: Default::default(),
         };
         config.check_production()?;

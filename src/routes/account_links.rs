@@ -9,12 +9,13 @@ use serde::Deserialize;
 
 use super::FieldErrors;
 use crate::auth::session::TypedSession;
+use crate::auth::session::redirect_with_flash;
 use crate::auth::{CurrentUser, RequestMeta, password};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{EmailAddress, Password};
 use crate::error::AppError;
-use crate::htmx::{html_with_status, redirect, redirect_with_flash, secret_page};
+use crate::htmx::{html_with_status, redirect, secret_page};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
 use crate::models::user_tokens::{self, Purpose};

@@ -7,13 +7,14 @@ use serde::Deserialize;
 
 use super::FieldErrors;
 use crate::auth::session::TypedSession;
+use crate::auth::session::redirect_with_flash;
 use crate::auth::{CurrentUser, RequestMeta, password};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::INVITATION_PREFIX;
 use crate::domain::{Password, PersonName, PlainToken, Role, TokenHash};
 use crate::error::AppError;
-use crate::htmx::{redirect, redirect_with_flash, secret_page};
+use crate::htmx::{redirect, secret_page};
 use crate::layout::Layout;
 use crate::mail::Context;
 use crate::mail::WorkerHandle;
