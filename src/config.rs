@@ -123,9 +123,6 @@ pub struct Config {
     /// `TRUSTED_PROXIES`: peers whose forwarding headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: Limits,
-    /// Tests only: a pause between the invariant check and the write of membership
-    /// changes, to prove that the organization lock serializes them (R10).
-    pub membership_change_pause: Option<Duration>,
     pub clock: crate::clock::Clock,
 }
 
@@ -197,7 +194,6 @@ impl Config {
                 signups_per_ip_per_hour: s.signups_per_ip_per_hour,
                 ..Limits::default()
             },
-            membership_change_pause: None,
             clock: Default::default(),
         };
         config.check_production()?;

@@ -14,6 +14,18 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub type PgPool = Pool<Manager>;
+
+/// Why background work (the mail worker, metrics) could not reach the database. Request
+/// handlers use their own error types; this one keeps `db` free of HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no connection: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("blocking task: {0}")]
+    Blocking(#[from] BlockingError),
+    #[error("query: {0}")]
+    Query(#[from] DieselError),
+}
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// How long a request waits for a free connection before it gets a 503 (R37).

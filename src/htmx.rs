@@ -76,19 +76,8 @@ pub fn secret_page(status: StatusCode, template: &impl Template) -> Result<HttpR
     Ok(response)
 }
 
-/// After a form post without htmx: a confirmation line on the next page, then there.
-pub fn redirect_with_flash(
-    req: &actix_web::HttpRequest,
-    hx: &Hx,
-    location: &str,
-    message: &str,
-) -> HttpResponse {
-    crate::auth::session::TypedSession::of(req).set_flash(message);
-    redirect(hx, location)
-}
-
-/// After a successful form post: a 303 for plain forms, `HX-Location` for htmx so that
-/// the target page is fetched without a full reload.
+/// After a successful form post: a 303 for plain forms, `HX-Redirect` for htmx (which
+/// would otherwise follow the 303 and swap the whole next page into a fragment).
 pub fn redirect(hx: &Hx, location: &str) -> HttpResponse {
     if hx.is_htmx() {
         HttpResponse::Ok()

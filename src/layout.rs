@@ -182,3 +182,15 @@ impl Layout {
         serde_json::json!({ crate::auth::csrf::HEADER: self.csrf }).to_string()
     }
 }
+
+impl OrgMember {
+    pub fn layout(&self, section: Section, title: &str) -> Layout {
+        Layout::for_org(self, section, title)
+    }
+}
+
+impl CurrentUser {
+    pub fn layout(&self, title: &str) -> Layout {
+        Layout::for_user(self, title)
+    }
+}

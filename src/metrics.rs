@@ -161,7 +161,7 @@ impl Metrics {
         let before = self.statements_seen.fetch_max(now, Ordering::Relaxed);
         self.statements.inc_by(now.saturating_sub(before));
         match db
-            .run(|conn| Ok::<_, AppError>(crate::mail::outbox::stats(conn)?))
+            .run(|conn| Ok::<_, crate::db::DbError>(crate::mail::outbox::stats(conn)?))
             .await
         {
             Ok(stats) => {

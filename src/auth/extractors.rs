@@ -14,7 +14,6 @@ use crate::db::Db;
 use crate::domain::{Access, Credits, Grant, Permission};
 use crate::error::AppError;
 use crate::htmx::Hx;
-use crate::layout::{Layout, Section};
 use crate::models::activity::Actor;
 use crate::models::memberships::{Membership, OrgLink};
 use crate::models::organizations::Organization;
@@ -245,17 +244,9 @@ impl OrgMember {
             user_agent: self.meta.user_agent.clone(),
         }
     }
-
-    pub fn layout(&self, section: Section, title: &str) -> Layout {
-        Layout::for_org(self, section, title)
-    }
 }
 
 impl CurrentUser {
-    pub fn layout(&self, title: &str) -> Layout {
-        Layout::for_user(self, title)
-    }
-
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: self.user.id,

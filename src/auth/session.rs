@@ -81,3 +81,14 @@ impl TypedSession {
         self.0.purge();
     }
 }
+
+/// After a form post without htmx: a confirmation line on the next page, then there.
+pub fn redirect_with_flash(
+    req: &actix_web::HttpRequest,
+    hx: &crate::htmx::Hx,
+    location: &str,
+    message: &str,
+) -> actix_web::HttpResponse {
+    TypedSession::of(req).set_flash(message);
+    crate::htmx::redirect(hx, location)
+}

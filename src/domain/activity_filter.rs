@@ -3,6 +3,8 @@
 use chrono::{NaiveDate, NaiveTime};
 use uuid::Uuid;
 
+use super::activity::Action;
+
 /// One action people can pick in the "Action" filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActionOption {
@@ -25,8 +27,12 @@ pub struct ActionGroup {
     pub actions: &'static [ActionOption],
 }
 
-const fn option(code: &'static str, label: &'static str) -> ActionOption {
-    ActionOption { code, label }
+/// The filter's option for `action`: its stored name and its label.
+const fn option(action: Action) -> ActionOption {
+    ActionOption {
+        code: action.as_str(),
+        label: action.label(),
+    }
 }
 
 /// Every action the console writes, grouped as the filter shows them.
@@ -37,10 +43,10 @@ pub const GROUPS: [ActionGroup; 6] = [
         all_label: "All invitation actions",
         stem: "invitation",
         actions: &[
-            option("invitation.sent", "Invitation sent"),
-            option("invitation.resent", "Invitation resent"),
-            option("invitation.cancelled", "Invitation cancelled"),
-            option("invitation.accepted", "Invitation accepted"),
+            option(Action::InvitationSent),
+            option(Action::InvitationResent),
+            option(Action::InvitationCancelled),
+            option(Action::InvitationAccepted),
         ],
     },
     ActionGroup {
@@ -49,9 +55,9 @@ pub const GROUPS: [ActionGroup; 6] = [
         all_label: "All member actions",
         stem: "member",
         actions: &[
-            option("member.role_changed", "Role changed"),
-            option("member.removed", "Member removed"),
-            option("member.left", "Member left"),
+            option(Action::MemberRoleChanged),
+            option(Action::MemberRemoved),
+            option(Action::MemberLeft),
         ],
     },
     ActionGroup {
@@ -60,8 +66,8 @@ pub const GROUPS: [ActionGroup; 6] = [
         all_label: "All organization actions",
         stem: "organization",
         actions: &[
-            option("organization.created", "Organization created"),
-            option("organization.renamed", "Organization renamed"),
+            option(Action::OrganizationCreated),
+            option(Action::OrganizationRenamed),
         ],
     },
     ActionGroup {
@@ -70,12 +76,12 @@ pub const GROUPS: [ActionGroup; 6] = [
         all_label: "All project and access actions",
         stem: "project",
         actions: &[
-            option("project.created", "Project created"),
-            option("project.renamed", "Project renamed"),
-            option("project.archived", "Project archived"),
-            option("project_access.granted", "Project access given"),
-            option("project_access.changed", "Project access changed"),
-            option("project_access.revoked", "Project access taken away"),
+            option(Action::ProjectCreated),
+            option(Action::ProjectRenamed),
+            option(Action::ProjectArchived),
+            option(Action::ProjectAccessGranted),
+            option(Action::ProjectAccessChanged),
+            option(Action::ProjectAccessRevoked),
         ],
     },
     ActionGroup {
@@ -84,9 +90,9 @@ pub const GROUPS: [ActionGroup; 6] = [
         all_label: "All API key actions",
         stem: "api",
         actions: &[
-            option("api_key.created", "API key created"),
-            option("api_key.revoked", "API key revoked"),
-            option("api_key.rotated", "API key rotated"),
+            option(Action::ApiKeyCreated),
+            option(Action::ApiKeyRevoked),
+            option(Action::ApiKeyRotated),
         ],
     },
     ActionGroup {
@@ -95,8 +101,8 @@ pub const GROUPS: [ActionGroup; 6] = [
         all_label: "All billing actions",
         stem: "billing",
         actions: &[
-            option("billing.credits_added", "Credits added"),
-            option("billing.plan_changed", "Plan changed"),
+            option(Action::BillingCreditsAdded),
+            option(Action::BillingPlanChanged),
         ],
     },
 ];
@@ -178,6 +184,18 @@ mod tests {
         }
         let stems: std::collections::HashSet<_> = GROUPS.iter().map(|g| g.stem).collect();
         assert_eq!(stems.len(), GROUPS.len(), "groups do not overlap");
+    }
+
+    #[test]
+    fn every_action_is_offered_by_exactly_one_group() {
+        for action in Action::ALL {
+            let offered = GROUPS
+                .iter()
+                .flat_map(|g| g.actions)
+                .filter(|o| o.code == action.as_str())
+                .count();
+            assert_eq!(offered, 1, "{}", action.as_str());
+        }
     }
 
     #[test]

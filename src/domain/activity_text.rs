@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::activity::Action;
 use super::{Credits, Plan, ProjectRole, Role};
 
 /// How a piece of a sentence is shown: connecting words, a person or thing named in the
@@ -73,8 +74,9 @@ impl Sentence {
 
 /// The sentence for one entry, from what was recorded at the time: the actor's and the
 /// target's names as they were then, never as they are now. Missing or odd `before` and
-/// `after` fields shorten the sentence rather than fail; unknown actions read as
-/// "Ada did project.created on Apollo".
+/// `after` fields shorten the sentence rather than fail; actions this version does not
+/// know read as "Ada did project.created on Apollo". The match over [`Action`] is
+/// exhaustive, so a new action cannot be recorded without its sentence.
 pub fn describe(
     action: &str,
     actor: &str,
@@ -90,19 +92,27 @@ pub fn describe(
     let was = |key: &str| field(before, key);
     let now = |key: &str| field(after, key);
     let start = Sentence::default().name(actor);
-    match action {
-        "organization.created" => start
+    let Some(known) = Action::parse(action) else {
+        return if target.is_empty() {
+            start.text(" did ").value(action)
+        } else {
+            start.text(" did ").value(action).text(" on ").name(target)
+        };
+    };
+    use Action::*;
+    match known {
+        OrganizationCreated => start
             .text(" created the organization ")
             .name(now("name").unwrap_or_else(|| target.to_owned())),
-        "organization.renamed" => renamed(start, "organization", was("name"), now("name"), target),
-        "member.role_changed" => changed(
+        OrganizationRenamed => renamed(start, "organization", was("name"), now("name"), target),
+        MemberRoleChanged => changed(
             start,
             target,
             "role",
             was("role").map(role_label),
             now("role").map(role_label),
         ),
-        "member.removed" => {
+        MemberRemoved => {
             let sentence = start.text(" removed ").name(target);
             let sentence = match was("role") {
                 Some(role) => sentence.text(" (").value(role_label(role)).text(")"),
@@ -110,8 +120,8 @@ pub fn describe(
             };
             sentence.text(" from the organization")
         }
-        "member.left" => start.text(" left the organization"),
-        "invitation.sent" => {
+        MemberLeft => start.text(" left the organization"),
+        InvitationSent => {
             let sentence = start
                 .text(" invited ")
                 .name(target)
@@ -121,21 +131,21 @@ pub fn describe(
                 None => sentence,
             }
         }
-        "invitation.resent" => start.text(" resent the invitation to ").name(target),
-        "invitation.cancelled" => start.text(" cancelled the invitation to ").name(target),
-        "invitation.accepted" => match now("role") {
+        InvitationResent => start.text(" resent the invitation to ").name(target),
+        InvitationCancelled => start.text(" cancelled the invitation to ").name(target),
+        InvitationAccepted => match now("role") {
             Some(role) => start
                 .text(" accepted the invitation and joined as ")
                 .value(role_label(role)),
             None => start.text(" accepted the invitation"),
         },
-        "project.created" => start
+        ProjectCreated => start
             .text(" created the project ")
             .name(now("name").unwrap_or_else(|| target.to_owned())),
-        "project.renamed" => renamed(start, "project", was("name"), now("name"), target),
-        "project.archived" => start.text(" archived the project ").name(target),
+        ProjectRenamed => renamed(start, "project", was("name"), now("name"), target),
+        ProjectArchived => start.text(" archived the project ").name(target),
         // Accepting a project invitation grants the access to oneself.
-        "project_access.granted" if now("invitation").is_some() || actor == target => {
+        ProjectAccessGranted if now("invitation").is_some() || actor == target => {
             let sentence = start.text(" accepted the invitation and joined");
             let sentence = match now("project") {
                 Some(project) => sentence.text(" the project ").name(project),
@@ -143,7 +153,7 @@ pub fn describe(
             };
             sentence.maybe(" as ", now("role").map(role_label))
         }
-        "project_access.granted" => {
+        ProjectAccessGranted => {
             let sentence = start.text(" gave ").name(target);
             let sentence = match now("role") {
                 Some(role) => sentence
@@ -157,7 +167,7 @@ pub fn describe(
                 None => sentence.text(" a project"),
             }
         }
-        "project_access.changed" => {
+        ProjectAccessChanged => {
             let what = match now("project").or_else(|| was("project")) {
                 Some(project) => format!("access to the project {project}"),
                 None => "project access".to_owned(),
@@ -170,14 +180,14 @@ pub fn describe(
                 now("role").map(role_label),
             )
         }
-        "project_access.revoked" => {
+        ProjectAccessRevoked => {
             let sentence = start.text(" took away ").name(target);
             match was("project") {
                 Some(project) => sentence.text("'s access to the project ").name(project),
                 None => sentence.text("'s project access"),
             }
         }
-        "api_key.created" => {
+        ApiKeyCreated => {
             let sentence = start
                 .text(" created the API key ")
                 .name(now("name").unwrap_or_else(|| target.to_owned()))
@@ -187,14 +197,14 @@ pub fn describe(
                 None => sentence,
             }
         }
-        "api_key.revoked" => {
+        ApiKeyRevoked => {
             let sentence = start.text(" revoked the API key ").name(target);
             match was("project") {
                 Some(project) => sentence.text(" in the project ").name(project),
                 None => sentence,
             }
         }
-        "api_key.rotated" => {
+        ApiKeyRotated => {
             let sentence = start.text(" rotated the API key ").name(target);
             let sentence = match now("new_prefix") {
                 Some(prefix) => sentence.text(" (new prefix ").value(prefix).text(")"),
@@ -211,7 +221,7 @@ pub fn describe(
                 _ => sentence,
             }
         }
-        "billing.credits_added" => {
+        BillingCreditsAdded => {
             let amount = now("amount_micro").and_then(|a| a.parse::<i64>().ok());
             let sentence = match amount {
                 Some(micro) => start
@@ -227,12 +237,10 @@ pub fn describe(
                 None => sentence,
             }
         }
-        "billing.plan_changed" => start
+        BillingPlanChanged => start
             .text(" changed the plan")
             .maybe(" from ", was("plan").map(plan_label))
             .maybe(" to ", now("plan").map(plan_label)),
-        _ if target.is_empty() => start.text(" did ").value(action),
-        _ => start.text(" did ").value(action).text(" on ").name(target),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The rules every membership change must pass, checked under the organization lock.
 
+use uuid::Uuid;
+
 use super::Role;
 
 /// Why a membership change was refused; the message tells the person what to do.
@@ -26,15 +28,16 @@ impl Refusal {
     }
 }
 
-/// A role change by `actor_is_target`'s administrator. `admins` counts the
+/// `actor` gives `target` the role `to` instead of `from`. `admins` counts the
 /// organization's administrators, read under the lock.
 pub fn check_role_change(
-    actor_is_target: bool,
+    actor: Uuid,
+    target: Uuid,
     from: Role,
     to: Role,
     admins: i64,
 ) -> Result<(), Refusal> {
-    if actor_is_target {
+    if actor == target {
         return Err(Refusal::OwnRole);
     }
     if from == Role::Administrator && to != Role::Administrator && admins <= 1 {
@@ -43,9 +46,9 @@ pub fn check_role_change(
     Ok(())
 }
 
-/// Removing a member (not oneself: leaving is its own action).
-pub fn check_removal(actor_is_target: bool, role: Role, admins: i64) -> Result<(), Refusal> {
-    if actor_is_target {
+/// `actor` removes `target`, who has `role` (not oneself: leaving is its own action).
+pub fn check_removal(actor: Uuid, target: Uuid, role: Role, admins: i64) -> Result<(), Refusal> {
+    if actor == target {
         return Err(Refusal::RemoveSelf);
     }
     check_departure(role, admins)
@@ -64,10 +67,13 @@ mod tests {
     use super::*;
     use Role::*;
 
+    const ME: Uuid = Uuid::from_u128(1);
+    const THEM: Uuid = Uuid::from_u128(2);
+
     #[test]
     fn nobody_changes_their_own_role() {
         assert_eq!(
-            check_role_change(true, Administrator, Viewer, 5),
+            check_role_change(ME, ME, Administrator, Viewer, 5),
             Err(Refusal::OwnRole)
         );
     }
@@ -75,11 +81,11 @@ mod tests {
     #[test]
     fn the_last_administrator_cannot_be_demoted_removed_or_leave() {
         assert_eq!(
-            check_role_change(false, Administrator, Developer, 1),
+            check_role_change(ME, THEM, Administrator, Developer, 1),
             Err(Refusal::LastAdministrator)
         );
         assert_eq!(
-            check_removal(false, Administrator, 1),
+            check_removal(ME, THEM, Administrator, 1),
             Err(Refusal::LastAdministrator)
         );
         assert_eq!(
@@ -90,19 +96,25 @@ mod tests {
 
     #[test]
     fn with_two_administrators_either_may_go() {
-        assert_eq!(check_role_change(false, Administrator, Viewer, 2), Ok(()));
-        assert_eq!(check_removal(false, Administrator, 2), Ok(()));
+        assert_eq!(
+            check_role_change(ME, THEM, Administrator, Viewer, 2),
+            Ok(())
+        );
+        assert_eq!(check_removal(ME, THEM, Administrator, 2), Ok(()));
         assert_eq!(check_departure(Administrator, 2), Ok(()));
     }
 
     #[test]
     fn other_roles_change_and_leave_freely() {
-        assert_eq!(check_role_change(false, Viewer, Administrator, 1), Ok(()));
         assert_eq!(
-            check_role_change(false, Developer, BillingManager, 1),
+            check_role_change(ME, THEM, Viewer, Administrator, 1),
+            Ok(())
+        );
+        assert_eq!(
+            check_role_change(ME, THEM, Developer, BillingManager, 1),
             Ok(())
         );
         assert_eq!(check_departure(Viewer, 1), Ok(()));
-        assert_eq!(check_removal(true, Viewer, 3), Err(Refusal::RemoveSelf));
+        assert_eq!(check_removal(ME, ME, Viewer, 3), Err(Refusal::RemoveSelf));
     }
 }

@@ -17,7 +17,7 @@ use super::transport::{SendError, Transport, bounded};
 use super::{MAX_NAME_CHARS, MAX_SUBJECT_CHARS, MailError, header_text};
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::AppError;
+use crate::db::DbError;
 
 /// Transient failures are retried until this long after the email was enqueued (R36).
 pub const GIVE_UP_AFTER: TimeDelta = TimeDelta::hours(24);
@@ -83,6 +83,8 @@ struct Inner {
     sent: AtomicU64,
     retried: AtomicU64,
     failed: AtomicU64,
+    /// Completed reads of the outbox, successful or not.
+    passes: AtomicU64,
 }
 
 impl WorkerHandle {
@@ -98,6 +100,7 @@ impl WorkerHandle {
                 sent: AtomicU64::new(0),
                 retried: AtomicU64::new(0),
                 failed: AtomicU64::new(0),
+                passes: AtomicU64::new(0),
             }),
         }
     }
@@ -132,6 +135,12 @@ impl WorkerHandle {
             retried: self.inner.retried.load(Ordering::Relaxed),
             failed: self.inner.failed.load(Ordering::Relaxed),
         }
+    }
+
+    /// How many times the worker has read the outbox and dealt with what it claimed: a
+    /// test waits for two more passes to know that nothing else is about to be sent.
+    pub fn passes(&self) -> u64 {
+        self.inner.passes.load(Ordering::SeqCst)
     }
 
     fn stopping(&self) -> bool {
@@ -169,7 +178,9 @@ pub fn spawn(db: Db, transport: Transport, options: WorkerOptions) -> WorkerHand
 async fn run(db: &Db, transport: &Transport, options: &WorkerOptions, handle: &WorkerHandle) {
     let mut errors: u32 = 0;
     while !handle.stopping() {
-        let pause = match work_once(db, transport, options, handle).await {
+        let worked = work_once(db, transport, options, handle).await;
+        handle.inner.passes.fetch_add(1, Ordering::SeqCst);
+        let pause = match worked {
             Ok(claimed) => {
                 if errors > 0 {
                     tracing::info!("mail worker reaches the database again");
@@ -207,10 +218,10 @@ async fn work_once(
     transport: &Transport,
     options: &WorkerOptions,
     handle: &WorkerHandle,
-) -> Result<usize, AppError> {
+) -> Result<usize, DbError> {
     let (batch, lease) = (options.batch, options.lease);
     let claimed = db
-        .run(move |conn| Ok::<_, AppError>(outbox::claim(conn, batch, lease)?))
+        .run(move |conn| Ok::<_, DbError>(outbox::claim(conn, batch, lease)?))
         .await?;
     let count = claimed.len();
     let started = Instant::now();
@@ -225,7 +236,7 @@ async fn work_once(
                 for (id, attempts) in unsent {
                     outbox::release(conn, id, attempts)?;
                 }
-                Ok::<_, AppError>(())
+                Ok::<_, DbError>(())
             })
             .await?;
             break;
@@ -242,7 +253,7 @@ async fn deliver(
     options: &WorkerOptions,
     handle: &WorkerHandle,
     row: Claimed,
-) -> Result<(), AppError> {
+) -> Result<(), DbError> {
     let outcome = match message(&options.from, &row) {
         Ok(message) => dropped_on_runtime(transport.send(&row.id.to_string(), message)).await,
         Err(reason) => Err(SendError::Permanent(reason)),
@@ -251,7 +262,7 @@ async fn deliver(
     match outcome {
         Ok(()) => {
             let recorded = db
-                .run(move |conn| Ok::<_, AppError>(outbox::mark_sent(conn, id)?))
+                .run(move |conn| Ok::<_, DbError>(outbox::mark_sent(conn, id)?))
                 .await?;
             if !recorded {
                 tracing::warn!(outbox_id = %id, "email sent twice: another worker took it over after the lease expired");
@@ -263,7 +274,7 @@ async fn deliver(
             tracing::warn!(outbox_id = %id, attempts, %reason, "email refused");
             let recorded = db
                 .run(move |conn| {
-                    Ok::<_, AppError>(outbox::mark_failed(conn, id, attempts, &reason)?)
+                    Ok::<_, DbError>(outbox::mark_failed(conn, id, attempts, &reason)?)
                 })
                 .await?;
             note_stale(id, recorded);
@@ -282,7 +293,7 @@ async fn deliver(
                     tracing::info!(outbox_id = %id, attempts, %reason, retry_at = %at, "email will be retried");
                     let recorded = db
                         .run(move |conn| {
-                            Ok::<_, AppError>(outbox::retry_later(conn, id, attempts, at, &reason)?)
+                            Ok::<_, DbError>(outbox::retry_later(conn, id, attempts, at, &reason)?)
                         })
                         .await?;
                     note_stale(id, recorded);
@@ -293,7 +304,7 @@ async fn deliver(
                     tracing::warn!(outbox_id = %id, attempts, %reason, "email given up");
                     let recorded = db
                         .run(move |conn| {
-                            Ok::<_, AppError>(outbox::mark_failed(conn, id, attempts, &reason)?)
+                            Ok::<_, DbError>(outbox::mark_failed(conn, id, attempts, &reason)?)
                         })
                         .await?;
                     note_stale(id, recorded);

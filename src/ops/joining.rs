@@ -94,6 +94,24 @@ fn refusal_for(state: State) -> Option<Refusal> {
     }
 }
 
+/// The token's invitation, re-read under its organization's lock, if it can still be
+/// used; else why not.
+fn pending_under_lock(
+    conn: &mut PgConnection,
+    token: &TokenHash,
+    ctx: &Context,
+) -> OpResult<Result<(Organization, Invitation), Refusal>> {
+    let Some((invitation, _)) = store::find_by_token(conn, token)? else {
+        return Ok(Err(Refusal::Unknown));
+    };
+    let org = Organization::lock(conn, invitation.org_id)?;
+    let invitation = store::find(conn, org.id, invitation.id)?.ok_or(OpError::NotFound)?;
+    Ok(match refusal_for(invitation.state(ctx.now)) {
+        Some(refusal) => Err(refusal),
+        None => Ok((org, invitation)),
+    })
+}
+
 /// Accepts for `user`, re-checking everything under the organization lock (R15).
 pub fn accept(
     conn: &mut PgConnection,
@@ -103,14 +121,10 @@ pub fn accept(
     ctx: &Context,
 ) -> OpResult<Result<Joined, Refusal>> {
     tx(conn, |conn| {
-        let Some((invitation, _)) = store::find_by_token(conn, token)? else {
-            return Ok(Err(Refusal::Unknown));
+        let (org, invitation) = match pending_under_lock(conn, token, ctx)? {
+            Ok(found) => found,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        let org = Organization::lock(conn, invitation.org_id)?;
-        let invitation = store::find(conn, org.id, invitation.id)?.ok_or(OpError::NotFound)?;
-        if let Some(refusal) = refusal_for(invitation.state(ctx.now)) {
-            return Ok(Err(refusal));
-        }
         if invitation.email.to_lowercase() != user.email.to_lowercase() {
             return Ok(Err(Refusal::WrongAccount));
         }
@@ -135,14 +149,10 @@ pub fn sign_up_and_accept(
     ctx: &Context,
 ) -> OpResult<Result<(User, Joined), Refusal>> {
     tx(conn, |conn| {
-        let Some((invitation, _)) = store::find_by_token(conn, token)? else {
-            return Ok(Err(Refusal::Unknown));
+        let (org, invitation) = match pending_under_lock(conn, token, ctx)? {
+            Ok(found) => found,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        let org = Organization::lock(conn, invitation.org_id)?;
-        let invitation = store::find(conn, org.id, invitation.id)?.ok_or(OpError::NotFound)?;
-        if let Some(refusal) = refusal_for(invitation.state(ctx.now)) {
-            return Ok(Err(refusal));
-        }
         let email =
             EmailAddress::parse(&invitation.email).map_err(|e| OpError::Internal(e.to_string()))?;
         if User::find_by_email(conn, &email)?.is_some() {

@@ -24,7 +24,7 @@ pub fn change_role(
         recheck(conn, org_id, actor, Permission::ManageMembers)?;
         let before = member_list::find(conn, org_id, target)?.ok_or(OpError::NotFound)?;
         let admins = Membership::count_admins(conn, org_id)?;
-        membership::check_role_change(actor.user_id == target, before.role, role, admins)
+        membership::check_role_change(actor.user_id, target, before.role, role, admins)
             .map_err(|refusal| OpError::refused(refusal.message()))?;
         if before.role != role {
             Membership::set_role(conn, org_id, target, role)?;
@@ -55,7 +55,7 @@ pub fn remove(
         recheck(conn, org_id, actor, Permission::ManageMembers)?;
         let row = member_list::find(conn, org_id, target)?.ok_or(OpError::NotFound)?;
         let admins = Membership::count_admins(conn, org_id)?;
-        membership::check_removal(actor.user_id == target, row.role, admins)
+        membership::check_removal(actor.user_id, target, row.role, admins)
             .map_err(|refusal| OpError::refused(refusal.message()))?;
         Membership::delete(conn, org_id, target)?;
         let event = Event::MemberRemoved {

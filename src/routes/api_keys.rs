@@ -8,11 +8,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::OrgMember;
+use crate::auth::session::redirect_with_flash;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Grant, KeyName, Permission};
 use crate::error::AppError;
-use crate::htmx::{html, redirect_with_flash};
+use crate::htmx::html;
 use crate::layout::{Layout, Section};
 use crate::models::api_keys::{self, ApiKey, KeyFilter, KeyRow};
 use crate::models::projects::Project;

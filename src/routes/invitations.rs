@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 use super::FieldErrors;
 use crate::auth::OrgMember;
+use crate::auth::session::redirect_with_flash;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::invite::parse_addresses;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{html, html_with_status, redirect_with_flash};
+use crate::htmx::{html, html_with_status};
 use crate::layout::{Layout, Section};
 use crate::mail::Context;
 use crate::mail::{WorkerHandle, log_link_in_development};

@@ -5,10 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::auth::OrgMember;
+use crate::auth::session::redirect_with_flash;
 use crate::db::Db;
 use crate::domain::Permission;
 use crate::error::AppError;
-use crate::htmx::{html, redirect_with_flash};
+use crate::htmx::html;
 use crate::layout::{Layout, Section};
 use crate::ops::{self, OpError};
 

@@ -7,11 +7,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::OrgMember;
+use crate::auth::session::redirect_with_flash;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{Hx, Level, html, redirect_with_flash, toast};
+use crate::htmx::{Hx, Level, html, toast};
 use crate::layout::{Layout, Section};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::{self, PendingRow};

@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use super::FieldErrors;
 use crate::auth::OrgMember;
+use crate::auth::session::redirect_with_flash;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Permission, ProjectName, ProjectRole};
 use crate::error::AppError;
-use crate::htmx::{html, html_with_status, redirect, redirect_with_flash};
+use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::{self as invitation_store, PendingRow};

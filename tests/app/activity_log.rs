@@ -443,7 +443,7 @@ async fn project_key_and_billing_actions_done_through_the_console_read_as_senten
         .await;
     assert_eq!(
         sentences(&page),
-        ["Ada Admin invited carl@example.com as Developer"]
+        ["Ada Admin invited carl@example.com as Developer to the project Artemis"]
     );
     let page = admin.get_text(&log(&slug)).await;
     // Key prefixes are random: "tw_live_" and 8 characters.
@@ -463,7 +463,7 @@ async fn project_key_and_billing_actions_done_through_the_console_read_as_senten
             "Ada Admin took away Carl Contractor's access to the project Artemis",
             "Ada Admin changed Carl Contractor's access to the project Artemis from Developer to Viewer",
             "Carl Contractor accepted the invitation and joined the project Artemis as Developer",
-            "Ada Admin invited carl@example.com as Developer",
+            "Ada Admin invited carl@example.com as Developer to the project Artemis",
             "Ada Admin revoked the API key deploy in the project Artemis",
             "Ada Admin rotated the API key deploy (new prefix tw_live_…) and kept the old key working for 24 hours",
             "Ada Admin created the API key deploy starting with tw_live_… in the project Artemis",

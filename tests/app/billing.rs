@@ -547,7 +547,7 @@ async fn a_downgrade_below_the_seats_in_use_is_refused_and_plan_changes_are_logg
     );
     assert_eq!(app.count("activity"), activity_count, "no change, no entry");
     let bad = change_plan(&admin, &slug, "platinum").await;
-    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(plan(&app, &slug), "team");
 }
 

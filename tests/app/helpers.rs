@@ -99,6 +99,51 @@ fn create_template(server: &Server) {
         .expect("migrate template");
 }
 
+/// A database of its own, copied from the migrated template, for tests that call the
+/// operations directly (no HTTP, no mail server). Dropping it drops the database.
+pub struct TestDb {
+    pub database: String,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        TestDb {
+            database: create_database(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        server().url(&self.database)
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url()).expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        drop_database(&self.database);
+    }
+}
+
+fn create_database() -> String {
+    copy_database(TEMPLATE_DB)
+}
+
+/// A new database copied from `template`, which nothing may be connected to.
+fn copy_database(template: &str) -> String {
+    let server = server();
+    let database = format!("test_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(&server.url("postgres")).expect("connect");
+    diesel::sql_query(format!(
+        "CREATE DATABASE {database} TEMPLATE {template} STRATEGY FILE_COPY"
+    ))
+    .execute(&mut admin)
+    .expect("create test database");
+    database
+}
+
 /// A running console with its own database, SMTP server and mail worker. Dropping it
 /// drops the database.
 pub struct TestApp {
@@ -116,6 +161,7 @@ pub struct TestApp {
     pub server: actix_web::dev::ServerHandle,
     /// The `METRICS_ADDR` listener's port, when the test configured one.
     pub metrics_port: Option<u16>,
+    assertions: std::sync::Mutex<Option<PgConnection>>,
 }
 
 impl TestApp {
@@ -125,16 +171,42 @@ impl TestApp {
 
     /// Like `spawn`, with a chance to adjust the configuration first.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        let key = actix_web::cookie::Key::generate();
+        Self::start(create_database(), key, configure).await
+    }
+
+    /// Stops new connections to this app's database and ends the open ones, so that
+    /// [`fork`](Self::fork) can copy it; the app itself is of no further use.
+    pub fn freeze(&self) {
+        *self.assertions.lock().unwrap() = None;
+        let mut admin = PgConnection::establish(&server().url("postgres")).expect("connect");
+        let database = &self.database;
+        diesel::sql_query(format!(
+            "ALTER DATABASE {database} WITH ALLOW_CONNECTIONS false"
+        ))
+        .execute(&mut admin)
+        .expect("freeze database");
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        ))
+        .execute(&mut admin)
+        .expect("end connections");
+    }
+
+    /// A console on a copy of this frozen app's database (tens of milliseconds instead of
+    /// building the same state again), with the same session key: the sessions of this
+    /// app's clients are valid there (see [`TestClient::fork_to`]).
+    pub async fn fork(&self) -> TestApp {
+        let database = copy_database(&self.database);
+        Self::start(database, self.key.clone(), |_| {}).await
+    }
+
+    async fn start(
+        database: String,
+        key: actix_web::cookie::Key,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let server = server();
-        let database = format!("test_{}", Uuid::new_v4().simple());
-        {
-            let mut admin = PgConnection::establish(&server.url("postgres")).expect("connect");
-            diesel::sql_query(format!(
-                "CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB} STRATEGY FILE_COPY"
-            ))
-            .execute(&mut admin)
-            .expect("create test database");
-        }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let port = listener.local_addr().unwrap().port();
         let smtp = TestSmtp::start();
@@ -147,7 +219,6 @@ impl TestApp {
         // Its own pool, so that `db.statements()` counts only what requests run.
         let worker_db = Db::new(&server.url(&database), 2);
         let mail = teamwork::mail::worker::spawn(worker_db, transport, test_worker_options());
-        let key = actix_web::cookie::Key::generate();
         let app = Application::build(config, listener, db.clone(), key.clone(), mail.clone())
             .expect("build application");
         let (server, metrics_port) = (app.handle(), app.metrics_port());
@@ -162,6 +233,7 @@ impl TestApp {
             key,
             server,
             metrics_port,
+            assertions: Default::default(),
         }
     }
 
@@ -373,9 +445,31 @@ impl TestApp {
             .expect("plan change");
     }
 
+    /// Waits until the mail worker has read the outbox twice more: whatever it would
+    /// still send now (a duplicate, a retry that is due) has been sent by then. Negative
+    /// mail checks ("delivered once", "nothing sent") wait on this, not on a fixed sleep.
+    pub async fn mail_settled(&self) {
+        let start = self.mail.passes();
+        for _ in 0..500 {
+            if self.mail.passes() >= start + 2 {
+                return;
+            }
+            self.mail.wake();
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the mail worker made no progress in 5 s");
+    }
+
     /// A direct connection to this test's database, for assertions.
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&server().url(&self.database)).expect("connect to test database")
+    }
+
+    /// Runs `f` on one connection kept for this test's assertions, so that counting
+    /// rows after every request does not open a connection each time.
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut PgConnection) -> T) -> T {
+        let mut kept = self.assertions.lock().unwrap();
+        f(kept.get_or_insert_with(|| self.conn()))
     }
 
     /// Rows in a table, for "a denied request changes nothing" assertions.
@@ -385,22 +479,31 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-            .get_result::<Count>(&mut self.conn())
-            .expect("count rows")
-            .n
+        let query = format!("SELECT count(*) AS n FROM {table}");
+        let counted = self.with_conn(|conn| diesel::sql_query(&query).get_result::<Count>(conn));
+        match counted {
+            Ok(count) => count.n,
+            // The kept connection died (a test restarted Postgres): a fresh one.
+            Err(_) => {
+                *self.assertions.lock().unwrap() = None;
+                self.with_conn(|conn| diesel::sql_query(&query).get_result::<Count>(conn))
+                    .expect("count rows")
+                    .n
+            }
+        }
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&server().url("postgres")) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.database
-            ))
+        drop_database(&self.database);
+    }
+}
+
+fn drop_database(database: &str) {
+    if let Ok(mut admin) = PgConnection::establish(&server().url("postgres")) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
             .execute(&mut admin);
-        }
     }
 }
 
@@ -426,7 +529,6 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
             unverified_invitations_per_day: 100_000,
             ..Default::default()
         },
-        membership_change_pause: None,
         clock: Default::default(),
     }
 }
@@ -490,6 +592,9 @@ pub struct TestClient {
     pub http: reqwest::Client,
     pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     pub address: String,
+    /// The session's CSRF token, fetched once: it changes only when the session does
+    /// (sign-in, sign-out), and a refused token is fetched again.
+    csrf: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl TestClient {
@@ -507,11 +612,29 @@ impl TestClient {
             http,
             jar,
             address: address.to_owned(),
+            csrf: Default::default(),
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// The same person, signed in to a fork of the app at `address` (see
+    /// [`TestApp::fork`]): a new cookie jar holding this one's cookies, so that what the
+    /// fork does to the session (a sign-out, a new session) stays there.
+    pub fn fork_to(&self, address: &str) -> TestClient {
+        use reqwest::cookie::CookieStore;
+        let forked = TestClient::new(address);
+        let url: reqwest::Url = self.address.parse().expect("client address");
+        if let Some(cookies) = self.jar.cookies(&url) {
+            let new_url: reqwest::Url = address.parse().expect("fork address");
+            for cookie in cookies.to_str().unwrap_or("").split("; ") {
+                forked.jar.add_cookie_str(cookie, &new_url);
+            }
+        }
+        *forked.csrf.lock().unwrap() = self.csrf.lock().unwrap().clone();
+        forked
     }
 
     /// The same person (same cookies) talking to the console at another address.
@@ -520,6 +643,7 @@ impl TestClient {
             http: self.http.clone(),
             jar: self.jar.clone(),
             address: address.to_owned(),
+            csrf: self.csrf.clone(),
         }
     }
 
@@ -532,35 +656,74 @@ impl TestClient {
     }
 
     /// The session's CSRF token, read from a page like a browser would have it.
+    /// The session's CSRF token, as a page would carry it (fetched from `/login`).
     pub async fn csrf(&self) -> String {
+        if let Some(token) = self.csrf.lock().unwrap().clone() {
+            return token;
+        }
         let page = self.get_text("/login").await;
-        extract_csrf(&page).expect("a CSRF token on /login")
+        let token = extract_csrf(&page).expect("a CSRF token on /login");
+        *self.csrf.lock().unwrap() = Some(token.clone());
+        token
+    }
+
+    /// Sends a form POST built by `build` with the session's token; when the token was
+    /// a cached one that the server refused (the session changed meanwhile), once more
+    /// with a fresh token. A refused token changes nothing, so the retry is safe.
+    async fn post_with_token(
+        &self,
+        path: &str,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> reqwest::Response {
+        let cached = self.csrf.lock().unwrap().is_some();
+        let response = build(&self.csrf().await).send().await.expect("POST");
+        // The CSRF refusal's toast says the page is out of date; a role refusal differs.
+        let stale_token = response.status() == StatusCode::FORBIDDEN
+            && response
+                .headers()
+                .get("hx-trigger")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.contains("out of date"));
+        let response = if cached && stale_token {
+            *self.csrf.lock().unwrap() = None;
+            build(&self.csrf().await).send().await.expect("POST")
+        } else {
+            response
+        };
+        // Signing in or out starts a new session, with a new token.
+        let session_paths = [
+            "/login",
+            "/signup",
+            "/logout",
+            "/invitations/",
+            "/password/reset/",
+        ];
+        if session_paths.iter().any(|p| path.starts_with(p)) {
+            *self.csrf.lock().unwrap() = None;
+        }
+        response
     }
 
     /// Posts a form with the session's CSRF token, as the page's form would.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let token = self.csrf().await;
-        let mut body: Vec<(&str, &str)> = fields.to_vec();
-        body.push(("_csrf", &token));
-        self.http
-            .post(self.url(path))
-            .form(&body)
-            .send()
-            .await
-            .expect("POST")
+        self.post_with_token(path, |token| {
+            let mut body: Vec<(&str, &str)> = fields.to_vec();
+            body.push(("_csrf", token));
+            self.http.post(self.url(path)).form(&body)
+        })
+        .await
     }
 
     /// Posts a form the way htmx does: CSRF token in the header, `HX-Request: true`.
     pub async fn post_hx(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let token = self.csrf().await;
-        self.http
-            .post(self.url(path))
-            .header("HX-Request", "true")
-            .header("X-CSRF-Token", token)
-            .form(fields)
-            .send()
-            .await
-            .expect("POST")
+        self.post_with_token(path, |token| {
+            self.http
+                .post(self.url(path))
+                .header("HX-Request", "true")
+                .header("X-CSRF-Token", token)
+                .form(fields)
+        })
+        .await
     }
 
     pub async fn signup(&self, name: &str, email: &str, password: &str) -> reqwest::Response {
@@ -590,6 +753,16 @@ impl TestClient {
             .expect("redirect to the members page")
             .to_owned()
     }
+}
+
+/// The API key a "Copy your API key" page shows once (the element a person copies).
+pub fn shown_key(page: &str) -> String {
+    let marker = "id=\"new-key\">";
+    let start = page.find(marker).expect("the new key on the page") + marker.len();
+    let rest = &page[start..];
+    rest[..rest.find('<').expect("the end of the key")]
+        .trim()
+        .to_owned()
 }
 
 pub fn extract_csrf(page: &str) -> Option<String> {

@@ -529,8 +529,8 @@ async fn the_token_is_stored_only_as_a_hash() {
     invite(&admin, &slug, "grace@example.com", "viewer").await;
     let join = app.join_path("grace@example.com", 1).await;
     let token = join.strip_prefix("/invitations/").unwrap().to_owned();
-    // The worker blanks the email body once sent: give it a moment.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The worker blanks the email body once sent, in the pass that sent it.
+    app.mail_settled().await;
     #[derive(QueryableByName)]
     struct Dump {
         #[diesel(sql_type = diesel::sql_types::Text)]

@@ -118,8 +118,8 @@ async fn an_email_is_delivered_once_with_text_and_html_parts_its_message_id_and_
         wait_for_status(&app, id, |s| *s == Delivery::Sent).await,
         Delivery::Sent
     );
-    // Give a second (wrong) delivery the time to happen.
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    // A second (wrong) delivery would happen in the worker's next passes.
+    app.mail_settled().await;
     assert_eq!(app.smtp.messages().len(), 1, "delivered exactly once");
     let (org_id, attempts, body): (Option<uuid::Uuid>, i32, String) = rows::table
         .find(id.0)
@@ -155,7 +155,7 @@ async fn a_rolled_back_transaction_sends_nothing() {
     // A committed email sent afterwards proves the worker ran past the rolled-back one.
     enqueue(&app, &email("real@example.com", "Committed"));
     app.smtp.wait_for("real@example.com", WAIT).await;
-    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    app.mail_settled().await;
     let recipients: Vec<Vec<String>> = app.smtp.messages().into_iter().map(|m| m.to).collect();
     assert_eq!(recipients, [["real@example.com".to_owned()]]);
     assert_eq!(app.count("outbox"), 1);
@@ -185,7 +185,7 @@ async fn an_email_is_delivered_exactly_once_after_the_smtp_server_comes_back() {
     app.smtp.wait_for("bob@example.com", WAIT).await;
     let delay = started.elapsed();
     wait_for_status(&app, id, |s| *s == Delivery::Sent).await;
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    app.mail_settled().await;
     let (status, attempts, _) = row(&app, id);
     println!(
         "smtp outage: attempts={attempts} delivered_after={delay:?} smtp_connections={} deliveries={}",
@@ -208,9 +208,11 @@ async fn a_rejected_email_fails_with_the_reason_and_is_not_retried() {
     };
     assert!(reason.contains("550"), "{reason}");
     assert!(reason.contains("mailbox unavailable"), "{reason}");
-    // Well past several backoff periods: still one attempt, nothing delivered.
+    // Well past several backoff periods (50 ms in tests), and two more passes of the
+    // worker: still one attempt, nothing delivered.
     app.smtp.set_mode(Mode::Accept);
     actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    app.mail_settled().await;
     let (status, attempts, _) = row(&app, id);
     assert_eq!((status.as_str(), attempts), ("failed", 1));
     assert!(app.smtp.messages().is_empty());
@@ -276,7 +278,7 @@ async fn two_workers_on_one_database_deliver_each_email_exactly_once() {
         (sent == N as i64).then_some(())
     })
     .await;
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    app.mail_settled().await;
     let messages = app.smtp.messages();
     let mut per_message_id: HashMap<String, usize> = HashMap::new();
     for mail in &messages {
