@@ -154,9 +154,12 @@ struct Charged {
 
 /// Records a usage report and charges it, or does nothing and returns `None` when the
 /// balance is at or below zero.
+/// `None` when the balance is at or below zero, or when this charge would take it below
+/// `-overdraft_micro`: then nothing is written.
 pub fn record_usage(
     conn: &mut PgConnection,
     usage: NewUsage<'_>,
+    overdraft_micro: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<i64>> {
     // The balance lives on one row changed by an atomic UPDATE, not as SUM(ledger) read
@@ -169,7 +172,8 @@ pub fn record_usage(
     let charged: Option<Charged> = diesel::sql_query(
         "WITH account AS ( \
            UPDATE billing_accounts SET balance_micro = balance_micro - $8, updated_at = $10 \
-           WHERE org_id = $1 AND balance_micro > 0 RETURNING balance_micro), \
+           WHERE org_id = $1 AND balance_micro > 0 AND balance_micro - $8 >= -$11 \
+           RETURNING balance_micro), \
          event AS ( \
            INSERT INTO usage_events (org_id, project_id, api_key_id, model, requests, \
                                      input_tokens, output_tokens, cost_micro, occurred_at) \
@@ -189,6 +193,7 @@ pub fn record_usage(
     .bind::<BigInt, _>(usage.cost_micro)
     .bind::<Timestamptz, _>(usage.occurred_at)
     .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(overdraft_micro)
     .get_result(conn)
     .optional()?;
     Ok(charged.map(|c| c.usage_event_id))

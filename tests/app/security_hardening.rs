@@ -564,3 +564,55 @@ async fn a_name_in_a_subject_line_is_short_plain_text() {
             .ends_with("invited you to join Acme on Teamwork")
     );
 }
+
+fn balance_micro(app: &TestApp, slug: &str) -> i64 {
+    use diesel::prelude::*;
+    teamwork::schema::billing_accounts::table
+        .find(app.org_id(slug))
+        .select(teamwork::schema::billing_accounts::balance_micro)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn one_usage_report_cannot_sink_an_organization_into_unbounded_debt() {
+    use crate::projects::{create_key, create_project, report};
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let project = create_project(&admin, &slug, "Website").await;
+    let key = create_key(&admin, &project, "production").await;
+    let before = balance_micro(&app, &slug);
+    let events = || app.count("usage_events");
+
+    // The review's report: an unlisted model, 10^9 tokens each way.
+    let huge = json!({ "model": "unlisted-model", "input_tokens": 1_000_000_000u64, "output_tokens": 1_000_000_000u64 });
+    let response = report(&app, &key, huge).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // At the cap, but far beyond what the balance and the overdraft cover.
+    let capped = json!({ "model": "unlisted-model", "input_tokens": 10_000_000, "output_tokens": 10_000_000 });
+    let response = report(&app, &key, capped).await;
+    assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(events(), 0, "nothing recorded");
+    assert_eq!(balance_micro(&app, &slug), before);
+
+    // A report that ends within the overdraft is charged; then the balance is spent.
+    let within =
+        json!({ "model": "unlisted-model", "input_tokens": 0, "output_tokens": 2_500_000 });
+    let response = report(&app, &key, within).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let after = balance_micro(&app, &slug);
+    let overdraft = teamwork::config::Limits::default().overdraft_micro;
+    println!(
+        "usage: 2x10^9 tokens -> 400; 2x10^7 -> 402, nothing recorded; balance {before} -> {after} micro-credits (overdraft limit {overdraft})"
+    );
+    assert!(after < 0 && after >= -overdraft, "{after}");
+    let response = report(
+        &app,
+        &key,
+        json!({ "model": "gpt-small", "input_tokens": 1, "output_tokens": 1 }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(events(), 1);
+}
