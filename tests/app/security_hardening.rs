@@ -616,3 +616,72 @@ async fn one_usage_report_cannot_sink_an_organization_into_unbounded_debt() {
     assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
     assert_eq!(events(), 1);
 }
+
+#[actix_web::test]
+async fn billing_managers_see_no_key_prefixes_and_project_viewers_no_pending_addresses() {
+    use crate::projects::{create_key, create_project, report};
+    use teamwork::domain::{ProjectRole, Role};
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    app.unlimited_seats(&slug);
+    let website = create_project(&admin, &slug, "Website").await;
+    let key = create_key(&admin, &website, "production").await;
+    let body = serde_json::json!({ "model": "gpt-small", "input_tokens": 10, "output_tokens": 10 });
+    assert_eq!(report(&app, &key, body).await.status(), StatusCode::CREATED);
+    let prefix: String = {
+        use diesel::prelude::*;
+        teamwork::schema::api_keys::table
+            .select(teamwork::schema::api_keys::prefix)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let billing = app
+        .member_with_role(&slug, "Bill Payer", Role::BillingManager)
+        .await;
+    let page = billing.get_text(&format!("/orgs/{slug}/usage")).await;
+    assert!(page.contains("production"), "the key's name stays");
+    assert!(!page.contains(&prefix), "no prefix on the page");
+    let csv = billing.get_text(&format!("/orgs/{slug}/usage.csv")).await;
+    assert!(
+        csv.contains("production") && !csv.contains(&prefix),
+        "{csv}"
+    );
+    // A developer still sees it.
+    let dev = app.member_with_role(&slug, "Dev", Role::Developer).await;
+    assert!(
+        dev.get_text(&format!("/orgs/{slug}/usage"))
+            .await
+            .contains(&prefix)
+    );
+
+    // A project-only viewer does not see whom the project is inviting.
+    let response = admin
+        .post_form(
+            &format!("{website}/invitations"),
+            &[
+                ("emails", "carla@contractor.example"),
+                ("role", "developer"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let project_id: uuid::Uuid = website.rsplit('/').next().unwrap().parse().unwrap();
+    let viewer = app
+        .project_only_member(&slug, project_id, "Vic Viewer", ProjectRole::Viewer)
+        .await;
+    let page = viewer.get(&website).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        !page
+            .text()
+            .await
+            .unwrap()
+            .contains("carla@contractor.example")
+    );
+    assert!(
+        admin
+            .get_text(&website)
+            .await
+            .contains("carla@contractor.example")
+    );
+}
