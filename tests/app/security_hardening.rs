@@ -461,7 +461,9 @@ async fn an_unconfirmed_account_sends_at_most_ten_invitation_emails_a_day_in_all
             teamwork::config::Limits::default().unverified_invitations_per_day;
     })
     .await;
-    let (mallory, first) = app.admin_with_org("First").await;
+    // Never confirms the address (`admin_with_org` would confirm it).
+    let mallory = app.signed_up("Ada Admin").await;
+    let first = mallory.create_org("First").await;
     let second = mallory.create_org("Second").await;
     app.unlimited_seats(&first);
     app.unlimited_seats(&second);
@@ -684,4 +686,34 @@ async fn billing_managers_see_no_key_prefixes_and_project_viewers_no_pending_add
             .await
             .contains("carla@contractor.example")
     );
+}
+
+#[actix_web::test]
+async fn organizations_of_unconfirmed_accounts_get_no_credits_and_confirmed_ones_once_a_month() {
+    let app = TestApp::spawn().await;
+    let farmer = app.signed_up("Farmer").await;
+    let started = Instant::now();
+    let mut slugs = Vec::new();
+    for i in 0..20 {
+        slugs.push(farmer.create_org(&format!("Farm {i}")).await);
+    }
+    let took = started.elapsed();
+    let total: i64 = slugs.iter().map(|s| balance_micro(&app, s)).sum();
+    println!(
+        "credit farming: 20 organizations of an unconfirmed account in {took:.1?}: {total} micro-credits in all"
+    );
+    assert_eq!(total, 0);
+    assert_eq!(app.count_where("credit_ledger", "kind = 'grant'"), 0);
+
+    // Once confirmed: the next organization gets the starting credits, the one after
+    // that does not, until 30 days have passed.
+    app.confirm_email(&farmer, "farmer@example.com").await;
+    let first = farmer.create_org("Real Co").await;
+    assert_eq!(balance_micro(&app, &first), 25_000_000);
+    let second = farmer.create_org("Second Co").await;
+    assert_eq!(balance_micro(&app, &second), 0);
+    app.clock
+        .advance(chrono::Duration::days(30) + chrono::Duration::seconds(1));
+    let later = farmer.create_org("Later Co").await;
+    assert_eq!(balance_micro(&app, &later), 25_000_000);
 }
