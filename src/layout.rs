@@ -177,7 +177,7 @@ impl Layout {
         }
     }
 
-    /// The value of `hx-headers` on `<body>`: htmx sends the CSRF token with every request.
+    /// The value of `data-hx-headers` on `<body>`: htmx sends the CSRF token with every request.
     pub fn hx_headers(&self) -> String {
         serde_json::json!({ crate::auth::csrf::HEADER: self.csrf }).to_string()
     }

@@ -14,7 +14,7 @@ use crate::db::Db;
 use crate::domain::membership;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{Hx, Level, html, redirect_with_flash, toast};
+use crate::htmx::{Hx, Level, html, redirect, redirect_with_flash, toast};
 use crate::layout::{Layout, Section};
 use crate::models::activity::{self, Action, Entry, Target};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
@@ -35,6 +35,8 @@ pub struct RowContext {
     pub csrf: String,
     pub me: Uuid,
     pub can_manage: bool,
+    /// The row whose role select takes the keyboard focus: the one just changed in place.
+    pub focus: Option<Uuid>,
 }
 
 impl RowContext {
@@ -44,8 +46,95 @@ impl RowContext {
             csrf: member.meta.csrf.clone(),
             me: member.user.id,
             can_manage: member.can(Permission::ManageMembers),
+            focus: None,
         }
     }
+
+    fn focuses(&self, user_id: &Uuid) -> bool {
+        self.focus == Some(*user_id)
+    }
+
+    fn members_url(&self) -> String {
+        format!("/orgs/{}/members", self.slug)
+    }
+
+    fn role_url(&self, user_id: &Uuid) -> String {
+        format!("/orgs/{}/members/{user_id}/role", self.slug)
+    }
+}
+
+/// A change that grants or removes Administrator, waiting for its confirmation.
+pub struct RoleChange {
+    row: MemberRow,
+    to: Role,
+}
+
+impl RoleChange {
+    fn question(&self) -> String {
+        if self.to == Role::Administrator {
+            format!("Make {} an Administrator?", self.row.name)
+        } else {
+            format!(
+                "Remove Administrator from {} and make them {}?",
+                self.row.name,
+                self.to.with_article()
+            )
+        }
+    }
+
+    fn consequence(&self) -> &'static str {
+        if self.to == Role::Administrator {
+            "Administrators can invite and remove members, change anyone's role (yours too), \
+             manage billing and settings, and read the activity log."
+        } else {
+            "They will no longer be able to invite or remove members, change roles, or \
+             manage billing and settings."
+        }
+    }
+
+    fn button(&self) -> String {
+        if self.to == Role::Administrator {
+            "Make Administrator".into()
+        } else {
+            format!("Change to {}", self.to.label())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/role.html")]
+struct RoleConfirmPage {
+    layout: Layout,
+    ctx: RowContext,
+    change: RoleChange,
+}
+
+#[derive(Template)]
+#[template(path = "members/_role_confirm.html")]
+struct RoleConfirmRow {
+    ctx: RowContext,
+    change: RoleChange,
+}
+
+/// What the toast after a change in place says, and the role Undo puts back.
+pub struct Done {
+    message: String,
+    undo: Option<Role>,
+}
+
+impl Done {
+    /// The fields Undo posts: the previous role, already confirmed by the change it undoes.
+    fn vals(&self) -> String {
+        let role = self.undo.map(Role::as_str).unwrap_or_default();
+        json!({ "role": role, "confirmed": "true" }).to_string()
+    }
+}
+
+/// The previous role a plain form post offers to put back on the Members page.
+pub struct UndoOffer {
+    user_id: Uuid,
+    name: String,
+    role: Role,
 }
 
 #[derive(Template)]
@@ -59,6 +148,7 @@ struct MembersPage {
     now: DateTime<Utc>,
     summary: RoleSummary,
     filter: MemberFilter,
+    undo: Option<UndoOffer>,
     /// Members matching the filter.
     matching: i64,
     pages: i64,
@@ -128,6 +218,7 @@ struct MemberRowFragment {
     row: MemberRow,
     /// After a change: the new counts, swapped in out of band.
     summary: Option<RoleSummary>,
+    done: Option<Done>,
 }
 
 /// Query parameters are parsed leniently: a bad value shows the default, never an error.
@@ -137,6 +228,9 @@ pub struct MembersQuery {
     role: Option<String>,
     sort: Option<String>,
     page: Option<String>,
+    /// After a role change posted without JavaScript: whose role Undo puts back, and to what.
+    undo_member: Option<String>,
+    undo_role: Option<String>,
 }
 
 impl MembersQuery {
@@ -197,6 +291,19 @@ pub async fn list_members(
         can_manage: ctx.can_manage,
         oob: false,
     };
+    let undo_role = query.undo_role.as_deref().and_then(|r| Role::parse(r).ok());
+    let undo_member = query.undo_member.as_deref().and_then(|u| u.parse().ok());
+    let undo = match (undo_member, undo_role) {
+        (Some(user_id), Some(role)) if ctx.can_manage && user_id != ctx.me => rows
+            .iter()
+            .find(|row| row.user_id == user_id && row.role != role)
+            .map(|row| UndoOffer {
+                user_id,
+                name: row.name.clone(),
+                role,
+            }),
+        _ => None,
+    };
     let page = MembersPage {
         layout: member.layout(Section::Members, "Members"),
         ctx,
@@ -205,6 +312,7 @@ pub async fn list_members(
         project_only,
         summary,
         now: config.clock.now(),
+        undo,
         pages: ((matching + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         matching,
         filter,
@@ -220,6 +328,54 @@ pub async fn list_members(
 #[serde(deny_unknown_fields)]
 pub struct RoleForm {
     role: String,
+    /// Sent by the confirmation and by Undo: the person has seen what the change means.
+    #[serde(default)]
+    confirmed: bool,
+}
+
+#[derive(Deserialize)]
+pub struct RoleQuery {
+    role: Option<String>,
+}
+
+/// GET /orgs/{org}/members/{user_id}/role?role=...: the question asked before granting
+/// or removing Administrator (a page without JavaScript, the row itself with htmx).
+/// Without a change to confirm: the row as it is (htmx's "Cancel"), or the Members page.
+pub async fn confirm_member_role(
+    member: OrgMember,
+    db: web::Data<Db>,
+    path: web::Path<(String, Uuid)>,
+    query: web::Query<RoleQuery>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let (org_id, target_id) = (member.org.id, path.1);
+    let row = db
+        .run(move |conn| member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound))
+        .await?;
+    let to = query.role.as_deref().and_then(|r| Role::parse(r).ok());
+    let ctx = RowContext::of(&member);
+    let hx = member.meta.hx;
+    match to.filter(|to| membership::needs_confirmation(row.role, *to)) {
+        Some(to) if target_id != ctx.me => {
+            let change = RoleChange { row, to };
+            if hx.wants_fragment() {
+                html(&RoleConfirmRow { ctx, change })
+            } else {
+                html(&RoleConfirmPage {
+                    layout: member.layout(Section::Members, "Change role"),
+                    ctx,
+                    change,
+                })
+            }
+        }
+        _ if hx.wants_fragment() => html(&MemberRowFragment {
+            ctx,
+            row,
+            summary: None,
+            done: None,
+        }),
+        _ => Ok(redirect(&hx, &ctx.members_url())),
+    }
 }
 
 /// POST /orgs/{org}/members/{user_id}/role
@@ -234,6 +390,29 @@ pub async fn update_member_role(
     member.require(Permission::ManageMembers)?;
     let role = Role::parse(&form.role).map_err(|e| AppError::BadRequest(e.0.into()))?;
     let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
+    let hx = member.meta.hx;
+    // The role as the administrator saw it: what a confirmation names and Undo restores.
+    let (previous, admins) = db
+        .run(move |conn| {
+            let row = member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)?;
+            Ok((row, Membership::count_admins(conn, org_id)?))
+        })
+        .await?;
+    let refused =
+        membership::check_role_change(actor.user_id == target_id, previous.role, role, admins)
+            .is_err();
+    if !form.confirmed && !refused && membership::needs_confirmation(previous.role, role) {
+        let ctx = RowContext::of(&member);
+        if hx.is_htmx() {
+            let change = RoleChange {
+                row: previous,
+                to: role,
+            };
+            return html(&RoleConfirmRow { ctx, change });
+        }
+        let location = format!("{}?role={}", ctx.role_url(&target_id), role.as_str());
+        return Ok(redirect(&hx, &location));
+    }
     let pause = config.membership_change_pause;
     let outcome = db
         .run(move |conn| {
@@ -273,18 +452,24 @@ pub async fn update_member_role(
             })
         })
         .await?;
-    let ctx = RowContext::of(&member);
-    let hx = member.meta.hx;
+    let mut ctx = RowContext::of(&member);
     match outcome {
         Ok((row, counts)) => {
             let message = format!("{} is now {}", row.name, row.role.with_article());
+            let undo = (previous.role != row.role).then_some(previous.role);
             if !hx.is_htmx() {
-                return Ok(redirect_with_flash(
-                    &req,
-                    &hx,
-                    &format!("/orgs/{}/members", member.org.slug),
-                    &message,
-                ));
+                let mut location = ctx.members_url();
+                if let Some(undo) = undo {
+                    let query = [
+                        ("undo_member", target_id.to_string()),
+                        ("undo_role", undo.as_str().into()),
+                    ];
+                    location = format!(
+                        "{location}?{}",
+                        serde_urlencoded::to_string(query).unwrap_or_default()
+                    );
+                }
+                return Ok(redirect_with_flash(&req, &hx, &location, &message));
             }
             let summary = RoleSummary {
                 counts,
@@ -292,12 +477,14 @@ pub async fn update_member_role(
                 can_manage: ctx.can_manage,
                 oob: true,
             };
+            ctx.focus = Some(target_id);
             let fragment = MemberRowFragment {
                 ctx,
                 row,
                 summary: Some(summary),
+                done: Some(Done { message, undo }),
             };
-            Ok(toast(html(&fragment)?, Level::Success, &message))
+            html(&fragment)
         }
         // htmx: put the row back as it was (the select already shows the refused value).
         Err((refusal, row)) if hx.is_htmx() => Ok(toast(
@@ -305,6 +492,7 @@ pub async fn update_member_role(
                 ctx,
                 row,
                 summary: None,
+                done: None,
             })?,
             Level::Error,
             refusal.message(),

@@ -62,6 +62,7 @@ url_map! {
     post "/orgs"                                                          => orgs::create_org,
     get  "/orgs/{org}"                                                    => orgs::show_org,
     get  "/orgs/{org}/members"                                            => members::list_members,
+    get  "/orgs/{org}/members/{user_id}/role"                             => members::confirm_member_role,
     post "/orgs/{org}/members/{user_id}/role"                             => members::update_member_role,
     get  "/orgs/{org}/members/{user_id}/remove"                           => members::confirm_remove_member,
     post "/orgs/{org}/members/{user_id}/remove"                           => members::remove_member,
