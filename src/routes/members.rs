@@ -40,7 +40,7 @@ pub struct RowContext {
 }
 
 impl RowContext {
-    fn of(member: &OrgMember) -> Self {
+    pub(super) fn of(member: &OrgMember) -> Self {
         RowContext {
             slug: member.org.slug.clone(),
             csrf: member.meta.csrf.clone(),
@@ -209,6 +209,15 @@ impl RoleSummary {
     fn needs_second_admin(&self) -> bool {
         self.can_manage && self.counts.of(Role::Administrator) < 2
     }
+}
+
+/// A pending invitation's row after a resend, swapped in place.
+#[derive(Template)]
+#[template(path = "members/_invitation_row.html")]
+pub struct InvitationRowFragment {
+    pub ctx: RowContext,
+    pub inv: PendingRow,
+    pub now: DateTime<Utc>,
 }
 
 #[derive(Template)]

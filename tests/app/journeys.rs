@@ -398,6 +398,44 @@ async fn without_javascript_removing_administrator_goes_through_a_confirmation_p
     ada.close().await;
 }
 
+#[actix_web::test]
+async fn cancelling_an_invitation_takes_its_row_away_in_place() {
+    let app = TestApp::spawn().await;
+    let (ada_http, slug) = app.admin_with_org("Acme").await;
+    for address in ["keep@example.com", "drop@example.com"] {
+        let invited = ada_http
+            .post_form(
+                &format!("/orgs/{slug}/invitations"),
+                &[("emails", address), ("role", "viewer")],
+            )
+            .await;
+        assert_eq!(invited.status(), reqwest::StatusCode::OK);
+    }
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    ada.mark_page().await;
+
+    ada.click_button_named("Cancel the invitation to drop@example.com")
+        .await;
+    ada.click_button("Cancel invitation").await;
+    ada.wait_for_text("Invitation to drop@example.com cancelled")
+        .await;
+    ada.wait_until("the cancelled row to go", async || {
+        ada.row_text("drop@example.com").await.is_empty()
+    })
+    .await;
+    assert!(ada.page_is_marked().await, "no reload");
+    assert!(ada.row_text("keep@example.com").await.contains("Viewer"));
+    assert_eq!(
+        app.count_where("invitations", "status = 'pending'"),
+        1,
+        "one invitation left pending"
+    );
+    ada.close().await;
+}
+
 /// Adds Member 00001 to Member 000`n` (emails `member<i>@example.com`); member `i` is a
 /// Viewer when `i % 3 == 1`, a Billing Manager when `i % 3 == 2`, else a Developer.
 fn add_generated_members(app: &TestApp, slug: &str, n: i32) {
@@ -579,12 +617,22 @@ async fn invites_three_people_at_once(javascript: bool) {
         !ada.has_text(NINA).await || ada.row_text(NINA).await.contains("Nina New"),
         "Nina's invitation is no longer pending"
     );
+    if javascript {
+        ada.mark_page().await;
+    }
     ada.click_button_named(&format!("Resend the invitation to {CAROL}"))
         .await;
     ada.wait_for_text(&format!(
         "Invitation to {CAROL} sent again. The previous link no longer works."
     ))
     .await;
+    if javascript {
+        assert!(
+            ada.page_is_marked().await,
+            "Resend swapped Carol's row in place, no reload"
+        );
+        assert!(ada.row_text(CAROL).await.contains("Expires in 7 days"));
+    }
     let first = app.join_path(CAROL, 1).await;
     let second = app.join_path(CAROL, 2).await;
     assert_ne!(first, second, "a new link");
