@@ -83,6 +83,7 @@ url_map! {
     get  "/orgs/{org}/projects/{project_id}/access/{user_id}/remove"      => project_access::confirm_revoke_project_access,
     post "/orgs/{org}/projects/{project_id}/access/{user_id}/remove"      => project_access::revoke_project_access,
     post "/orgs/{org}/projects/{project_id}/keys"                         => api_keys::create_api_key,
+    get  "/orgs/{org}/projects/{project_id}/keys/{key_id}/rotate"         => api_keys::confirm_rotate_api_key,
     post "/orgs/{org}/projects/{project_id}/keys/{key_id}/rotate"         => api_keys::rotate_api_key,
     get  "/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke"         => api_keys::confirm_revoke_api_key,
     post "/orgs/{org}/projects/{project_id}/keys/{key_id}/revoke"         => api_keys::revoke_api_key,

@@ -303,6 +303,11 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     ada.wait_for_text_in(Region::Heading, "Revoke API key")
         .await;
     audit(&ada, "revoke API key", &mut failures).await;
+    visit(&ada, &app, &website, "Website").await;
+    ada.click_button_named("Rotate production").await;
+    ada.wait_for_text_in(Region::Heading, "Rotate API key")
+        .await;
+    audit(&ada, "rotate API key", &mut failures).await;
     visit(
         &ada,
         &app,

@@ -755,7 +755,17 @@ async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
         "{row}"
     );
     ada.click_button_named("Rotate grace-laptop").await;
+    ada.wait_for_text_in(Region::Heading, "Rotate API key")
+        .await;
+    assert!(
+        ada.has_text("Keep it working for 24 hours").await,
+        "the overlap is explained"
+    );
+    ada.screenshot("api-key-rotate.png").await;
+    ada.click_button("Rotate key").await;
     let rotated = shown_secret(&ada).await;
+    // The default keeps the old key working for a day, and the page says so.
+    assert!(ada.has_text("keeps working for 24 hours").await);
     assert_ne!(rotated, secret);
     ada.click_link("Done").await;
     ada.wait_for_text_in(Region::Heading, "Website").await;
