@@ -193,7 +193,8 @@
 
   document.addEventListener("click", function (evt) {
     var button = evt.target instanceof Element ? evt.target.closest(".notice button.dismiss") : null;
-    if (!button) return;
+    // A dismissal the server keeps is a form (htmx takes the notice away when it answers).
+    if (!button || button.type === "submit") return;
     var notice = button.closest(".notice");
     if (!notice) return;
     var hadFocus = document.activeElement === button;

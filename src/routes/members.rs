@@ -23,6 +23,7 @@ use crate::models::member_list::{
     self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE, RoleCounts,
 };
 use crate::models::memberships::Membership;
+use crate::models::notices::{self, SecondAdminNotice};
 use crate::models::organizations::Organization;
 use crate::models::project_members::{self, ProjectMemberRow};
 
@@ -190,6 +191,8 @@ pub struct RoleSummary {
     counts: RoleCounts,
     slug: String,
     can_manage: bool,
+    csrf: String,
+    notice: SecondAdminNotice,
     oob: bool,
 }
 
@@ -206,8 +209,13 @@ impl RoleSummary {
         format!("/orgs/{}/members?role={}", self.slug, role.as_str())
     }
 
+    /// Shown to administrators of an organization with one administrator, once it has
+    /// more than its founder or has invited someone, until they dismiss it.
     fn needs_second_admin(&self) -> bool {
-        self.can_manage && self.counts.of(Role::Administrator) < 2
+        self.can_manage
+            && self.counts.of(Role::Administrator) < 2
+            && !self.notice.dismissed
+            && (self.notice.invited_anyone || self.counts.total() > 1)
     }
 }
 
@@ -275,11 +283,11 @@ pub async fn list_members(
     query: web::Query<MembersQuery>,
 ) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ViewMembers)?;
-    let (org_id, filter) = (member.org.id, query.filter());
+    let (org_id, me, filter) = (member.org.id, member.user.id, query.filter());
     let page_filter = filter.clone();
-    let (rows, counts, matching, pending, project_only) = db
+    let (rows, (counts, notice), matching, pending, project_only) = db
         .run(move |conn| {
-            let counts = member_list::role_counts(conn, org_id)?;
+            let (counts, notice) = notices::role_counts_and_notice(conn, org_id, me)?;
             let (rows, total) = member_list::page(conn, org_id, &page_filter)?;
             // Without a search, or past the last page, there is no window count: the
             // role counts are exact when there is no search.
@@ -290,7 +298,7 @@ pub async fn list_members(
             });
             let pending = invitations::pending_for_org(conn, org_id, PENDING_SHOWN)?;
             let project_only = project_members::list(conn, org_id, None)?;
-            Ok((rows, counts, matching, pending, project_only))
+            Ok((rows, (counts, notice), matching, pending, project_only))
         })
         .await?;
     let ctx = RowContext::of(&member);
@@ -298,6 +306,8 @@ pub async fn list_members(
         counts,
         slug: ctx.slug.clone(),
         can_manage: ctx.can_manage,
+        csrf: ctx.csrf.clone(),
+        notice,
         oob: false,
     };
     let undo_role = query.undo_role.as_deref().and_then(|r| Role::parse(r).ok());
@@ -480,10 +490,16 @@ pub async fn update_member_role(
                 }
                 return Ok(redirect_with_flash(&req, &hx, &location, &message));
             }
+            let me = ctx.me;
+            let notice = db
+                .run(move |conn| Ok(notices::second_admin_notice(conn, org_id, me)?))
+                .await?;
             let summary = RoleSummary {
                 counts,
                 slug: ctx.slug.clone(),
                 can_manage: ctx.can_manage,
+                csrf: ctx.csrf.clone(),
+                notice,
                 oob: true,
             };
             ctx.focus = Some(target_id);
@@ -605,5 +621,34 @@ pub async fn remove_member(
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
         &format!("{} was removed from the organization", removed.name),
+    ))
+}
+
+/// POST /orgs/{org}/members/notice/dismiss: the "only one administrator" notice stays
+/// dismissed for this administrator in this organization.
+pub async fn dismiss_second_admin_notice(
+    member: OrgMember,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let (org_id, user_id) = (member.org.id, member.user.id);
+    db.run(move |conn| {
+        Ok(notices::dismiss(
+            conn,
+            org_id,
+            user_id,
+            notices::SECOND_ADMIN,
+        )?)
+    })
+    .await?;
+    if member.meta.hx.is_htmx() {
+        // Swapped over the notice, the empty answer takes it away.
+        return Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::VARY, "HX-Request"))
+            .finish());
+    }
+    Ok(redirect(
+        &member.meta.hx,
+        &format!("/orgs/{}/members", member.org.slug),
     ))
 }

@@ -62,6 +62,7 @@ url_map! {
     post "/orgs"                                                          => orgs::create_org,
     get  "/orgs/{org}"                                                    => orgs::show_org,
     get  "/orgs/{org}/members"                                            => members::list_members,
+    post "/orgs/{org}/members/notice/dismiss"                             => members::dismiss_second_admin_notice,
     get  "/orgs/{org}/members/{user_id}/role"                             => members::confirm_member_role,
     post "/orgs/{org}/members/{user_id}/role"                             => members::update_member_role,
     get  "/orgs/{org}/members/{user_id}/remove"                           => members::confirm_remove_member,

@@ -436,6 +436,26 @@ async fn cancelling_an_invitation_takes_its_row_away_in_place() {
     ada.close().await;
 }
 
+#[actix_web::test]
+async fn the_one_administrator_notice_is_dismissed_in_place_and_stays_dismissed() {
+    let app = TestApp::spawn().await;
+    let (ada, slug) = acme_with_grace(&app, BrowserOptions::default()).await;
+    let notice = "This organization has only one administrator";
+    ada.wait_for_text(notice).await;
+    ada.mark_page().await;
+    ada.click_button_named("Dismiss this notice").await;
+    ada.wait_for_page("the notice to go", |page| !page.contains(notice))
+        .await;
+    assert!(ada.page_is_marked().await, "no reload");
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    assert!(
+        !ada.has_text(notice).await,
+        "still dismissed on the next visit"
+    );
+    ada.close().await;
+}
+
 /// Adds Member 00001 to Member 000`n` (emails `member<i>@example.com`); member `i` is a
 /// Viewer when `i % 3 == 1`, a Billing Manager when `i % 3 == 2`, else a Developer.
 fn add_generated_members(app: &TestApp, slug: &str, n: i32) {

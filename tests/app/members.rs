@@ -651,3 +651,53 @@ async fn statements_for(app: &TestApp, admin: &TestClient, slug: &str) -> Vec<u6
     }
     counts
 }
+
+#[actix_web::test]
+async fn the_one_administrator_notice_waits_for_an_invitation_and_stays_dismissed_per_person_and_org()
+ {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let notice = "only one administrator";
+    assert!(
+        !admin.get_text(&members(&slug)).await.contains(notice),
+        "a new one-person organization is not nagged on its first page"
+    );
+    let invite = |slug: String| {
+        let admin = &admin;
+        async move {
+            let invited = admin
+                .post_form(
+                    &format!("/orgs/{slug}/invitations"),
+                    &[("emails", "someone@example.com"), ("role", "viewer")],
+                )
+                .await;
+            assert_eq!(invited.status(), StatusCode::OK);
+        }
+    };
+    invite(slug.clone()).await;
+    assert!(admin.get_text(&members(&slug)).await.contains(notice));
+
+    let dismissed = admin
+        .post_form(&format!("/orgs/{slug}/members/notice/dismiss"), &[])
+        .await;
+    assert_eq!(dismissed.status(), StatusCode::SEE_OTHER);
+    assert!(!admin.get_text(&members(&slug)).await.contains(notice));
+    assert!(
+        !admin.get_text(&members(&slug)).await.contains(notice),
+        "it stays dismissed"
+    );
+
+    // Another organization of the same person still shows it.
+    let beta = admin.create_org("Beta").await;
+    invite(beta.clone()).await;
+    assert!(admin.get_text(&members(&beta)).await.contains(notice));
+
+    // Only administrators dismiss it, and a refusal writes nothing.
+    let dev = app.member_with_role(&beta, "Dev", Role::Developer).await;
+    let before = app.count("notice_dismissals");
+    let refused = dev
+        .post_form(&format!("/orgs/{beta}/members/notice/dismiss"), &[])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("notice_dismissals"), before);
+}
