@@ -52,6 +52,47 @@ pub struct Settings {
     /// `text` (for people) or `json` (one JSON object per line, for log collectors); every line of a request carries its request id.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Comma-separated CIDRs of the reverse proxies in front of the console, e.g. 10.0.0.0/8,::1; X-Forwarded-For and Forwarded are read only from these peers. Unset: the TCP peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// Sign-ups accepted per client IP and hour; more are refused (429) before any password is hashed.
+    #[arg(long, env = "SIGNUPS_PER_IP_PER_HOUR", default_value_t = Limits::default().signups_per_ip_per_hour, value_parser = clap::value_parser!(u32).range(1..))]
+    pub signups_per_ip_per_hour: u32,
+}
+
+/// Abuse limits (R40-R42). `Default` is what production runs with.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Sign-up attempts per client IP and hour (counted before hashing).
+    pub signups_per_ip_per_hour: u32,
+    /// Log-in attempts per account and client IP in [`Limits::login_window`].
+    pub logins_per_account_and_ip: u32,
+    /// Log-in attempts per client IP, whatever the accounts, in the same window. Larger
+    /// than the per-account limit: many people can share one address (an office, a NAT).
+    pub logins_per_ip: u32,
+    pub login_window: chrono::Duration,
+    /// Failures on one account from any address within the window after which each
+    /// attempt is slowed down (not refused: the owner must still get in).
+    pub login_slowdown_after: u32,
+    pub login_slowdown: Duration,
+    /// Invitation emails a day from an account whose address is not confirmed, in all
+    /// its organizations, resends included: otherwise anyone could relay mail to
+    /// arbitrary addresses by signing up.
+    pub unverified_invitations_per_day: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            signups_per_ip_per_hour: 5,
+            logins_per_account_and_ip: 10,
+            logins_per_ip: 100,
+            login_window: chrono::Duration::minutes(15),
+            login_slowdown_after: 10,
+            login_slowdown: Duration::from_secs(1),
+            unverified_invitations_per_day: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +120,9 @@ pub struct Config {
     /// `METRICS_ADDR`: where `/metrics` is served, never on the public listener.
     pub metrics_addr: Option<String>,
     pub db_pool_size: u32,
+    /// `TRUSTED_PROXIES`: peers whose forwarding headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub limits: Limits,
     pub clock: crate::clock::Clock,
 }
 
@@ -88,6 +132,8 @@ pub enum ConfigError {
     AppEnv(String),
     #[error("BASE_URL must start with http:// or https:// and have a host, not {0:?}")]
     BaseUrl(String),
+    #[error("TRUSTED_PROXIES: {0}")]
+    TrustedProxies(String),
     #[error("SESSION_KEY must be at least 32 characters of random data")]
     SessionKeyTooShort,
     #[error("APP_ENV=production needs {0}")]
@@ -128,6 +174,8 @@ impl Config {
         if s.session_key.as_ref().is_some_and(|k| k.len() < 32) {
             return Err(ConfigError::SessionKeyTooShort);
         }
+        let trusted_proxies = crate::domain::client_ip::parse_proxies(&s.trusted_proxies)
+            .map_err(ConfigError::TrustedProxies)?;
         let config = Config {
             app_env,
             database_url: s.database_url.map(SecretString::from),
@@ -141,6 +189,11 @@ impl Config {
             session_lifetime: s.session_lifetime,
             metrics_addr: s.metrics_addr,
             db_pool_size: s.db_pool_size,
+            trusted_proxies,
+            limits: Limits {
+                signups_per_ip_per_hour: s.signups_per_ip_per_hour,
+                ..Limits::default()
+            },
             clock: Default::default(),
         };
         config.check_production()?;
@@ -195,6 +248,8 @@ mod tests {
             metrics_addr: None,
             db_pool_size: 10,
             log_format: "text".into(),
+            trusted_proxies: String::new(),
+            signups_per_ip_per_hour: 5,
         }
     }
 
@@ -239,6 +294,14 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("BASE_URL")
+        );
+        let mut s = settings();
+        s.trusted_proxies = "10.0.0.0/8, nonsense".into();
+        assert!(
+            Config::from_settings(s)
+                .unwrap_err()
+                .to_string()
+                .contains("TRUSTED_PROXIES")
         );
         let mut s = settings();
         s.session_key = Some("short".into());

@@ -43,6 +43,9 @@ pub enum AppError {
         message: String,
         retry_after: Option<std::time::Duration>,
     },
+    /// Too much expensive work is queued (password hashing): 503 with Retry-After (R40).
+    #[error("busy")]
+    Busy { retry_after: std::time::Duration },
     /// The database cannot be reached or is overloaded: fail closed with a 503 (R37).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -80,6 +83,10 @@ impl AppError {
             ),
             AppError::Conflict(message) => ("That did not work", message.clone()),
             AppError::TooManyRequests { message, .. } => ("Too many attempts", message.clone()),
+            AppError::Busy { .. } => (
+                "Temporarily busy",
+                "The console is busy checking passwords right now. Try again in a few seconds.".into(),
+            ),
             AppError::Unavailable(_) => (
                 "Temporarily unavailable",
                 "The console cannot reach its database right now. Try again in a moment.".into(),
@@ -102,7 +109,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -149,6 +156,12 @@ impl ResponseError for AppError {
         } = self
         {
             response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+        }
+        if let AppError::Busy { retry_after } = self {
+            response.insert_header((
+                header::RETRY_AFTER,
+                retry_after.as_secs().max(1).to_string(),
+            ));
         }
         for header in crate::security_headers::SECURITY_HEADERS {
             response.insert_header(header);

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod mail;
 pub mod metrics;
 pub mod models;
+pub mod nul_guard;
 pub mod ops;
 mod request_log;
 pub mod routes;

@@ -17,7 +17,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::mail::WorkerHandle;
 use crate::metrics::{self, Metrics};
-use crate::{request_log, routes};
+use crate::{nul_guard, request_log, routes};
 
 pub struct Application {
     server: Server,
@@ -70,6 +70,7 @@ impl Application {
         let config_data = web::Data::new(config);
         let db_data = web::Data::new(db);
         let mail_data = web::Data::new(mail);
+        let hashing_data = web::Data::new(crate::auth::password::PasswordHashing::sized_to_cores());
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(if https { "__Host-teamwork" } else { "teamwork" }.to_owned())
@@ -96,6 +97,7 @@ impl Application {
                 .app_data(config_data.clone())
                 .app_data(db_data.clone())
                 .app_data(mail_data.clone())
+                .app_data(hashing_data.clone())
                 .app_data(metrics_data.clone())
                 .app_data(endpoint_data.clone())
                 .app_data(
@@ -113,6 +115,7 @@ impl Application {
                 }))
                 .wrap(from_fn(metrics::metrics_listener_only))
                 .wrap(headers)
+                .wrap(from_fn(nul_guard::refuse_nul_bytes))
                 .wrap(from_fn(request_log::log_request))
                 .route("/metrics", web::get().to(metrics::scrape))
                 .route("/healthz", web::get().to(routes::health::healthz))

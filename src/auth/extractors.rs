@@ -23,7 +23,7 @@ use crate::models::users::User;
 /// Facts about the request that handlers and the activity log need.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
-    /// The TCP peer; proxy headers are not trusted (R25).
+    /// The TCP peer, or the client named by a proxy in `TRUSTED_PROXIES` (R25, R41).
     pub ip: String,
     pub user_agent: Option<String>,
     pub hx: Hx,
@@ -35,11 +35,19 @@ pub struct RequestMeta {
 
 impl RequestMeta {
     fn of(req: &HttpRequest) -> Result<Self, AppError> {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let trusted = req
+            .app_data::<web::Data<crate::config::Config>>()
+            .map(|c| c.trusted_proxies.as_slice())
+            .unwrap_or_default();
+        let ip = crate::domain::client_ip::client_ip(
+            req.peer_addr().map(|a| a.ip()),
+            trusted,
+            header("forwarded"),
+            header("x-forwarded-for"),
+        );
         Ok(RequestMeta {
-            ip: req
-                .peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default(),
+            ip: ip.map(|ip| ip.to_string()).unwrap_or_default(),
             user_agent: req
                 .headers()
                 .get(USER_AGENT)

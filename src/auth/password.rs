@@ -1,39 +1,136 @@
-//! Password hashing with Argon2id at the crate defaults (m=19 MiB, t=2, p=1; R23).
+//! Password hashing with Argon2id at the crate defaults (m=19 MiB, t=2, p=1; R23),
+//! bounded to one hash per core for requests (R40).
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
 
 use crate::domain::Password;
 use crate::error::AppError;
 
-/// Hashes on the blocking pool: Argon2 takes tens of milliseconds by design.
-pub async fn hash(password: Password) -> Result<String, AppError> {
-    actix_web::web::block(move || {
-        Argon2::default()
-            .hash_password(password.expose().as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|e| AppError::Internal(format!("argon2: {e}")))
-    })
-    .await?
+/// How long a request waits for a core before it is told to come back (503).
+pub const QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
+/// What the 503 tells the client to wait.
+pub const RETRY_AFTER: Duration = Duration::from_secs(2);
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing of requests: a permit per core, and as many dedicated threads. Each hash
+/// takes 19 MiB and a core for tens of milliseconds: unbounded, a flood of sign-ups or
+/// log-ins exhausts memory and starves every other request. Dedicated threads rather
+/// than the shared blocking pool because the allocator keeps a hash's 19 MiB in the arena
+/// of each thread that ever hashed, so memory stays bounded by the threads, not the flood.
+pub struct PasswordHashing {
+    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
 }
 
-/// Verifies a login attempt. `stored` is `None` for an unknown account: a dummy hash is
-/// still computed so that response time does not reveal which emails have accounts.
-pub async fn verify(candidate: String, stored: Option<String>) -> Result<bool, AppError> {
-    actix_web::web::block(move || {
-        let argon2 = Argon2::default();
-        match stored {
-            Some(hash) => argon2
-                .verify_password(candidate.as_bytes(), hash.as_str())
-                .is_ok(),
-            None => {
-                let _ = argon2.hash_password(candidate.as_bytes());
-                false
-            }
+impl PasswordHashing {
+    pub fn sized_to_cores() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+
+    /// `threads` hashes at a time; the threads end when this is dropped.
+    pub fn new(threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("password-{i}"))
+                .spawn(move || {
+                    loop {
+                        let next = queue.lock().map(|q| q.recv());
+                        let Ok(Ok(job)) = next else { break };
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        give_memory_back();
+                    }
+                })
+                .expect("spawn a password hashing thread");
         }
-    })
-    .await
-    .map_err(AppError::from)
+        PasswordHashing {
+            permits: Arc::new(Semaphore::new(threads)),
+            jobs,
+        }
+    }
+
+    /// Runs `work` on a hashing thread; past [`QUEUE_TIMEOUT`] waiting for one, `Busy`.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::Busy {
+                retry_after: RETRY_AFTER,
+            })?
+            .map_err(|_| AppError::Internal("password hashing closed".into()))?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        // The permit goes with the job: a client that leaves does not free a busy core.
+        self.jobs
+            .send(Box::new(move || {
+                let _permit = permit;
+                let _ = done.send(work());
+            }))
+            .map_err(|_| AppError::Internal("password hashing threads gone".into()))?;
+        result
+            .await
+            .map_err(|_| AppError::Internal("password hashing failed".into()))
+    }
+
+    pub async fn hash(&self, password: Password) -> Result<String, AppError> {
+        self.run(move || hash_now(&password)).await?
+    }
+
+    /// Verifies a login attempt. `stored` is `None` for an unknown account: a dummy hash
+    /// is still computed so that response time does not reveal which emails have accounts.
+    pub async fn verify(
+        &self,
+        candidate: String,
+        stored: Option<String>,
+    ) -> Result<bool, AppError> {
+        self.run(move || verify_now(&candidate, stored.as_deref()))
+            .await
+    }
+}
+
+/// glibc keeps a freed hash's 19 MiB in the thread's arena (it raises its mmap threshold
+/// after the first large free), so RSS would grow with every hash; returning it after
+/// each job keeps the process at its working size.
+fn give_memory_back() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Hashes on the calling thread (commands run once, outside requests).
+pub fn hash_now(password: &Password) -> Result<String, AppError> {
+    Argon2::default()
+        .hash_password(password.expose().as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+}
+
+fn verify_now(candidate: &str, stored: Option<&str>) -> bool {
+    let argon2 = Argon2::default();
+    match stored {
+        Some(hash) => argon2.verify_password(candidate.as_bytes(), hash).is_ok(),
+        None => {
+            let _ = argon2.hash_password(candidate.as_bytes());
+            false
+        }
+    }
+}
+
+/// Hashes on the blocking pool, for commands (`create-admin`, `seed-demo`).
+pub async fn hash(password: Password) -> Result<String, AppError> {
+    actix_web::web::block(move || hash_now(&password)).await?
 }
 
 #[cfg(test)]
@@ -42,19 +139,32 @@ mod tests {
 
     #[actix_web::test]
     async fn hashes_are_argon2id_with_the_default_cost_and_verify() {
-        let hash = hash(Password::parse("a fine secret").unwrap())
+        let hashing = PasswordHashing::new(1);
+        let hash = hashing
+            .hash(Password::parse("a fine secret").unwrap())
             .await
             .unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(
-            verify("a fine secret".into(), Some(hash.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(!verify("a fine secreT".into(), Some(hash)).await.unwrap());
-        assert!(!verify("anything".into(), None).await.unwrap());
+        let verify =
+            |candidate: &str, stored: Option<String>| hashing.verify(candidate.to_owned(), stored);
+        assert!(verify("a fine secret", Some(hash.clone())).await.unwrap());
+        assert!(!verify("a fine secreT", Some(hash)).await.unwrap());
+        assert!(!verify("anything", None).await.unwrap());
+    }
+
+    #[actix_web::test]
+    async fn a_full_queue_answers_busy_instead_of_waiting_forever() {
+        let hashing = Arc::new(PasswordHashing::new(1));
+        let stuck = hashing.clone();
+        let blocker = actix_web::rt::spawn(async move {
+            stuck.run(|| std::thread::sleep(QUEUE_TIMEOUT * 2)).await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let waited = hashing.run(|| ()).await;
+        assert!(matches!(waited, Err(AppError::Busy { .. })), "{waited:?}");
+        blocker.await.unwrap().unwrap();
     }
 }

@@ -5,6 +5,7 @@ pub mod activity_filter;
 pub mod activity_text;
 pub mod billing;
 pub mod chart;
+pub mod client_ip;
 pub mod csv;
 mod email;
 pub mod invite;

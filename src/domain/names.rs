@@ -121,6 +121,19 @@ impl Slug {
         Self(format!("{}{suffix}", base.trim_end_matches('-')))
     }
 
+    /// The same slug with a suffix of lowercase letters and digits (a random tag when
+    /// the numbered ones are taken).
+    pub fn with_tag(&self, tag: &str) -> Self {
+        let tag: String = tag
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            .collect();
+        let suffix = format!("-{tag}");
+        let mut base = self.0.clone();
+        base.truncate(Self::MAX_LEN - suffix.len());
+        Self(format!("{}{suffix}", base.trim_end_matches('-')))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -72,7 +72,11 @@ pub fn invitation(mail: InvitationMail<'_>) -> Result<Email, askama::Error> {
     Ok(Email {
         recipient: mail.to.clone(),
         name: None,
-        subject: format!("{} invited you to join {place} on Teamwork", mail.inviter),
+        subject: format!(
+            "{} invited you to join {} on Teamwork",
+            super::subject_name(mail.inviter),
+            super::subject_name(&place)
+        ),
         text,
         html,
     })
@@ -127,7 +131,11 @@ pub fn accepted(
     Ok(Email {
         recipient: inviter.clone(),
         name: Some(inviter_name.to_owned()),
-        subject: format!("{member} joined {org} on Teamwork"),
+        subject: format!(
+            "{} joined {} on Teamwork",
+            super::subject_name(member),
+            super::subject_name(org)
+        ),
         text,
         html,
     })

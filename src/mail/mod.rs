@@ -35,6 +35,9 @@ pub struct Email {
 pub struct Context {
     pub base_url: String,
     pub now: chrono::DateTime<chrono::Utc>,
+    /// Invitation emails an account with an unconfirmed address may send a day, in all
+    /// its organizations together, resends included (R42).
+    pub unverified_sends_per_day: i64,
 }
 
 impl Context {
@@ -42,6 +45,7 @@ impl Context {
         Context {
             base_url: config.base_url.clone(),
             now: config.clock.now(),
+            unverified_sends_per_day: config.limits.unverified_invitations_per_day.into(),
         }
     }
 
@@ -50,6 +54,46 @@ impl Context {
         format!("{}{path}", self.base_url)
     }
 }
+
+/// A person's or organization's name as it may appear in a Subject line: at most
+/// [`SUBJECT_NAME_MAX`] characters of letters, digits, spaces and basic punctuation.
+/// Names are chosen by whoever signs up, and a Subject is what a mail client shows before
+/// any warning, so a name must not be able to read like a whole message ("Your account
+/// is suspended, call ..."); the body carries the full name, escaped.
+pub fn subject_name(name: &str) -> String {
+    let kept: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " .,'&()-_".contains(c) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words: Vec<&str> = kept.split_whitespace().collect();
+    let mut out = String::new();
+    for word in words {
+        let len = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if len > SUBJECT_NAME_MAX {
+            if out.is_empty() {
+                out = word.chars().take(SUBJECT_NAME_MAX).collect();
+            }
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        "Someone".into()
+    } else {
+        out
+    }
+}
+
+pub const SUBJECT_NAME_MAX: usize = 60;
 
 /// Without `SMTP_URL`, mail goes to files: its link is also logged so that a newcomer can
 /// click it. With SMTP configured, links never reach the logs (R35).
@@ -103,5 +147,23 @@ mod tests {
         assert_eq!(header_text("ééééé", 3), "ééé");
         assert_eq!(header_text("ab cd", 3), "ab");
         assert_eq!(header_text("", 3), "");
+    }
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::*;
+
+    #[test]
+    fn subject_names_are_short_plain_text() {
+        assert_eq!(subject_name("Ada Lovelace"), "Ada Lovelace");
+        assert_eq!(subject_name("Zoë O'Brien-Smith"), "Zoë O'Brien-Smith");
+        assert_eq!(
+            subject_name("URGENT: your account is suspended! Call +1 555 0100 <now>"),
+            "URGENT your account is suspended Call 1 555 0100 now"
+        );
+        let long = "word ".repeat(30);
+        assert!(subject_name(&long).chars().count() <= SUBJECT_NAME_MAX);
+        assert_eq!(subject_name("<>!!"), "Someone");
     }
 }

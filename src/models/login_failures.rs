@@ -1,30 +1,23 @@
+//! Failed log-ins: the log of auth failures and the slow-down across addresses. The
+//! throttle itself counts attempts in `throttle_counters` before checking (R41).
+
 use diesel::prelude::*;
 
 use super::lower;
 use crate::domain::EmailAddress;
 use crate::schema::login_failures;
 
-/// Failed logins allowed per account and per client IP within [`WINDOW_MINUTES`] (R25).
-pub const MAX_FAILURES: i64 = 10;
-pub const WINDOW_MINUTES: i32 = 15;
-
-/// True when this account or this IP has had too many recent failures.
-pub fn is_throttled(conn: &mut PgConnection, email: &EmailAddress, ip: &str) -> QueryResult<bool> {
-    let since = chrono::Utc::now() - chrono::Duration::minutes(WINDOW_MINUTES.into());
-    let by_email: i64 = login_failures::table
+/// Failures on this account from any address since `since`.
+pub fn recent_for_account(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    since: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<i64> {
+    login_failures::table
         .filter(lower(login_failures::email).eq(email.normalized()))
         .filter(login_failures::created_at.gt(since))
         .count()
-        .get_result(conn)?;
-    if by_email >= MAX_FAILURES {
-        return Ok(true);
-    }
-    let by_ip: i64 = login_failures::table
-        .filter(login_failures::ip.eq(ip))
-        .filter(login_failures::created_at.gt(since))
-        .count()
-        .get_result(conn)?;
-    Ok(by_ip >= MAX_FAILURES)
+        .get_result(conn)
 }
 
 pub fn record(conn: &mut PgConnection, email: &EmailAddress, ip: &str) -> QueryResult<()> {

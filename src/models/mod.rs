@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod project_members;
 pub mod projects;
 pub mod sessions;
+pub mod throttle;
 pub mod usage;
 pub mod user_tokens;
 pub mod users;

@@ -18,18 +18,38 @@ pub struct Organization {
 /// Path segments under `/orgs/` that are routes, not organizations.
 const RESERVED_SLUGS: &[&str] = &["new"];
 
+const NUMBERED_TRIES: u32 = 3;
+/// 36^6 tags: ten collisions in a row do not happen by chance.
+const RANDOM_TRIES: u32 = 10;
+
+/// Six lowercase letters or digits.
+fn random_tag() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = [0u8; 6];
+    rand::fill(&mut bytes[..]);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
 impl Organization {
-    /// Inserts the organization under the first free slug derived from its name
-    /// (`acme`, `acme-2`, `acme-3`, ...). A concurrent insert of the same slug is
-    /// resolved by the unique index and the next suffix.
+    /// Inserts the organization under the first free slug derived from its name:
+    /// `acme`, `acme-2`, `acme-3`, then `acme-` and a random tag. Random after three
+    /// tries because anyone can take the numbered slugs ahead of a victim's name (1,000
+    /// inserts per creation before, then a failure). A concurrent insert of the same slug
+    /// is resolved by the unique index and the next candidate.
     pub fn create(conn: &mut PgConnection, name: &OrgName) -> QueryResult<Organization> {
         let base = Slug::from_name(name);
-        for n in 1..=1000 {
-            let slug = if n == 1 {
+        let numbered = (1..=NUMBERED_TRIES).map(|n| {
+            if n == 1 {
                 base.clone()
             } else {
                 base.with_suffix(n)
-            };
+            }
+        });
+        let tagged = (0..RANDOM_TRIES).map(|_| base.with_tag(&random_tag()));
+        for slug in numbered.chain(tagged) {
             if RESERVED_SLUGS.contains(&slug.as_str()) {
                 continue;
             }

@@ -75,14 +75,39 @@ pub fn parse(purpose: Purpose, raw: &str) -> Option<TokenHash> {
     PlainToken::parse(purpose.prefix(), raw).map(|t| t.hash())
 }
 
-/// Confirms the address of the link's account; `None` for a used, expired or unknown link.
-pub fn verify(conn: &mut PgConnection, hash: &TokenHash, ctx: &Context) -> OpResult<Option<User>> {
+/// What a confirmation link did.
+#[derive(Debug)]
+pub enum Confirmation {
+    Confirmed(User),
+    /// Used, expired or unknown.
+    Invalid,
+    /// The link is live but belongs to another account than the one signed in: nothing
+    /// was used up.
+    OtherAccount,
+}
+
+/// Confirms the address of the link's account, only for a session of that account
+/// (R43): whoever signed up with someone else's address would otherwise have it
+/// confirmed by its unsuspecting owner clicking the mailed button, and could then take
+/// invitations meant for them (pre-account takeover). A signed-out owner proves the
+/// mailbox by resetting the password instead, which ends every other session.
+pub fn verify(
+    conn: &mut PgConnection,
+    hash: &TokenHash,
+    signed_in: uuid::Uuid,
+    ctx: &Context,
+) -> OpResult<Confirmation> {
     tx(conn, |conn| {
+        match user_tokens::holder(conn, Purpose::VerifyEmail, hash, ctx.now)? {
+            None => return Ok(Confirmation::Invalid),
+            Some(holder) if holder != signed_in => return Ok(Confirmation::OtherAccount),
+            Some(_) => {}
+        }
         let Some(user_id) = user_tokens::consume(conn, Purpose::VerifyEmail, hash, ctx.now)? else {
-            return Ok(None);
+            return Ok(Confirmation::Invalid);
         };
         User::mark_verified(conn, user_id, ctx.now)?;
-        Ok(User::find(conn, user_id)?)
+        Ok(User::find(conn, user_id)?.map_or(Confirmation::Invalid, Confirmation::Confirmed))
     })
 }
 

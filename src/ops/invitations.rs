@@ -69,15 +69,31 @@ fn facts(invitation: &Invitation, project: Option<&str>) -> InvitationFacts {
 }
 
 /// Refuses the whole request when it would pass the inviter's or the organization's
-/// daily limit: a refused request writes nothing and queues no email.
+/// daily limit, or the smaller one of an inviter whose address is not confirmed: a
+/// refused request writes nothing and queues no email.
 fn check_daily_limits(
     conn: &mut PgConnection,
     org_id: Uuid,
     inviter: Uuid,
     adding: i64,
-    now: DateTime<Utc>,
+    ctx: &Context,
 ) -> OpResult<()> {
+    let now = ctx.now;
+    // The inviter's count spans organizations, whose locks do not serialize each other:
+    // a per-inviter lock does, so parallel sends from two organizations cannot both pass.
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('invitations-by:' || $1::text))")
+        .bind::<diesel::sql_types::Uuid, _>(inviter)
+        .execute(conn)?;
     let counts = store::sends_since(conn, org_id, inviter, now - Duration::days(1))?;
+    let verified = crate::models::users::User::find(conn, inviter)?
+        .is_some_and(|u| u.email_verified_at.is_some());
+    let unverified_limit = ctx.unverified_sends_per_day;
+    if !verified && counts.by_inviter + adding > unverified_limit {
+        return Err(OpError::limit(format!(
+            "Until you confirm your email address you can send {unverified_limit} invitation emails a day ({} left today). Use \"Send the link again\" at the top of the page to get a new confirmation link.",
+            (unverified_limit - counts.by_inviter).max(0)
+        )));
+    }
     if counts.by_inviter + adding > PER_INVITER_PER_DAY {
         return Err(OpError::limit(format!(
             "You can send at most {PER_INVITER_PER_DAY} invitations a day; {} left today.",
@@ -229,7 +245,7 @@ pub fn send(
                 outcome,
             });
         }
-        check_daily_limits(conn, org_id, actor.user_id, to_invite.len() as i64, ctx.now)?;
+        check_daily_limits(conn, org_id, actor.user_id, to_invite.len() as i64, ctx)?;
         let mut links = Vec::new();
         for email in &to_invite {
             let token = PlainToken::generate(INVITATION_PREFIX);
@@ -289,7 +305,7 @@ pub fn resend(
                 before.email
             )));
         }
-        check_daily_limits(conn, org_id, actor.user_id, 1, ctx.now)?;
+        check_daily_limits(conn, org_id, actor.user_id, 1, ctx)?;
         let project = project_name(conn, org_id, before.project_id)?;
         let token = PlainToken::generate(INVITATION_PREFIX);
         store::reissue(conn, id, &token.hash(), ctx.now)?;

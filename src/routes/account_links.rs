@@ -8,18 +8,20 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::FieldErrors;
+use crate::auth::password::PasswordHashing;
 use crate::auth::session::TypedSession;
 use crate::auth::session::redirect_with_flash;
-use crate::auth::{CurrentUser, RequestMeta, password};
+use crate::auth::{CurrentUser, RequestMeta};
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::redirect::encode_next;
 use crate::domain::{EmailAddress, Password};
 use crate::error::AppError;
 use crate::htmx::{html_with_status, redirect, secret_page};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
 use crate::models::user_tokens::{self, Purpose};
-use crate::ops::account_links;
+use crate::ops::account_links::{self, Confirmation};
 
 /// Which version of a link page to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +98,8 @@ pub async fn show_email_confirmation(
     respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?)
 }
 
-/// POST /verify-email/{token}
+/// POST /verify-email/{token}: confirms only for a session of the link's account (R43);
+/// signed out, the person logs in first and comes back to the link.
 pub async fn confirm_email(
     req: HttpRequest,
     meta: RequestMeta,
@@ -104,21 +107,37 @@ pub async fn confirm_email(
     config: web::Data<Config>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let invalid =
+        || async { respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?) };
     let Some(hash) = account_links::parse(Purpose::VerifyEmail, &token) else {
-        return respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?);
+        return invalid().await;
+    };
+    let Some(signed_in) = TypedSession::of(&req).user_id()? else {
+        let page = link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?;
+        if page.mode == Mode::Invalid {
+            return respond(&page);
+        }
+        let back = format!("/verify-email/{}", token.as_str());
+        return Ok(redirect(
+            &meta.hx,
+            &format!("/login?next={}", encode_next(&back)),
+        ));
     };
     let ctx = Context::from_config(&config);
     match db
-        .run(move |conn| account_links::verify(conn, &hash, &ctx))
+        .run(move |conn| account_links::verify(conn, &hash, signed_in, &ctx))
         .await?
     {
-        Some(user) => Ok(redirect_with_flash(
+        Confirmation::Confirmed(user) => Ok(redirect_with_flash(
             &req,
             &meta.hx,
             "/",
             &format!("Thanks, {} is confirmed.", user.email),
         )),
-        None => respond(&link_page(&db, &config, &meta, Purpose::VerifyEmail, &token).await?),
+        Confirmation::OtherAccount => Err(AppError::Conflict(
+            "This link confirms the address of another account. Log out, then log in with the address the email was sent to.".into(),
+        )),
+        Confirmation::Invalid => invalid().await,
     }
 }
 
@@ -243,6 +262,7 @@ pub async fn update_password(
     meta: RequestMeta,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    hashing: web::Data<PasswordHashing>,
     token: web::Path<String>,
     web::Form(form): web::Form<NewPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -259,7 +279,7 @@ pub async fn update_password(
     else {
         return respond(&page);
     };
-    let password_hash = password::hash(new_password).await?;
+    let password_hash = hashing.hash(new_password).await?;
     let ctx = Context::from_config(&config);
     match db
         .run(move |conn| account_links::reset_password(conn, &hash, &password_hash, &ctx))

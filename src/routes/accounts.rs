@@ -7,8 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::FieldErrors;
+use crate::auth::RequestMeta;
+use crate::auth::password::PasswordHashing;
 use crate::auth::session::TypedSession;
-use crate::auth::{RequestMeta, password};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::redirect::safe_next;
@@ -17,7 +18,6 @@ use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
-use crate::models::login_failures;
 use crate::models::users::User;
 use crate::ops::{self, OpError};
 
@@ -68,6 +68,7 @@ pub async fn create_account(
     meta: RequestMeta,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    hashing: web::Data<PasswordHashing>,
     mail: web::Data<WorkerHandle>,
     web::Form(form): web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -91,7 +92,11 @@ pub async fn create_account(
     let (Some(name), Some(email), Some(password)) = (name, email, password) else {
         return invalid(errors);
     };
-    let hash = password::hash(password).await?;
+    // Counted before hashing: a flood from one address costs a row update, not Argon2.
+    let (ip, limits, now) = (meta.ip.clone(), config.limits.clone(), config.clock.now());
+    db.run(move |conn| ops::accounts::count_signup_attempt(conn, &ip, &limits, now))
+        .await?;
+    let hash = hashing.hash(password).await?;
     let ctx = Context::from_config(&config);
     let created = db
         .run(move |conn| ops::accounts::sign_up(conn, &email, &name, &hash, &ctx))
@@ -149,19 +154,13 @@ pub async fn new_session(
     })
 }
 
-enum LoginOutcome {
-    Throttled,
-    Checked {
-        user_id: Option<uuid::Uuid>,
-        hash: Option<String>,
-    },
-}
-
 /// POST /login
 pub async fn create_session(
     req: HttpRequest,
     meta: RequestMeta,
     db: web::Data<Db>,
+    config: web::Data<Config>,
+    hashing: web::Data<PasswordHashing>,
     web::Form(form): web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(Some(&form.next));
@@ -180,42 +179,52 @@ pub async fn create_session(
     let Ok(email) = EmailAddress::parse(&form.email) else {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, wrong);
     };
-    let ip = meta.ip.clone();
+    let (ip, limits, now) = (meta.ip.clone(), config.limits.clone(), config.clock.now());
     let lookup_email = email.clone();
-    let outcome = db
+    // The attempt is counted before the password is checked (R41).
+    let checked = db
         .run(move |conn| {
-            if login_failures::is_throttled(conn, &lookup_email, &ip)? {
-                return Ok::<_, AppError>(LoginOutcome::Throttled);
-            }
+            let gate = ops::accounts::count_login_attempt(conn, &lookup_email, &ip, &limits, now)?;
             let credentials = User::credentials(conn, &lookup_email)?;
-            Ok(LoginOutcome::Checked {
-                user_id: credentials.as_ref().map(|c| c.0),
-                hash: credentials.map(|c| c.1),
-            })
+            Ok::<_, OpError>((gate, credentials))
         })
-        .await?;
-    let (user_id, hash) = match outcome {
-        LoginOutcome::Throttled => {
-            tracing::warn!(ip = %meta.ip, "login refused: too many failures");
-            return refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many failed attempts. Wait 15 minutes and try again.",
-            );
+        .await;
+    let (gate, credentials) = match checked {
+        Ok(checked) => checked,
+        Err(OpError::Limit {
+            message,
+            retry_after,
+        }) => {
+            tracing::warn!(ip = %meta.ip, "login refused: too many attempts");
+            let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &message)?;
+            if let Some(wait) = retry_after {
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(wait.as_secs().max(1)),
+                );
+            }
+            return Ok(response);
         }
-        LoginOutcome::Checked { user_id, hash } => (user_id, hash),
+        Err(e) => return Err(e.into()),
     };
-    let verified = password::verify(form.password.clone(), hash).await?;
+    if gate == ops::accounts::LoginGate::SlowDown {
+        // Guesses from many addresses at one account: each costs the guesser time, while
+        // the owner, who is not locked out, just waits a moment.
+        actix_web::rt::time::sleep(config.limits.login_slowdown).await;
+    }
+    let (user_id, hash) = (credentials.as_ref().map(|c| c.0), credentials.map(|c| c.1));
+    let verified = hashing.verify(form.password.clone(), hash).await?;
+    let ip = meta.ip.clone();
     match user_id.filter(|_| verified) {
         Some(user_id) => {
-            db.run(move |conn| Ok::<_, AppError>(login_failures::clear_for(conn, &email)?))
+            db.run(move |conn| ops::accounts::login_succeeded(conn, &email, &ip))
                 .await?;
             TypedSession::of(&req).sign_in(user_id)?;
             Ok(redirect(&meta.hx, &next))
         }
         None => {
-            let ip = meta.ip.clone();
             tracing::warn!(ip = %meta.ip, "login failed");
-            db.run(move |conn| Ok::<_, AppError>(login_failures::record(conn, &email, &ip)?))
+            db.run(move |conn| ops::accounts::login_failed(conn, &email, &ip))
                 .await?;
             refuse(StatusCode::UNPROCESSABLE_ENTITY, wrong)
         }

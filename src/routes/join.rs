@@ -6,9 +6,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::FieldErrors;
+use crate::auth::password::PasswordHashing;
 use crate::auth::session::TypedSession;
 use crate::auth::session::redirect_with_flash;
-use crate::auth::{CurrentUser, RequestMeta, password};
+use crate::auth::{CurrentUser, RequestMeta};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::INVITATION_PREFIX;
@@ -296,7 +297,11 @@ pub async fn create_account_and_join(
         page.errors = errors;
         return respond(&page, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    let hash_of_password = password::hash(password).await?;
+    let hash_of_password = req
+        .app_data::<web::Data<PasswordHashing>>()
+        .ok_or_else(|| AppError::Internal("PasswordHashing not registered".into()))?
+        .hash(password)
+        .await?;
     // Who and from where; the id and name are those of the account about to be created.
     let actor = Actor {
         user_id: uuid::Uuid::nil(),

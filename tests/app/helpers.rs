@@ -521,6 +521,14 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
         metrics_addr: None,
         db_pool_size: 5,
+        trusted_proxies: Vec::new(),
+        // Every test signs up its people from 127.0.0.1; the production limits have
+        // their own tests (security_hardening).
+        limits: teamwork::config::Limits {
+            signups_per_ip_per_hour: 100_000,
+            unverified_invitations_per_day: 100_000,
+            ..Default::default()
+        },
         clock: Default::default(),
     }
 }

@@ -24,6 +24,7 @@ mod ops_races;
 mod orgs;
 mod projects;
 mod reliability;
+mod security_hardening;
 mod seed;
 mod shutdown;
 mod smtp;

@@ -1,0 +1,566 @@
+//! The attacks of the security review, replayed against the real app: each test
+//! reproduces one finding and asserts that it no longer works (issue 14).
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, TestClient, extract_csrf};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Posts a form with the session's token, as if relayed by a proxy that says the client
+/// is `forwarded_for` (only believed from a peer in `TRUSTED_PROXIES`).
+async fn post_from(
+    client: &TestClient,
+    token: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
+    let mut body = fields.to_vec();
+    body.push(("_csrf", token));
+    let mut request = client.http.post(client.url(path)).form(&body);
+    if let Some(ip) = forwarded_for {
+        request = request.header("X-Forwarded-For", ip);
+    }
+    request.send().await.expect("POST")
+}
+
+async fn token_of(client: &TestClient) -> String {
+    extract_csrf(&client.get_text("/login").await).expect("a CSRF token")
+}
+
+fn trusting_localhost(config: &mut teamwork::config::Config) {
+    config.trusted_proxies = teamwork::domain::client_ip::parse_proxies("127.0.0.1/32").unwrap();
+}
+
+/// The resident memory of this process (the app runs in it), in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[actix_web::test]
+async fn a_flood_of_signups_is_hashed_a_core_at_a_time_and_a_signed_in_page_stays_fast() {
+    let app = TestApp::spawn_with(trusting_localhost).await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let members = format!("/orgs/{slug}/members");
+    assert_eq!(admin.get(&members).await.status(), StatusCode::OK);
+    let mut quiet = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        assert_eq!(admin.get(&members).await.status(), StatusCode::OK);
+        quiet.push(started.elapsed());
+    }
+
+    // 200 attackers, each from its own address (so the per-IP limit does not stop them
+    // and the hashing bound is what is tested), sign up with an existing email.
+    const FLOOD: usize = 200;
+    let mut attackers = Vec::new();
+    for _ in 0..FLOOD {
+        let client = app.client();
+        let token = token_of(&client).await;
+        attackers.push((client, token));
+    }
+    let rss_before = rss_mib();
+    let flood_started = Instant::now();
+    let flood = attackers.iter().enumerate().map(|(i, (client, token))| {
+        let ip = format!("198.51.{}.{}", i / 250, i % 250 + 1);
+        async move {
+            let response = post_from(
+                client,
+                token,
+                "/signup",
+                &[
+                    ("name", "Mallory"),
+                    ("email", "ada.admin@example.com"),
+                    ("password", "a long enough password"),
+                ],
+                Some(&ip),
+            )
+            .await;
+            let retry_after = response.headers().contains_key("retry-after");
+            (response.status(), retry_after)
+        }
+    });
+    let flood = futures_util::future::join_all(flood);
+    let probe = async {
+        let mut peak_rss = rss_before;
+        let mut latencies = Vec::new();
+        // Let the flood arrive, then read the page while it is being worked off.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for _ in 0..10 {
+            let started = Instant::now();
+            let status = admin.get(&members).await.status();
+            latencies.push(started.elapsed());
+            assert_eq!(status, StatusCode::OK);
+            peak_rss = peak_rss.max(rss_mib());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        (latencies, peak_rss)
+    };
+    let (outcomes, (latencies, peak_rss)) = tokio::join!(flood, probe);
+    let flood_took = flood_started.elapsed();
+    let busy = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    let answered = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let slowest = latencies.iter().max().unwrap();
+    let quiet_slowest = quiet.iter().max().unwrap();
+    println!(
+        "signup flood: {FLOOD} concurrent sign-ups in {flood_took:.2?}: {answered} hashed and answered, \
+         {busy} told 503 + Retry-After; members page while flooded: slowest {slowest:.2?} \
+         (quiet {quiet_slowest:.2?}); RSS {rss_before:.0} MiB before, peak {peak_rss:.0} MiB"
+    );
+    assert_eq!(answered + busy, FLOOD, "only 422 or 503: {outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|(s, retry)| *s != StatusCode::SERVICE_UNAVAILABLE || *retry),
+        "every 503 says when to come back"
+    );
+    // Generous bounds for a shared 2-core machine and a debug build; the figures are
+    // printed above.
+    assert!(
+        *slowest < Duration::from_secs(2),
+        "slowest page {slowest:?}"
+    );
+    assert!(
+        peak_rss - rss_before < 200.0,
+        "RSS grew from {rss_before:.0} to {peak_rss:.0} MiB"
+    );
+    assert_eq!(
+        app.count_where("users", "email = 'ada.admin@example.com'"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn signups_are_limited_per_address_before_any_hashing() {
+    let app = TestApp::spawn_with(|config| {
+        config.limits = teamwork::config::Limits::default();
+        // A proxy range that does not include the test's own address.
+        config.trusted_proxies = teamwork::domain::client_ip::parse_proxies("10.0.0.0/8").unwrap();
+    })
+    .await;
+    for i in 0..5 {
+        let client = app.client();
+        let email = format!("person{i}@example.com");
+        let response = client.signup("Person", &email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-up {i}");
+    }
+    // The sixth from the same address, pretending to come from elsewhere: the header
+    // is not believed from a peer that is not a trusted proxy.
+    let client = app.client();
+    let token = token_of(&client).await;
+    let response = post_from(
+        &client,
+        &token,
+        "/signup",
+        &[
+            ("name", "Person"),
+            ("email", "person5@example.com"),
+            ("password", PASSWORD),
+        ],
+        Some("203.0.113.50"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(app.count("users"), 5, "no account past the limit");
+    assert_eq!(
+        app.count_where("outbox", "kind = 'email_verification'"),
+        5,
+        "no confirmation mail past the limit"
+    );
+}
+
+#[actix_web::test]
+async fn fifty_parallel_wrong_passwords_get_exactly_the_limit_checked() {
+    let app = TestApp::spawn().await;
+    app.signed_up("Ada").await;
+    let attacker = app.client();
+    let token = token_of(&attacker).await;
+    let guesses = (0..50).map(|i| {
+        let (attacker, token) = (&attacker, &token);
+        async move {
+            let password = format!("guess number {i}");
+            post_from(
+                attacker,
+                token,
+                "/login",
+                &[("email", "ada@example.com"), ("password", &password)],
+                None,
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    println!(
+        "login throttle: 50 parallel wrong passwords: {checked} checked against the password, {refused} refused (limit 10 per 15 minutes)"
+    );
+    assert_eq!(checked, 10, "{statuses:?}");
+    assert_eq!(refused, 40);
+    assert_eq!(app.count("login_failures"), 10);
+    // The owner, from the same address, waits like the attacker does.
+    let response = attacker.login("ada@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[actix_web::test]
+async fn failures_from_a_shared_address_or_from_elsewhere_do_not_lock_out_an_account() {
+    let app = TestApp::spawn_with(trusting_localhost).await;
+    app.signed_up("Ada").await;
+    app.signed_up("Bob").await;
+    let office = app.client();
+    let token = token_of(&office).await;
+    // Someone in the office mistypes made-up accounts ten times...
+    for i in 0..10 {
+        let email = format!("nobody{i}@example.com");
+        let response = post_from(
+            &office,
+            &token,
+            "/login",
+            &[("email", &email), ("password", "wrong password")],
+            Some("192.0.2.10"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // ...and a colleague behind the same address still gets in.
+    let colleague = app.client();
+    let token = token_of(&colleague).await;
+    let response = post_from(
+        &colleague,
+        &token,
+        "/login",
+        &[("email", "bob@example.com"), ("password", PASSWORD)],
+        Some("192.0.2.10"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "shared address");
+
+    // An attacker elsewhere exhausts Ada's attempts from their own address...
+    let attacker = app.client();
+    let token = token_of(&attacker).await;
+    for _ in 0..11 {
+        post_from(
+            &attacker,
+            &token,
+            "/login",
+            &[("email", "ada@example.com"), ("password", "wrong password")],
+            Some("203.0.113.66"),
+        )
+        .await;
+    }
+    let response = post_from(
+        &attacker,
+        &token,
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+        Some("203.0.113.66"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...and Ada, from home, is slowed down but gets in.
+    let ada = app.client();
+    let token = token_of(&ada).await;
+    let started = Instant::now();
+    let response = post_from(
+        &ada,
+        &token,
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+        Some("198.51.100.20"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "owner elsewhere");
+    assert!(started.elapsed() >= Duration::from_secs(1), "slowed down");
+}
+
+#[actix_web::test]
+async fn an_address_signed_up_by_someone_else_is_not_confirmed_by_its_owner_clicking_the_link() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    // The attacker signs up with the victim's address and a password of their own.
+    let attacker = app.client();
+    let response = attacker
+        .signup("Victim", "victim@example.com", "attacker password 1")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The victim gets the unsolicited mail and clicks "Confirm", signed out.
+    let confirm = app
+        .mailed_path("victim@example.com", "/verify-email/", 1)
+        .await;
+    let victim = app.client();
+    assert_eq!(victim.get(&confirm).await.status(), StatusCode::OK);
+    let clicked = victim.post_form(&confirm, &[]).await;
+    assert_eq!(clicked.status(), StatusCode::SEE_OTHER);
+    assert!(
+        crate::helpers::location(&clicked).starts_with("/login?next=/verify-email/"),
+        "asked to log in to that account"
+    );
+    // Signed in as another account, the link does nothing either.
+    let clicked = admin.post_form(&confirm, &[]).await;
+    assert_eq!(clicked.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.count_where(
+            "users",
+            "email = 'victim@example.com' AND email_verified_at IS NOT NULL"
+        ),
+        0,
+        "still unconfirmed"
+    );
+
+    // An administrator invites the victim; the attacker's account cannot take it.
+    let invited = admin
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "victim@example.com"), ("role", "viewer")],
+        )
+        .await;
+    assert!(invited.status().is_success() || invited.status().is_redirection());
+    let join = app.join_path("victim@example.com", 1).await;
+    let taken = attacker.post_form(&format!("{join}/accept"), &[]).await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert_eq!(app.role_of(&slug, "victim@example.com"), None);
+    assert_eq!(
+        attacker
+            .get(&format!("/orgs/{slug}/members"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The victim takes the address back by resetting the password, which proves the
+    // mailbox and ends the attacker's session, then joins.
+    let forgot = victim
+        .post_form("/password/forgot", &[("email", "victim@example.com")])
+        .await;
+    assert!(forgot.status().is_success() || forgot.status().is_redirection());
+    let reset = app
+        .mailed_path("victim@example.com", "/password/reset/", 1)
+        .await;
+    let reset = victim
+        .post_form(&reset, &[("password", "the victim's own password")])
+        .await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        attacker.get("/orgs/new").await.status(),
+        StatusCode::SEE_OTHER,
+        "the attacker's session ended"
+    );
+    let victim = app.client();
+    assert_eq!(
+        victim
+            .login("victim@example.com", "the victim's own password")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let joined = victim.post_form(&format!("{join}/accept"), &[]).await;
+    assert_eq!(joined.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.role_of(&slug, "victim@example.com"),
+        Some(teamwork::domain::Role::Viewer)
+    );
+}
+
+#[actix_web::test]
+async fn nul_bytes_in_a_path_or_query_get_400_not_a_database_error() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    for path in [
+        "/orgs/%00/members".to_owned(),
+        format!("/orgs/{slug}/members?q=%00"),
+        format!("/orgs/{slug}/activity?action=%00"),
+        "/login?next=/%00".to_owned(),
+        "/invitations/inv_%00".to_owned(),
+    ] {
+        let response = admin.get(&path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    let anonymous = app.client().get("/verify-email/%00").await;
+    assert_eq!(anonymous.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        admin
+            .get(&format!("/orgs/{slug}/members?q=100"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn an_address_the_mail_library_would_refuse_takes_no_invitation() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let response = admin
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[
+                ("emails", "\"<script>alert(3)</script>\"@x-test.example"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    assert!(!response.status().is_server_error());
+    assert_eq!(app.count("invitations"), 0, "no seat taken");
+    assert_eq!(app.count_where("outbox", "kind = 'invitation'"), 0);
+}
+
+#[actix_web::test]
+async fn squatted_numbered_slugs_do_not_block_an_organization_name() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("Ada").await;
+    // Someone took `acme` and `acme-2` ... `acme-1000` ahead of Ada.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO organizations (id, name, slug) \
+             SELECT gen_random_uuid(), 'Acme', CASE WHEN n = 1 THEN 'acme' ELSE 'acme-' || n END \
+             FROM generate_series(1, 1000) n",
+        ),
+        &mut app.conn(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let slug = ada.create_org("Acme").await;
+    println!(
+        "slug squatting: created {slug:?} in {:.0?} with acme..acme-1000 taken",
+        started.elapsed()
+    );
+    assert!(
+        slug.starts_with("acme-") && slug.len() == "acme-".len() + 6,
+        "{slug}"
+    );
+}
+
+#[actix_web::test]
+async fn an_unconfirmed_account_sends_at_most_ten_invitation_emails_a_day_in_all_its_organizations()
+{
+    let app = TestApp::spawn_with(|config| {
+        config.limits.unverified_invitations_per_day =
+            teamwork::config::Limits::default().unverified_invitations_per_day;
+    })
+    .await;
+    let (mallory, first) = app.admin_with_org("First").await;
+    let second = mallory.create_org("Second").await;
+    app.unlimited_seats(&first);
+    app.unlimited_seats(&second);
+    let invite = |slug: &str, emails: String| {
+        let path = format!("/orgs/{slug}/invitations");
+        let mallory = &mallory;
+        async move {
+            mallory
+                .post_form(&path, &[("emails", &emails), ("role", "viewer")])
+                .await
+        }
+    };
+    let addresses = |from: usize, to: usize| {
+        (from..to)
+            .map(|i| format!("target{i}@elsewhere.example"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    assert!(invite(&first, addresses(0, 6)).await.status().is_success());
+    assert!(
+        invite(&second, addresses(6, 10))
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(app.count("invitations"), 10);
+    // The eleventh, in either organization, new or resent, is refused and sends nothing.
+    let refused = invite(&second, addresses(10, 11)).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("confirm your email address") && page.contains("Send the link again"));
+    let id: uuid::Uuid = {
+        use diesel::prelude::*;
+        teamwork::schema::invitations::table
+            .select(teamwork::schema::invitations::id)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let slug_of_id = if app.count_where(
+        "invitations",
+        &format!("id = '{id}' AND org_id = '{}'", app.org_id(&first)),
+    ) == 1
+    {
+        first.clone()
+    } else {
+        second.clone()
+    };
+    let resent = mallory
+        .post_form(&format!("/orgs/{slug_of_id}/invitations/{id}/resend"), &[])
+        .await;
+    assert_eq!(resent.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.count("invitations"), 10);
+    assert_eq!(app.count_where("outbox", "kind = 'invitation'"), 10);
+    // Confirming the address lifts the limit to the ordinary one.
+    app.confirm_email(&mallory, "ada.admin@example.com").await;
+    assert!(
+        invite(&second, addresses(10, 11))
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(app.count("invitations"), 11);
+}
+
+#[actix_web::test]
+async fn a_name_in_a_subject_line_is_short_plain_text() {
+    let app = TestApp::spawn().await;
+    let mallory = app.client();
+    let name = "URGENT your account is suspended: call +1 555 0100 or visit evil.example today";
+    assert_eq!(
+        mallory
+            .signup(name, "mallory@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let slug = mallory.create_org("Acme").await;
+    mallory
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "victim@example.com"), ("role", "viewer")],
+        )
+        .await;
+    app.join_path("victim@example.com", 1).await;
+    let mail = app
+        .smtp
+        .messages()
+        .into_iter()
+        .find(|m| m.to.iter().any(|t| t == "victim@example.com"))
+        .unwrap();
+    println!("subject: {:?}", mail.subject);
+    let inviter = mail.subject.split(" invited you").next().unwrap();
+    assert!(inviter.chars().count() <= 60, "{inviter:?}");
+    assert!(
+        !inviter.contains(':') && !inviter.contains('+'),
+        "{inviter:?}"
+    );
+    assert!(
+        mail.subject
+            .ends_with("invited you to join Acme on Teamwork")
+    );
+}
