@@ -167,7 +167,7 @@ async fn the_page_shows_cost_per_day_and_project_as_a_chart_and_a_table() {
     assert!(page.contains("<rect class=\"series-0\"") && page.contains("<rect class=\"series-1\""));
     assert!(page.contains("Cost per day and project, in credits"));
     let html = Html::parse_document(&page);
-    let rows = Selector::parse("table.sr-only tbody tr").unwrap();
+    let rows = Selector::parse(".sr-only table tbody tr").unwrap();
     let days: Vec<String> = html
         .select(&rows)
         .map(|r| r.text().collect::<Vec<_>>().join("|"))
