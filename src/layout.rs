@@ -177,7 +177,12 @@ impl Layout {
         }
     }
 
-    /// The value of `hx-headers` on `<body>`: htmx sends the CSRF token with every request.
+    /// Whether `slug` is the organization the page belongs to (marked in the switcher).
+    pub fn is_current_org(&self, slug: &str) -> bool {
+        self.org.as_ref().is_some_and(|org| org.slug == slug)
+    }
+
+    /// The value of `data-hx-headers` on `<body>`: htmx sends the CSRF token with every request.
     pub fn hx_headers(&self) -> String {
         serde_json::json!({ crate::auth::csrf::HEADER: self.csrf }).to_string()
     }

@@ -121,6 +121,7 @@ impl Application {
                 .route("/healthz", web::get().to(routes::health::healthz))
                 .route("/readyz", web::get().to(routes::health::readyz))
                 .route("/static/{file}", web::get().to(routes::assets::serve))
+                .route("/favicon.ico", web::get().to(routes::assets::favicon))
                 // The machine API: key-authenticated, outside the session and CSRF layers.
                 .service(web::scope("/api/v1").configure(routes::api::configure))
                 .service(

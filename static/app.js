@@ -57,8 +57,20 @@
     close.textContent = "\u00d7";
     toast.appendChild(close);
 
+    box.appendChild(toast);
+    armToast(toast);
+    return toast;
+  }
+
+  // Timers and dismissal for a toast, whether built above or rendered by the server
+  // (a toast with an action, such as Undo, arrives as HTML swapped into #toasts).
+  function armToast(toast) {
+    if (toast._armed) return;
+    toast._armed = true;
+    var box = toast.parentNode;
+    var ms = parseInt(toast.getAttribute("data-toast-ms"), 10);
     // Auto-dismiss, paused while hovered or focused.
-    var remaining = TOAST_MS;
+    var remaining = ms > 0 ? ms : TOAST_MS;
     var startedAt = 0;
     var timer = null;
     function start() {
@@ -77,18 +89,51 @@
     toast.addEventListener("mouseleave", start);
     toast.addEventListener("focusin", pause);
     toast.addEventListener("focusout", start);
-    toast.addEventListener("click", function () {
+    toast.addEventListener("click", function (evt) {
+      // A click on the toast's own action (Undo) is handled by its form; the toast
+      // goes once that request is done.
+      if (evt.target instanceof Element && evt.target.closest("form, [data-hx-post]")) return;
       pause();
       removeToast(toast);
     });
 
-    box.appendChild(toast);
-    while (box.children.length > MAX_TOASTS) {
+    while (box && box.children.length > MAX_TOASTS) {
       box.removeChild(box.firstElementChild);
     }
     start();
-    return toast;
   }
+
+  document.body.addEventListener("htmx:load", function (evt) {
+    var elt = evt.target;
+    if (elt instanceof Element && elt.matches("#toasts > .toast")) armToast(elt);
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    var toast = elt instanceof Element ? elt.closest(".toast") : null;
+    if (toast) removeToast(toast);
+  });
+
+  // ------------------------------------------------- save when changed
+
+  // A form marked data-save-when-changed shows its "Save" only while one of its
+  // selects differs from the value the page was rendered with; nothing is sent
+  // until "Save" is pressed, so arrow keys on a focused select write nothing.
+  function markChanged(evt) {
+    var select = evt.target;
+    if (!(select instanceof HTMLSelectElement) || !select.form) return;
+    var form = select.form;
+    if (!form.hasAttribute("data-save-when-changed")) return;
+    var changed = Array.prototype.some.call(form.querySelectorAll("select"), function (s) {
+      return Array.prototype.some.call(s.options, function (o) {
+        return o.selected !== o.defaultSelected;
+      });
+    });
+    if (changed) form.setAttribute("data-changed", "");
+    else form.removeAttribute("data-changed");
+  }
+  document.addEventListener("change", markChanged);
+  document.addEventListener("input", markChanged);
 
   // HX-Trigger: {"toast": {"level": "...", "message": "..."}}
   // (a bare string value arrives as detail.value and is shown as info)
@@ -148,7 +193,8 @@
 
   document.addEventListener("click", function (evt) {
     var button = evt.target instanceof Element ? evt.target.closest(".notice button.dismiss") : null;
-    if (!button) return;
+    // A dismissal the server keeps is a form (htmx takes the notice away when it answers).
+    if (!button || button.type === "submit") return;
     var notice = button.closest(".notice");
     if (!notice) return;
     var hadFocus = document.activeElement === button;

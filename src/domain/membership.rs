@@ -62,6 +62,12 @@ pub fn check_departure(role: Role, admins: i64) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Whether a role change grants or takes away Administrator: such a change is confirmed
+/// by the person making it before it is made.
+pub fn needs_confirmation(from: Role, to: Role) -> bool {
+    from != to && (from == Role::Administrator || to == Role::Administrator)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +75,15 @@ mod tests {
 
     const ME: Uuid = Uuid::from_u128(1);
     const THEM: Uuid = Uuid::from_u128(2);
+
+    #[test]
+    fn granting_or_removing_administrator_is_confirmed_other_changes_are_not() {
+        assert!(needs_confirmation(Viewer, Administrator));
+        assert!(needs_confirmation(Administrator, Developer));
+        assert!(!needs_confirmation(Viewer, Developer));
+        assert!(!needs_confirmation(BillingManager, Viewer));
+        assert!(!needs_confirmation(Administrator, Administrator));
+    }
 
     #[test]
     fn nobody_changes_their_own_role() {

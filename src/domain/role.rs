@@ -157,6 +157,18 @@ impl Role {
         }
     }
 
+    /// One line from the role table, shown where a role is chosen.
+    pub fn description(self) -> &'static str {
+        match self {
+            Role::Administrator => {
+                "Everything: members and roles, billing, settings and the activity log."
+            }
+            Role::Developer => "Creates projects and API keys; sees usage.",
+            Role::BillingManager => "Sees usage; adds credits and changes the plan.",
+            Role::Viewer => "Sees the organization, changes nothing.",
+        }
+    }
+
     /// "an Administrator", "a Developer": for sentences.
     pub fn with_article(self) -> String {
         let article = if self == Role::Administrator {

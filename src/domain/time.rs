@@ -20,7 +20,37 @@ pub fn until(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
     if seconds < 60 {
         return "in less than a minute".into();
     }
-    format!("in {}", span(seconds))
+    format!("in {}", span_rounded(seconds))
+}
+
+const UNITS: [(i64, &str); 5] = [
+    (60, "minute"),
+    (3600, "hour"),
+    (86_400, "day"),
+    (86_400 * 30, "month"),
+    (86_400 * 365, "year"),
+];
+
+/// Like `span`, to the nearest unit: a deadline a second less than 7 days away reads
+/// "7 days" (what was promised), not "6 days".
+fn span_rounded(seconds: i64) -> String {
+    let rounded = |i: usize| (seconds + UNITS[i].0 / 2) / UNITS[i].0;
+    let mut i = UNITS
+        .iter()
+        .rposition(|(size, _)| seconds >= *size)
+        .unwrap_or(0);
+    if i + 1 < UNITS.len() && rounded(i) * UNITS[i].0 >= UNITS[i + 1].0 {
+        i += 1;
+    }
+    plural(rounded(i), UNITS[i].1)
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }
 
 fn span(seconds: i64) -> String {
@@ -58,7 +88,20 @@ mod tests {
         let now = Utc::now();
         assert_eq!(
             until(now + Duration::days(7) - Duration::seconds(1), now),
+            "in 7 days",
+            "a fresh invitation expires in the 7 days it was promised"
+        );
+        assert_eq!(
+            until(now + Duration::days(6) + Duration::hours(11), now),
             "in 6 days"
+        );
+        assert_eq!(
+            until(now + Duration::minutes(59) + Duration::seconds(40), now),
+            "in 1 hour"
+        );
+        assert_eq!(
+            until(now + Duration::hours(23) + Duration::minutes(45), now),
+            "in 1 day"
         );
         assert_eq!(until(now + Duration::hours(2), now), "in 2 hours");
         assert_eq!(until(now, now), "expired");

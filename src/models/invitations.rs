@@ -260,10 +260,29 @@ pub fn pending_for_org(
     pending(conn, org_id, None, limit)
 }
 
+/// One pending invitation's row, for the row swapped in place after a resend.
+pub fn pending_row(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<PendingRow>> {
+    Ok(pending_filtered(conn, org_id, None, Some(id), 1)?.pop())
+}
+
 fn pending(
     conn: &mut PgConnection,
     org_id: Uuid,
     project: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<PendingRow>> {
+    pending_filtered(conn, org_id, project, None, limit)
+}
+
+fn pending_filtered(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    project: Option<Uuid>,
+    id: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<PendingRow>> {
     let mut query = invitations::table
@@ -274,6 +293,9 @@ fn pending(
         .into_boxed();
     if let Some(project_id) = project {
         query = query.filter(invitations::project_id.eq(project_id));
+    }
+    if let Some(id) = id {
+        query = query.filter(invitations::id.eq(id));
     }
     query
         .order(invitations::sent_at.desc())

@@ -110,6 +110,15 @@ impl RoleCounts {
     pub fn total(&self) -> i64 {
         self.0.values().sum()
     }
+
+    pub fn from_pairs(pairs: Vec<(Role, i64)>) -> Self {
+        RoleCounts(
+            pairs
+                .into_iter()
+                .map(|(role, n)| (role.as_str(), n))
+                .collect(),
+        )
+    }
 }
 
 type Filtered =

@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod login_failures;
 pub mod member_list;
 pub mod memberships;
+pub mod notices;
 pub mod organizations;
 pub mod project_members;
 pub mod projects;

@@ -162,6 +162,37 @@ pub async fn rotate_api_key(
 }
 
 #[derive(Template)]
+#[template(path = "api_keys/rotate.html")]
+struct RotatePage {
+    layout: Layout,
+    project_url: String,
+    key: ApiKey,
+}
+
+/// GET /orgs/{org}/projects/{project_id}/keys/{key_id}/rotate: what rotating does, and
+/// how long the old key keeps working (24 hours unless chosen otherwise).
+pub async fn confirm_rotate_api_key(
+    member: OrgMember,
+    db: web::Data<Db>,
+    path: web::Path<(String, Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (_, project_id, key_id) = path.into_inner();
+    let project = project_for_keys(&db, &member, project_id).await?;
+    let key = db
+        .run(move |conn| {
+            api_keys::find(conn, project.org_id, key_id)?
+                .filter(|k| k.project_id == project.id)
+                .ok_or(AppError::NotFound)
+        })
+        .await?;
+    html(&RotatePage {
+        layout: member.layout(Section::Projects, "Rotate API key"),
+        project_url: project_url(&member, project_id),
+        key,
+    })
+}
+
+#[derive(Template)]
 #[template(path = "api_keys/revoke.html")]
 struct RevokePage {
     layout: Layout,

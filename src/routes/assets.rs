@@ -21,6 +21,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/css; charset=utf-8",
         include_bytes!("../../static/app.css"),
     ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
+    ),
 ];
 
 /// GET /static/{file}
@@ -33,4 +38,10 @@ pub async fn serve(file: web::Path<String>) -> Result<HttpResponse, AppError> {
         .insert_header((CONTENT_TYPE, *content_type))
         .insert_header((CACHE_CONTROL, "public, max-age=3600"))
         .body(*body))
+}
+
+/// GET /favicon.ico: browsers and crawlers ask for it whatever the pages link; the SVG
+/// icon serves (every browser that shows it reads SVG).
+pub async fn favicon() -> Result<HttpResponse, AppError> {
+    serve(web::Path::from("favicon.svg".to_owned())).await
 }

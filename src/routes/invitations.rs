@@ -1,12 +1,13 @@
 //! Inviting people: the form, the per-address results, resend and cancel (administrators).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::FieldErrors;
+use super::members::{InvitationRowFragment, RowContext};
 use crate::auth::OrgMember;
 use crate::auth::session::redirect_with_flash;
 use crate::config::Config;
@@ -14,10 +15,11 @@ use crate::db::Db;
 use crate::domain::invite::parse_addresses;
 use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::htmx::{html, html_with_status};
+use crate::htmx::{Level, html, html_with_status, toast};
 use crate::layout::{Layout, Section};
 use crate::mail::Context;
 use crate::mail::{WorkerHandle, log_link_in_development};
+use crate::models::invitations as invitations_model;
 use crate::ops::invitations::{self, AddressResult, Outcome};
 
 #[derive(Template)]
@@ -144,14 +146,28 @@ pub async fn resend_invitation(
         .await?;
     mail.wake();
     log_link_in_development(&config, "invitation", &invitation.email, &link);
+    let message = format!(
+        "Invitation to {} sent again. The previous link no longer works.",
+        invitation.email
+    );
+    if member.meta.hx.is_htmx() {
+        let row = db
+            .run(move |conn| {
+                invitations_model::pending_row(conn, org_id, id)?.ok_or(AppError::NotFound)
+            })
+            .await?;
+        let fragment = InvitationRowFragment {
+            ctx: RowContext::of(&member),
+            inv: row,
+            now: config.clock.now(),
+        };
+        return Ok(toast(html(&fragment)?, Level::Success, &message));
+    }
     Ok(redirect_with_flash(
         &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
-        &format!(
-            "Invitation to {} sent again. The previous link no longer works.",
-            invitation.email
-        ),
+        &message,
     ))
 }
 
@@ -168,13 +184,21 @@ pub async fn cancel_invitation(
     let invitation = db
         .run(move |conn| invitations::cancel(conn, org_id, &actor, id, now))
         .await?;
+    let message = format!(
+        "Invitation to {} cancelled. Its link no longer works.",
+        invitation.email
+    );
+    if member.meta.hx.is_htmx() {
+        // An empty answer swapped over the row takes the row away.
+        let gone = HttpResponse::Ok()
+            .insert_header((header::VARY, "HX-Request"))
+            .finish();
+        return Ok(toast(gone, Level::Success, &message));
+    }
     Ok(redirect_with_flash(
         &req,
         &member.meta.hx,
         &format!("/orgs/{}/members", member.org.slug),
-        &format!(
-            "Invitation to {} cancelled. Its link no longer works.",
-            invitation.email
-        ),
+        &message,
     ))
 }

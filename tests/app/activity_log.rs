@@ -46,13 +46,13 @@ fn link(html: &str, text: &str) -> Option<String> {
         .and_then(|a| a.value().attr("href").map(str::to_owned))
 }
 
-/// The `hx-get` of the "Load more" button, if any.
+/// The `data-hx-get` of the "Load more" button, if any.
 fn load_more(html: &str) -> Option<String> {
     let doc = Html::parse_fragment(html);
-    let button = Selector::parse("#activity-more button[hx-get]").unwrap();
+    let button = Selector::parse("#activity-more button[data-hx-get]").unwrap();
     doc.select(&button)
         .next()
-        .and_then(|b| b.value().attr("hx-get").map(str::to_owned))
+        .and_then(|b| b.value().attr("data-hx-get").map(str::to_owned))
 }
 
 async fn get_hx(client: &TestClient, path: &str, target: &str) -> reqwest::Response {

@@ -54,6 +54,9 @@ async fn static_assets_are_served_from_the_binary_and_cacheable() {
         ("/static/htmx.min.js", "javascript"),
         ("/static/app.js", "javascript"),
         ("/static/app.css", "css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+        // Asked for by browsers whatever the page links; served without a session.
+        ("/favicon.ico", "image/svg+xml"),
     ] {
         let response = client.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
@@ -70,5 +73,14 @@ async fn static_assets_are_served_from_the_binary_and_cacheable() {
                 .contains("max-age")
         );
     }
+    assert!(
+        client
+            .get("/favicon.ico")
+            .await
+            .headers()
+            .get("set-cookie")
+            .is_none(),
+        "the icon starts no session"
+    );
     assert_eq!(client.get("/static/../Cargo.toml").await.status(), 404);
 }

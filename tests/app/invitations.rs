@@ -74,7 +74,7 @@ async fn an_administrator_invites_three_people_and_each_gets_an_email() {
     }
     let members = admin.get_text(&format!("/orgs/{slug}/members")).await;
     assert!(members.contains("Pending invitations") && members.contains("katherine@example.com"));
-    assert!(members.contains("Expires in 6 days"));
+    assert!(members.contains("Expires in 7 days"));
     assert_eq!(
         actions(&app)
             .iter()

@@ -113,10 +113,22 @@ async fn administrator_changes_a_role_from_the_select_without_a_page_reload() {
     assert!(
         !ada.button_next_to_is_shown("Role of Grace Hopper", "Save")
             .await,
-        "with JavaScript the select saves on change; its \"Save\" button is for plain forms"
+        "with JavaScript \"Save\" shows only once the choice differs from the saved role"
     );
     ada.mark_page().await;
     ada.select("Role of Grace Hopper", "Developer").await;
+    assert!(
+        ada.button_next_to_is_shown("Role of Grace Hopper", "Save")
+            .await,
+        "a different choice offers \"Save\""
+    );
+    assert_eq!(
+        app.role_of(&slug, GRACE),
+        Some(Role::Viewer),
+        "choosing is not saving"
+    );
+    ada.click_button_next_to("Role of Grace Hopper", "Save")
+        .await;
     ada.wait_for_text("Grace Hopper is now a Developer").await;
     ada.screenshot("members-role-changed.png").await;
     assert!(
@@ -169,6 +181,8 @@ async fn the_role_counts_follow_a_role_change_made_in_place() {
     assert!(ada.has_text(before).await, "{}", ada.page_text().await);
 
     ada.select("Role of Grace Hopper", "Developer").await;
+    ada.click_button_next_to("Role of Grace Hopper", "Save")
+        .await;
     ada.wait_for_text("Grace Hopper is now a Developer").await;
     assert_eq!(app.role_of(&slug, GRACE), Some(Role::Developer));
     // The counts above the table are filters a person relies on ("1 Viewer": who?);
@@ -228,7 +242,7 @@ async fn the_only_administrator_cannot_leave() {
     ada.log_in(&app, ADA, PASSWORD).await;
     ada.goto(&members_page(&app, &slug)).await;
 
-    ada.click_button("Leave organization").await;
+    ada.click_link("Leave organization").await;
     ada.wait_for_text_in(Region::Heading, "Leave organization")
         .await;
     // The page says why before offering a button that would fail.
@@ -284,6 +298,161 @@ async fn without_javascript_an_administrator_changes_a_role_and_removes_a_member
         .await;
     assert_eq!(ada.row_text("Grace Hopper").await, "");
     assert_eq!(app.role_of(&slug, GRACE), None);
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn granting_administrator_asks_first_and_undo_puts_the_previous_role_back() {
+    let app = TestApp::spawn().await;
+    let (ada, slug) = acme_with_grace(&app, BrowserOptions::default()).await;
+    ada.mark_page().await;
+
+    ada.select("Role of Grace Hopper", "Administrator").await;
+    ada.click_button_next_to("Role of Grace Hopper", "Save")
+        .await;
+    ada.wait_for_text("Make Grace Hopper an Administrator?")
+        .await;
+    let question = ada.row_text("Make Grace Hopper").await;
+    assert!(
+        question.contains("change anyone's role"),
+        "the question names the consequence: {question}"
+    );
+    assert_eq!(
+        app.role_of(&slug, GRACE),
+        Some(Role::Viewer),
+        "asking is not granting"
+    );
+    ada.screenshot("members-grant-admin-confirm.png").await;
+    ada.resize(390, 844).await;
+    ada.screenshot("members-grant-admin-confirm-phone.png")
+        .await;
+    ada.resize(1280, 900).await;
+
+    ada.click_link("Cancel").await;
+    ada.wait_until("Grace's row back", async || {
+        ada.row_text("Grace Hopper")
+            .await
+            .contains("grace.hopper@example.com")
+    })
+    .await;
+    assert_eq!(ada.selected_option("Role of Grace Hopper").await, "Viewer");
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Viewer));
+
+    ada.select("Role of Grace Hopper", "Administrator").await;
+    ada.click_button_next_to("Role of Grace Hopper", "Save")
+        .await;
+    ada.click_button("Make Administrator").await;
+    ada.wait_for_text("Grace Hopper is now an Administrator")
+        .await;
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Administrator));
+    ada.screenshot("members-role-changed-undo.png").await;
+
+    ada.click_button_named("Undo: make Grace Hopper a Viewer again")
+        .await;
+    ada.wait_for_text("Grace Hopper is now a Viewer").await;
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Viewer));
+    assert_eq!(ada.selected_option("Role of Grace Hopper").await, "Viewer");
+    assert!(ada.page_is_marked().await, "all of it in place, no reload");
+    // Undo is one more role change, recorded like the others.
+    let changes = app.count_where("activity", "action = 'member.role_changed'");
+    assert_eq!(changes, 2);
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn without_javascript_removing_administrator_goes_through_a_confirmation_page_and_can_be_undone()
+ {
+    let app = TestApp::spawn().await;
+    let options = BrowserOptions { javascript: false };
+    let (_ada, slug) = app.admin_with_org("Acme").await;
+    app.member_with_role(&slug, "Grace Hopper", Role::Administrator)
+        .await;
+    let ada = Browser::start_with(options).await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    ada.goto(&members_page(&app, &slug)).await;
+
+    ada.select("Role of Grace Hopper", "Developer").await;
+    ada.click_button_next_to("Role of Grace Hopper", "Save")
+        .await;
+    ada.wait_for_text_in(Region::Heading, "Change role").await;
+    let page = ada.text_in(Region::Main).await;
+    assert!(
+        page.contains("Remove Administrator from Grace Hopper")
+            && page.contains("no longer be able to"),
+        "{page}"
+    );
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Administrator));
+    ada.screenshot("members-remove-admin-confirm-nojs.png")
+        .await;
+
+    ada.click_button("Change to Developer").await;
+    ada.wait_for_text("Grace Hopper is now a Developer").await;
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Developer));
+    assert_eq!(ada.current_path().await, format!("/orgs/{slug}/members"));
+
+    ada.click_button_named("Undo: make Grace Hopper an Administrator again")
+        .await;
+    ada.wait_for_text("Grace Hopper is now an Administrator")
+        .await;
+    assert_eq!(app.role_of(&slug, GRACE), Some(Role::Administrator));
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn cancelling_an_invitation_takes_its_row_away_in_place() {
+    let app = TestApp::spawn().await;
+    let (ada_http, slug) = app.admin_with_org("Acme").await;
+    for address in ["keep@example.com", "drop@example.com"] {
+        let invited = ada_http
+            .post_form(
+                &format!("/orgs/{slug}/invitations"),
+                &[("emails", address), ("role", "viewer")],
+            )
+            .await;
+        assert_eq!(invited.status(), reqwest::StatusCode::OK);
+    }
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    ada.mark_page().await;
+
+    ada.click_button_named("Cancel the invitation to drop@example.com")
+        .await;
+    ada.click_button("Cancel invitation").await;
+    ada.wait_for_text("Invitation to drop@example.com cancelled")
+        .await;
+    ada.wait_until("the cancelled row to go", async || {
+        ada.row_text("drop@example.com").await.is_empty()
+    })
+    .await;
+    assert!(ada.page_is_marked().await, "no reload");
+    assert!(ada.row_text("keep@example.com").await.contains("Viewer"));
+    assert_eq!(
+        app.count_where("invitations", "status = 'pending'"),
+        1,
+        "one invitation left pending"
+    );
+    ada.close().await;
+}
+
+#[actix_web::test]
+async fn the_one_administrator_notice_is_dismissed_in_place_and_stays_dismissed() {
+    let app = TestApp::spawn().await;
+    let (ada, slug) = acme_with_grace(&app, BrowserOptions::default()).await;
+    let notice = "This organization has only one administrator";
+    ada.wait_for_text(notice).await;
+    ada.mark_page().await;
+    ada.click_button_named("Dismiss this notice").await;
+    ada.wait_for_page("the notice to go", |page| !page.contains(notice))
+        .await;
+    assert!(ada.page_is_marked().await, "no reload");
+    ada.goto(&members_page(&app, &slug)).await;
+    ada.wait_for_text_in(Region::Heading, "Members").await;
+    assert!(
+        !ada.has_text(notice).await,
+        "still dismissed on the next visit"
+    );
     ada.close().await;
 }
 
@@ -474,12 +643,22 @@ async fn invites_three_people_at_once(javascript: bool) {
         !ada.has_text(NINA).await || ada.row_text(NINA).await.contains("Nina New"),
         "Nina's invitation is no longer pending"
     );
+    if javascript {
+        ada.mark_page().await;
+    }
     ada.click_button_named(&format!("Resend the invitation to {CAROL}"))
         .await;
     ada.wait_for_text(&format!(
         "Invitation to {CAROL} sent again. The previous link no longer works."
     ))
     .await;
+    if javascript {
+        assert!(
+            ada.page_is_marked().await,
+            "Resend swapped Carol's row in place, no reload"
+        );
+        assert!(ada.row_text(CAROL).await.contains("Expires in 7 days"));
+    }
     let first = app.join_path(CAROL, 1).await;
     let second = app.join_path(CAROL, 2).await;
     assert_ne!(first, second, "a new link");
@@ -545,12 +724,10 @@ async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
     assert_eq!(ada.page_scripts_ran().await, javascript);
     if javascript {
         ada.mark_page().await;
-        ada.select("Role of Grace Hopper", "Developer").await;
-    } else {
-        ada.select("Role of Grace Hopper", "Developer").await;
-        ada.click_button_next_to("Role of Grace Hopper", "Save")
-            .await;
     }
+    ada.select("Role of Grace Hopper", "Developer").await;
+    ada.click_button_next_to("Role of Grace Hopper", "Save")
+        .await;
     ada.wait_for_text("Grace Hopper is now a Developer").await;
     if javascript {
         assert!(ada.page_is_marked().await, "changed in place, no reload");
@@ -604,7 +781,17 @@ async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
         "{row}"
     );
     ada.click_button_named("Rotate grace-laptop").await;
+    ada.wait_for_text_in(Region::Heading, "Rotate API key")
+        .await;
+    assert!(
+        ada.has_text("Keep it working for 24 hours").await,
+        "the overlap is explained"
+    );
+    ada.screenshot("api-key-rotate.png").await;
+    ada.click_button("Rotate key").await;
     let rotated = shown_secret(&ada).await;
+    // The default keeps the old key working for a day, and the page says so.
+    assert!(ada.has_text("keeps working for 24 hours").await);
     assert_ne!(rotated, secret);
     ada.click_link("Done").await;
     ada.wait_for_text_in(Region::Heading, "Website").await;
@@ -935,18 +1122,29 @@ async fn the_main_pages_at_desktop_and_phone_width() {
     ada.fill("Key name", "production").await;
     ada.click_button("Create key").await;
     let secret_page = ada.current_path().await;
-    shown_secret(&ada).await;
+    let production = shown_secret(&ada).await;
+    // Usage, so that the Usage and Billing pages have rows (and a usage charge).
+    for _ in 0..2 {
+        let body = serde_json::json!({
+            "model": "gpt-large", "requests": 3, "input_tokens": 1200, "output_tokens": 300
+        });
+        let reported = crate::projects::report(&app, &production, body).await;
+        assert_eq!(reported.status(), reqwest::StatusCode::CREATED);
+    }
     ada.click_link("Done").await;
     ada.fill("Key name", "staging-eu-west").await;
     ada.click_button("Create key").await;
     shown_secret(&ada).await;
 
     let mut problems = Vec::new();
+    let mut html = crate::html_check::HtmlCheck::default();
+    let org = |path: &str| format!("{}/orgs/{slug}{path}", app.address);
     for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
         for who in [&ada, &visitor] {
             who.resize(width, height).await;
         }
-        let pages: [(&Browser, &str, String, &str, &str); 6] = [
+        // An empty title is not checked.
+        let pages: [(&Browser, &str, String, &str, &str); 13] = [
             (
                 &ada,
                 "members",
@@ -989,6 +1187,19 @@ async fn the_main_pages_at_desktop_and_phone_width() {
                 "Page not found",
                 "Page not found · Teamwork",
             ),
+            (&ada, "overview", org(""), "Overview", ""),
+            (
+                &ada,
+                "new-org",
+                format!("{}/orgs/new", app.address),
+                "New organization",
+                "",
+            ),
+            (&ada, "api-keys", org("/api-keys"), "API keys", ""),
+            (&ada, "usage", org("/usage"), "Usage", ""),
+            (&ada, "billing", org("/billing"), "Billing", ""),
+            (&ada, "activity", org("/activity"), "Activity log", ""),
+            (&ada, "settings", org("/settings"), "Settings", ""),
         ];
         for (browser, name, url, heading, title) in pages {
             if url.is_empty() {
@@ -1001,9 +1212,39 @@ async fn the_main_pages_at_desktop_and_phone_width() {
                 browser.goto(&url).await;
             }
             browser.wait_for_text_in(Region::Heading, heading).await;
-            assert_eq!(browser.title().await, title, "{name}");
+            if !title.is_empty() {
+                assert_eq!(browser.title().await, title, "{name}");
+            }
             if let Some(overflow) = overflows_sideways(browser).await {
                 problems.push(format!("{name} at {size} width: {overflow}"));
+            }
+            if size == "phone" {
+                let (labelled, unlabelled) = cell_labels(browser).await;
+                if !unlabelled.is_empty() {
+                    problems.push(format!(
+                        "{name} at phone width, cells without a label: {unlabelled:?}"
+                    ));
+                }
+                if ["members", "usage", "billing"].contains(&name) && labelled == 0 {
+                    problems.push(format!("{name} at phone width: no table cells to check"));
+                }
+            } else {
+                html.keep(browser, name).await;
+            }
+            if name == "new-org" && size == "desktop" {
+                let width = browser
+                    .execute(
+                        "return document.getElementById('field-name').form.getBoundingClientRect().width",
+                        vec![],
+                    )
+                    .await
+                    .as_f64()
+                    .unwrap_or_default();
+                if width < 400.0 {
+                    problems.push(format!(
+                        "the new organization form is {width} px wide at 1280"
+                    ));
+                }
             }
             browser.screenshot(&format!("{name}-{size}.png")).await;
             browser
@@ -1013,7 +1254,24 @@ async fn the_main_pages_at_desktop_and_phone_width() {
     }
     visitor.close().await;
     ada.close().await;
+    problems.extend(html.errors());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// How many data cells of the page's tables show their column's name on a phone, and
+/// the text of those that show none (a bare value such as "never" reads as nothing).
+async fn cell_labels(browser: &Browser) -> (u64, Vec<String>) {
+    let script = "const cells = Array.from(document.querySelectorAll('table.table tbody td')) \
+                    .filter((td) => !td.classList.contains('actions') && !td.hasAttribute('colspan') \
+                      && td.getClientRects().length && td.textContent.trim()); \
+                  const bare = cells.filter((td) => { \
+                    const shown = getComputedStyle(td, '::before'); \
+                    return shown.display === 'none' || !/^\".+\"$/.test(shown.content); }); \
+                  return [cells.length - bare.length, bare.map((td) => td.textContent.trim().slice(0, 40))];";
+    let found = browser.execute(script, vec![]).await;
+    let labelled = found[0].as_u64().unwrap_or_default();
+    let bare = serde_json::from_value(found[1].clone()).unwrap_or_default();
+    (labelled, bare)
 }
 
 #[actix_web::test]

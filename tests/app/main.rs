@@ -13,6 +13,7 @@ mod hardening;
 mod headers;
 mod health;
 mod helpers;
+mod html_check;
 mod invitations;
 mod journeys;
 mod layers;

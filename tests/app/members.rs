@@ -55,23 +55,46 @@ async fn an_administrator_changes_a_role_in_place_and_it_applies_on_the_next_req
             .contains("Save")
     );
 
-    let response = admin
+    // Granting Administrator asks first: the row becomes the question, nothing is written.
+    let before = app.count("activity");
+    let asked = admin
         .post_hx(
             &role_path(&app, &slug, "vera@example.com"),
             &[("role", "administrator")],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        toast(&response).unwrap(),
-        ("success".into(), "Vera is now an Administrator".into())
+    assert_eq!(asked.status(), StatusCode::OK);
+    let question = asked.text().await.unwrap();
+    assert!(question.trim_start().starts_with("<tr"), "{question}");
+    assert!(
+        question.contains("Make Vera an Administrator?"),
+        "{question}"
     );
+    assert!(question.contains(r#"name="confirmed" value="true""#));
+    assert_eq!(app.role_of(&slug, "vera@example.com"), Some(Role::Viewer));
+    assert_eq!(app.count("activity"), before);
+
+    let response = admin
+        .post_hx(
+            &role_path(&app, &slug, "vera@example.com"),
+            &[("role", "administrator"), ("confirmed", "true")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
     let row = response.text().await.unwrap();
     assert!(
         row.trim_start().starts_with("<tr"),
         "the row fragment, not a page"
     );
     assert!(row.contains(r#"value="administrator" selected"#));
+    // The toast comes with the row, and its Undo posts the previous role.
+    assert!(row.contains("Vera is now an Administrator"), "{row}");
+    assert!(
+        row.contains(
+            r#"data-hx-vals="{&#34;confirmed&#34;:&#34;true&#34;,&#34;role&#34;:&#34;viewer&#34;}""#
+        ),
+        "{row}"
+    );
 
     assert_eq!(
         app.role_of(&slug, "vera@example.com"),
@@ -104,9 +127,14 @@ async fn without_javascript_a_role_change_redirects_back_with_a_confirmation() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), members(&slug));
-    let page = admin.get_text(&members(&slug)).await;
+    let back = location(&response);
+    assert!(back.starts_with(&members(&slug)), "{back}");
+    let page = admin.get_text(&back).await;
     assert!(page.contains("Dev is now a Viewer"));
+    assert!(
+        page.contains("Undo<span class=\"sr-only\">: make Dev a Developer again"),
+        "{page}"
+    );
     assert!(
         !admin
             .get_text(&members(&slug))
@@ -129,11 +157,22 @@ async fn a_demoted_administrator_loses_admin_controls_on_the_next_request() {
             .await
             .contains(">Remove</button>")
     );
+    // Without JavaScript, removing Administrator first shows its confirmation page.
+    let path = role_path(&app, &slug, "grace@example.com");
+    let response = admin.post_form(&path, &[("role", "developer")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), format!("{path}?role=developer"));
+    let question = admin.get_text(&location(&response)).await;
+    assert!(
+        question.contains("Remove Administrator from Grace"),
+        "{question}"
+    );
+    assert_eq!(
+        app.role_of(&slug, "grace@example.com"),
+        Some(Role::Administrator)
+    );
     let response = admin
-        .post_form(
-            &role_path(&app, &slug, "grace@example.com"),
-            &[("role", "developer")],
-        )
+        .post_form(&path, &[("role", "developer"), ("confirmed", "true")])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let page = grace.get_text(&members(&slug)).await;
@@ -385,7 +424,7 @@ async fn a_single_administrator_is_nudged_to_add_a_second() {
     admin
         .post_form(
             &role_path(&app, &slug, "dev@example.com"),
-            &[("role", "administrator")],
+            &[("role", "administrator"), ("confirmed", "true")],
         )
         .await;
     assert!(
@@ -500,4 +539,54 @@ async fn statements_for(app: &TestApp, admin: &TestClient, slug: &str) -> Vec<u6
         counts.push(app.db.statements() - before);
     }
     counts
+}
+
+#[actix_web::test]
+async fn the_one_administrator_notice_waits_for_an_invitation_and_stays_dismissed_per_person_and_org()
+ {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let notice = "only one administrator";
+    assert!(
+        !admin.get_text(&members(&slug)).await.contains(notice),
+        "a new one-person organization is not nagged on its first page"
+    );
+    let invite = |slug: String| {
+        let admin = &admin;
+        async move {
+            let invited = admin
+                .post_form(
+                    &format!("/orgs/{slug}/invitations"),
+                    &[("emails", "someone@example.com"), ("role", "viewer")],
+                )
+                .await;
+            assert_eq!(invited.status(), StatusCode::OK);
+        }
+    };
+    invite(slug.clone()).await;
+    assert!(admin.get_text(&members(&slug)).await.contains(notice));
+
+    let dismissed = admin
+        .post_form(&format!("/orgs/{slug}/members/notice/dismiss"), &[])
+        .await;
+    assert_eq!(dismissed.status(), StatusCode::SEE_OTHER);
+    assert!(!admin.get_text(&members(&slug)).await.contains(notice));
+    assert!(
+        !admin.get_text(&members(&slug)).await.contains(notice),
+        "it stays dismissed"
+    );
+
+    // Another organization of the same person still shows it.
+    let beta = admin.create_org("Beta").await;
+    invite(beta.clone()).await;
+    assert!(admin.get_text(&members(&beta)).await.contains(notice));
+
+    // Only administrators dismiss it, and a refusal writes nothing.
+    let dev = app.member_with_role(&beta, "Dev", Role::Developer).await;
+    let before = app.count("notice_dismissals");
+    let refused = dev
+        .post_form(&format!("/orgs/{beta}/members/notice/dismiss"), &[])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("notice_dismissals"), before);
 }
