@@ -717,3 +717,25 @@ async fn organizations_of_unconfirmed_accounts_get_no_credits_and_confirmed_ones
     let later = farmer.create_org("Later Co").await;
     assert_eq!(balance_micro(&app, &later), 25_000_000);
 }
+
+#[actix_web::test]
+async fn a_sign_up_with_a_taken_address_tells_its_holder_once_an_hour() {
+    let app = TestApp::spawn().await;
+    app.signed_up("Ada").await;
+    for _ in 0..3 {
+        let response = app
+            .client()
+            .signup("Mallory", "ada@example.com", "another password 1")
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let notice = app
+        .mail_with_subject(
+            "ada@example.com",
+            "Someone tried to sign up to Teamwork with your address",
+        )
+        .await;
+    assert!(notice.raw.contains("/password/forgot"));
+    assert_eq!(app.count_where("outbox", "kind = 'signup_attempt'"), 1);
+    assert_eq!(app.count("users"), 1);
+}
