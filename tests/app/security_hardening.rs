@@ -704,6 +704,10 @@ async fn organizations_of_unconfirmed_accounts_get_no_credits_and_confirmed_ones
     );
     assert_eq!(total, 0);
     assert_eq!(app.count_where("credit_ledger", "kind = 'grant'"), 0);
+    let page = farmer
+        .get_text(&format!("/orgs/{}/members", slugs[19]))
+        .await;
+    assert!(page.contains("created with 0 credits"), "a clear note");
 
     // Once confirmed: the next organization gets the starting credits, the one after
     // that does not, until 30 days have passed.
