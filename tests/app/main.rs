@@ -21,6 +21,7 @@ mod mail;
 mod members;
 mod observability;
 mod ops_races;
+mod ops_rules;
 mod orgs;
 mod projects;
 mod reliability;
