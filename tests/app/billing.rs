@@ -402,7 +402,7 @@ async fn the_low_credit_warning_shows_to_those_who_can_add_credits() {
     for client in [&admin, &bill] {
         let page = client.get_text(&format!("/orgs/{slug}/members")).await;
         assert!(
-            page.contains(warning) && page.contains("9.994 left"),
+            page.contains(warning) && page.contains("9.99 left"),
             "{page}"
         );
         assert!(page.contains(&format!("href=\"/orgs/{slug}/billing\">Add credits")));

@@ -77,15 +77,20 @@ async fn acme_with_usage(app: &TestApp) -> (TestClient, String, String, String) 
     (admin, slug, website, mobile)
 }
 
-/// The rows of the table by project and key, cell texts with whitespace squashed.
+/// The rows of the table by project and key, cell texts with whitespace squashed; an
+/// amount shown rounded reads as its exact value (its title).
 fn key_table(page: &str) -> Vec<Vec<String>> {
     let html = Html::parse_document(page);
     let rows = Selector::parse("#usage-by-key tbody tr").unwrap();
     let cells = Selector::parse("td").unwrap();
+    let money = Selector::parse(".money[title]").unwrap();
     html.select(&rows)
         .map(|row| {
             row.select(&cells)
                 .map(|c| {
+                    if let Some(exact) = c.select(&money).next().and_then(|m| m.attr("title")) {
+                        return exact.trim_start_matches("Exactly ").to_owned();
+                    }
                     c.text()
                         .collect::<String>()
                         .split_whitespace()
@@ -167,7 +172,7 @@ async fn the_page_shows_cost_per_day_and_project_as_a_chart_and_a_table() {
     assert!(page.contains("<rect class=\"series-0\"") && page.contains("<rect class=\"series-1\""));
     assert!(page.contains("Cost per day and project, in credits"));
     let html = Html::parse_document(&page);
-    let rows = Selector::parse("table.sr-only tbody tr").unwrap();
+    let rows = Selector::parse(".sr-only table tbody tr").unwrap();
     let days: Vec<String> = html
         .select(&rows)
         .map(|r| r.text().collect::<Vec<_>>().join("|"))
@@ -194,6 +199,11 @@ async fn the_page_shows_cost_per_day_and_project_as_a_chart_and_a_table() {
         .map(|row| row.map(String::from))
     );
     assert!(page.contains("0.01275"), "the total");
+    // Costs read like money, to the hundredth; the exact amount is on hover.
+    assert!(
+        page.contains(r#"<span class="money" title="Exactly 0.012">0.01</span>"#),
+        "{page}"
+    );
     assert!(
         page.contains("gpt-large") && page.contains("0.0025") && page.contains("any other model")
     );
