@@ -181,6 +181,13 @@ async fn the_page_shows_cost_per_day_and_project_as_a_chart_and_a_table() {
     assert_eq!(days[29], format!("{today}|0.00|0.012|0.012"));
     assert_eq!(days[27], format!("{two_days_ago}|0.00075|0.00|0.00075"));
     assert!(!page.contains("style="), "no inline styles (CSP)");
+    // The y axis has round gridlines with labels, up to the first above the tallest day.
+    for label in ["0", "0.0025", "0.005", "0.0075", "0.01", "0.0125"] {
+        assert!(
+            page.contains(&format!("text-anchor=\"end\">{label}</text>")),
+            "gridline {label}"
+        );
+    }
 
     // The key cell shows the name, then the key's public prefix.
     let rows: Vec<Vec<String>> = key_table(&page)
@@ -387,4 +394,14 @@ async fn the_usage_page_runs_a_constant_number_of_statements() {
     println!("usage page: {small:?} statements with 3 reports, {large:?} with 18,003");
     assert_eq!(small, large);
     assert!(large.iter().all(|n| *n <= 6), "{large:?}");
+}
+
+#[actix_web::test]
+async fn without_usage_the_page_says_what_to_do_instead_of_drawing_empty_axes() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let page = admin.get_text(&usage(&slug)).await;
+    assert!(page.contains("No usage in this period."));
+    assert!(page.contains("Keys are created on a project"), "{page}");
+    assert!(!page.contains("<svg"), "no empty chart");
 }
