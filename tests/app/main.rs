@@ -22,6 +22,7 @@ mod observability;
 mod orgs;
 mod projects;
 mod reliability;
+mod screenshots;
 mod seed;
 mod shutdown;
 mod smtp;
