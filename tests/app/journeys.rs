@@ -1213,6 +1213,18 @@ async fn the_main_pages_at_desktop_and_phone_width() {
                 problems.push(format!("{name} at {size} width: {overflow}"));
             }
             if size == "phone" {
+                // Tables become labelled cards on a phone: none scrolls sideways either.
+                let scrolling = browser
+                    .execute(
+                        "return Array.from(document.querySelectorAll('.table-wrap')) \
+                           .filter((w) => w.scrollWidth > w.clientWidth + 1) \
+                           .map((w) => w.scrollWidth + 'px in ' + w.clientWidth + 'px')",
+                        vec![],
+                    )
+                    .await;
+                if scrolling != serde_json::json!([]) {
+                    problems.push(format!("{name} at phone width, tables scroll: {scrolling}"));
+                }
                 let (labelled, unlabelled) = cell_labels(browser).await;
                 if !unlabelled.is_empty() {
                     problems.push(format!(
