@@ -84,40 +84,40 @@ pub struct Report {
 }
 
 pub struct ChartView {
-    width: u32,
-    height: u32,
-    frame: Frame,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) frame: Frame,
     /// Round values with a gridline and a label, from 0 at the baseline.
-    ticks: Vec<TickView>,
-    columns: Vec<ColumnView>,
-    series: Vec<String>,
+    pub(crate) ticks: Vec<TickView>,
+    pub(crate) columns: Vec<ColumnView>,
+    pub(crate) series: Vec<String>,
     /// The same numbers for screen readers: one row per day.
-    rows: Vec<DayRow>,
+    pub(crate) rows: Vec<DayRow>,
 }
 
 pub struct TickView {
-    y: u32,
-    label: String,
+    pub(crate) y: u32,
+    pub(crate) label: String,
 }
 
 pub struct ColumnView {
-    x: u32,
-    center: u32,
-    label: Option<String>,
-    segments: Vec<SegmentView>,
+    pub(crate) x: u32,
+    pub(crate) center: u32,
+    pub(crate) label: Option<String>,
+    pub(crate) segments: Vec<SegmentView>,
 }
 
 pub struct SegmentView {
-    series: usize,
-    y: u32,
-    height: u32,
-    title: String,
+    pub(crate) series: usize,
+    pub(crate) y: u32,
+    pub(crate) height: u32,
+    pub(crate) title: String,
 }
 
 pub struct DayRow {
-    day: String,
-    values: Vec<Credits>,
-    total: Credits,
+    pub(crate) day: String,
+    pub(crate) values: Vec<Credits>,
+    pub(crate) total: Credits,
 }
 
 /// A gridline's label in credits, as short as it reads: "0", "0.5", "1.25", "1,000".
@@ -132,7 +132,7 @@ fn axis_label(micro: i64) -> String {
 }
 
 impl ChartView {
-    fn build(first_day: NaiveDate, days: i64, daily: &[DailyUsage]) -> Self {
+    pub(crate) fn build(first_day: NaiveDate, days: i64, daily: &[DailyUsage]) -> Self {
         let dates: Vec<NaiveDate> = (0..days).map(|i| first_day + Duration::days(i)).collect();
         // Projects in order of first appearance (the query orders them by name).
         let mut projects: Vec<(Uuid, String, i64)> = Vec::new();
