@@ -456,6 +456,53 @@ async fn the_one_administrator_notice_is_dismissed_in_place_and_stays_dismissed(
     ada.close().await;
 }
 
+#[actix_web::test]
+async fn a_bulk_invitation_marks_what_is_not_an_address_before_sending_anything() {
+    let app = TestApp::spawn().await;
+    let (_ada, slug) = app.admin_with_org("Acme").await;
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    // The one-administrator notice offers to invite one: the form comes preset.
+    ada.goto(&format!(
+        "{}/orgs/{slug}/invitations/new?role=administrator",
+        app.address
+    ))
+    .await;
+    assert_eq!(ada.selected_option("Role").await, "Administrator");
+    assert!(
+        ada.has_text("Sees usage; adds credits and changes the plan.")
+            .await,
+        "each role says what it may do"
+    );
+
+    ada.fill(
+        "Email address",
+        "ann@example.com, not-an-address\nbob@example.com",
+    )
+    .await;
+    ada.select("Role", "Viewer").await;
+    ada.click_button("Send Invitation").await;
+    ada.wait_for_text("Fix or remove this address before sending: not-an-address")
+        .await;
+    assert!(ada.has_text("not-an-address (not an address)").await);
+    assert_eq!(app.count("invitations"), 0, "nothing was sent");
+    assert!(
+        ada.field_value("Email address")
+            .await
+            .contains("bob@example.com"),
+        "the valid addresses are kept"
+    );
+    ada.screenshot("invite-address-check.png").await;
+
+    ada.fill("Email address", "ann@example.com bob@example.com")
+        .await;
+    ada.click_button("Send Invitation").await;
+    ada.wait_for_text_in(Region::Heading, "Invitations").await;
+    assert_eq!(app.count("invitations"), 2);
+    assert!(ada.has_text("Back to Members").await);
+    ada.close().await;
+}
+
 /// Adds Member 00001 to Member 000`n` (emails `member<i>@example.com`); member `i` is a
 /// Viewer when `i % 3 == 1`, a Billing Manager when `i % 3 == 2`, else a Developer.
 fn add_generated_members(app: &TestApp, slug: &str, n: i32) {
