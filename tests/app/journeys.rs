@@ -337,6 +337,10 @@ async fn granting_administrator_asks_first_and_undo_puts_the_previous_role_back(
     .await;
     assert_eq!(ada.selected_option("Role of Grace Hopper").await, "Viewer");
     assert_eq!(app.role_of(&slug, GRACE), Some(Role::Viewer));
+    ada.wait_until("the focus back on Grace's role", async || {
+        ada.has_focus("Role of Grace Hopper").await
+    })
+    .await;
 
     ada.select("Role of Grace Hopper", "Administrator").await;
     ada.click_button_next_to("Role of Grace Hopper", "Save")
