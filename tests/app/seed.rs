@@ -65,6 +65,14 @@ async fn the_demo_organization_is_consistent_and_its_people_can_sign_in() {
         "l.amount_micro <> -e.cost_micro",
     );
     assert_eq!(unmatched, 0, "each charge is its report's cost");
+    // The demo's invitations read as delivered, each with its own email.
+    assert_eq!(
+        app.count_where(
+            "invitations i JOIN outbox o ON o.id = i.outbox_id",
+            "o.status = 'sent' AND o.recipient = i.email"
+        ),
+        app.count("invitations")
+    );
 
     // UUIDv7 ids from the entries' times: paging by id pages by time.
     let by_id: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)> = activity::table
