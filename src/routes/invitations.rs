@@ -38,14 +38,24 @@ impl NewInvitationPage {
     }
 }
 
-/// GET /orgs/{org}/invitations/new
-pub async fn new_invitation(member: OrgMember) -> Result<HttpResponse, AppError> {
+/// Parsed leniently: an unknown role shows the default.
+#[derive(Deserialize)]
+pub struct NewInvitationQuery {
+    role: Option<String>,
+}
+
+/// GET /orgs/{org}/invitations/new (`?role=administrator` from "Invite an administrator").
+pub async fn new_invitation(
+    member: OrgMember,
+    query: web::Query<NewInvitationQuery>,
+) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
+    let role = query.role.as_deref().and_then(|r| Role::parse(r).ok());
     html(&NewInvitationPage {
         layout: member.layout(Section::Members, "Invite Member"),
         slug: member.org.slug.clone(),
         emails: String::new(),
-        role: Role::Developer,
+        role: role.unwrap_or(Role::Developer),
         errors: FieldErrors::default(),
     })
 }

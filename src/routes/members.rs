@@ -371,7 +371,7 @@ pub async fn confirm_member_role(
         .run(move |conn| member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound))
         .await?;
     let to = query.role.as_deref().and_then(|r| Role::parse(r).ok());
-    let ctx = RowContext::of(&member);
+    let mut ctx = RowContext::of(&member);
     let hx = member.meta.hx;
     match to.filter(|to| membership::needs_confirmation(row.role, *to)) {
         Some(to) if target_id != ctx.me => {
@@ -386,12 +386,16 @@ pub async fn confirm_member_role(
                 })
             }
         }
-        _ if hx.wants_fragment() => html(&MemberRowFragment {
-            ctx,
-            row,
-            summary: None,
-            done: None,
-        }),
+        _ if hx.wants_fragment() => {
+            // "Cancel" puts the row back: the keyboard goes back to its select.
+            ctx.focus = Some(target_id);
+            html(&MemberRowFragment {
+                ctx,
+                row,
+                summary: None,
+                done: None,
+            })
+        }
         _ => Ok(redirect(&hx, &ctx.members_url())),
     }
 }

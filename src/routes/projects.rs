@@ -143,6 +143,11 @@ struct ProjectPage {
 }
 
 impl ProjectPage {
+    /// "5,762,511": counts read with digit groups.
+    fn grouped(&self, n: &i64) -> String {
+        crate::domain::billing::group_digits((*n).max(0) as u64)
+    }
+
     fn project_roles(&self) -> [ProjectRole; 2] {
         ProjectRole::ALL
     }

@@ -295,6 +295,15 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     )
     .await;
     ada.click_button("Send Invitation").await;
+    ada.wait_for_text("Fix or remove this address before sending")
+        .await;
+    audit(&ada, "invite member, an address to fix", &mut failures).await;
+    ada.fill(
+        "Email address",
+        "nina.new@example.com, grace.hopper@example.com",
+    )
+    .await;
+    ada.click_button("Send Invitation").await;
     ada.wait_for_text_in(Region::Heading, "Invitations").await;
     audit(&ada, "invitations sent", &mut failures).await;
 

@@ -25,6 +25,7 @@ mod ops_rules;
 mod orgs;
 mod projects;
 mod reliability;
+mod screenshots;
 mod security_hardening;
 mod seed;
 mod shutdown;
