@@ -155,10 +155,20 @@ pub async fn update_project_access(
             ops::project_access::change_role(conn, org_id, &actor, project_id, user_id, role)
         })
         .await?;
+    let mut location = format!("/orgs/{}/projects/{project_id}", member.org.slug);
+    if row.role != role {
+        // The project page offers Undo: the role before, as one more change.
+        let query = [
+            ("undo_member", user_id.to_string()),
+            ("undo_role", row.role.as_str().to_owned()),
+        ];
+        let query = serde_urlencoded::to_string(query).unwrap_or_default();
+        location = format!("{location}?{query}");
+    }
     Ok(redirect_with_flash(
         &req,
         &member.meta.hx,
-        &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        &location,
         &format!("{} is now a project {}", row.name, role.label()),
     ))
 }

@@ -518,6 +518,47 @@ async fn a_bulk_invitation_marks_what_is_not_an_address_before_sending_anything(
     ada.close().await;
 }
 
+#[actix_web::test]
+async fn the_project_role_select_saves_only_on_save_and_offers_undo() {
+    let app = TestApp::spawn().await;
+    let (ada_http, slug) = app.admin_with_org("Acme").await;
+    let project = crate::helpers::location(
+        &ada_http
+            .post_form(&format!("/orgs/{slug}/projects"), &[("name", "Website")])
+            .await,
+    );
+    let project_id = project.rsplit('/').next().unwrap().parse().unwrap();
+    app.project_only_member(
+        &slug,
+        project_id,
+        "Carla Contractor",
+        teamwork::domain::ProjectRole::Viewer,
+    )
+    .await;
+    let viewers = || app.count_where("project_members", "role = 'viewer'");
+    let ada = Browser::start().await;
+    ada.log_in(&app, ADA, PASSWORD).await;
+    ada.goto(&format!("{}{project}", app.address)).await;
+    ada.wait_for_text_in(Region::Heading, "Website").await;
+    let label = "Project role of Carla Contractor";
+    assert!(!ada.button_next_to_is_shown(label, "Save").await);
+    ada.select(label, "Developer").await;
+    assert!(ada.button_next_to_is_shown(label, "Save").await);
+    assert_eq!(viewers(), 1, "choosing is not saving");
+
+    ada.click_button_next_to(label, "Save").await;
+    ada.wait_for_text("Carla Contractor is now a project Developer")
+        .await;
+    assert_eq!(viewers(), 0);
+    ada.click_button_named("Undo: make Carla Contractor a project Viewer again")
+        .await;
+    ada.wait_for_text("Carla Contractor is now a project Viewer")
+        .await;
+    assert_eq!(viewers(), 1);
+    assert_eq!(ada.selected_option(label).await, "Viewer");
+    ada.close().await;
+}
+
 /// Adds Member 00001 to Member 000`n` (emails `member<i>@example.com`); member `i` is a
 /// Viewer when `i % 3 == 1`, a Billing Manager when `i % 3 == 2`, else a Developer.
 fn add_generated_members(app: &TestApp, slug: &str, n: i32) {
