@@ -85,6 +85,25 @@ impl ResultsPage {
             .filter(|r| r.outcome == Outcome::Invited)
             .count()
     }
+
+    /// The addresses that were not invited for a reason the person can act on, each
+    /// with what to do about it.
+    fn to_fix(&self) -> Vec<(&str, &'static str)> {
+        self.results
+            .iter()
+            .filter_map(|r| {
+                let what = match r.outcome {
+                    Outcome::Invalid(_) => "correct the address and invite it again",
+                    Outcome::AddressLimit => "invite it again tomorrow",
+                    Outcome::SeatLimit(_) => "change the plan or free a seat, then invite it again",
+                    Outcome::Invited | Outcome::AlreadyMember | Outcome::AlreadyInvited(_) => {
+                        return None;
+                    }
+                };
+                Some((r.email.as_str(), what))
+            })
+            .collect()
+    }
 }
 
 /// POST /orgs/{org}/invitations: each address is handled on its own; the valid ones

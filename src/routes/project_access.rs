@@ -178,7 +178,6 @@ pub async fn update_project_access(
 struct RemovePage {
     layout: Layout,
     slug: String,
-    csrf: String,
     row: ProjectMemberRow,
 }
 
@@ -201,7 +200,6 @@ pub async fn confirm_revoke_project_access(
     html(&RemovePage {
         layout: member.layout(Section::Projects, "Remove project access"),
         slug: member.org.slug.clone(),
-        csrf: member.meta.csrf.clone(),
         row,
     })
 }

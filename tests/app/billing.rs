@@ -608,11 +608,7 @@ async fn usage_charges_read_as_one_line_per_day_and_the_ledger_filters_by_type()
         .text()
         .await
         .unwrap();
-    let start = page.find("tw_live_").unwrap();
-    let key: String = page[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
+    let key = crate::helpers::shown_key(&page);
     for _ in 0..12 {
         report(&app, &key, usage_body()).await;
     }
@@ -643,6 +639,16 @@ async fn usage_charges_read_as_one_line_per_day_and_the_ledger_filters_by_type()
         "{lines:?}"
     );
     assert!(lines[2].contains("Starting credits"), "{lines:?}");
+    let day_link = scraper::Selector::parse("#ledger tbody tr td a").unwrap();
+    let links: Vec<_> = html
+        .select(&day_link)
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert_eq!(
+        links,
+        [format!("/orgs/{slug}/usage")],
+        "the usage line leads to its breakdown"
+    );
 
     let purchases = admin
         .get_text(&format!("{}?type=purchases", billing(&slug)))

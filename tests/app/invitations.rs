@@ -105,6 +105,10 @@ async fn each_address_gets_its_own_result_and_nothing_is_half_done() {
     assert!(page.contains("Invalid address") && page.contains("not-an-address"));
     assert!(page.contains("Already a member"));
     assert!(page.contains("Already invited") && page.contains(">Resend</button>"));
+    // What is left to do is said once more below the table, with the way back.
+    assert!(page.contains("To fix: 1 address was not invited."));
+    assert!(page.contains("<strong>not-an-address</strong>: correct the address"));
+    assert!(page.contains("Back to Members"));
     assert_eq!(app.count("invitations"), 2);
 }
 
