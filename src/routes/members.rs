@@ -566,15 +566,8 @@ pub async fn dismiss_second_admin_notice(
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
     let (org_id, user_id) = (member.org.id, member.user.id);
-    db.run(move |conn| {
-        Ok::<_, AppError>(notices::dismiss(
-            conn,
-            org_id,
-            user_id,
-            notices::SECOND_ADMIN,
-        )?)
-    })
-    .await?;
+    db.run(move |conn| ops::notices::dismiss_second_admin(conn, org_id, user_id))
+        .await?;
     if member.meta.hx.is_htmx() {
         // Swapped over the notice, the empty answer takes it away.
         return Ok(HttpResponse::Ok()
