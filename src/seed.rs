@@ -240,6 +240,8 @@ fn seed(
     .bind::<Timestamptz, _>(now)
     .bind::<Integer, _>(PENDING_INVITATIONS)
     .execute(conn)?;
+    // The rows above were written in bulk, not through the operations that keep counts.
+    Organization::recount(conn, org.id)?;
 
     // Two keys per project; Website's "production" is the one whose secret is printed.
     diesel::sql_query(

@@ -85,6 +85,7 @@ async fn person(app: &TestApp, slug: &str, name: &str, email: &str, role: Role) 
         ))
         .execute(&mut app.conn())
         .unwrap();
+    crate::helpers::recount(&mut app.conn(), app.org_id(slug));
     client
 }
 

@@ -474,6 +474,7 @@ fn add_generated_members(app: &TestApp, slug: &str, n: i32) {
     .bind::<diesel::sql_types::Uuid, _>(app.org_id(slug))
     .execute(&mut app.conn())
     .unwrap();
+    crate::helpers::recount(&mut app.conn(), app.org_id(slug));
 }
 
 #[actix_web::test]

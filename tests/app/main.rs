@@ -18,6 +18,7 @@ mod invitations;
 mod journeys;
 mod layers;
 mod mail;
+mod member_counts;
 mod members;
 mod observability;
 mod ops_races;

@@ -47,6 +47,7 @@ fn org_of_admins(db: &TestDb, name: &str, admins: usize) -> (Uuid, Vec<Actor>) {
             .bind::<SqlUuid, _>(id)
             .execute(&mut conn)
             .unwrap();
+            crate::helpers::recount(&mut conn, org_id);
             Actor {
                 user_id: id,
                 name: person,
