@@ -194,7 +194,7 @@ pub fn find(
 }
 
 /// Escapes `%`, `_` and `\` so that a search is a plain substring match.
-fn like_pattern(search: &str) -> String {
+pub(super) fn like_pattern(search: &str) -> String {
     let mut pattern = String::from("%");
     for c in search.chars() {
         if matches!(c, '%' | '_' | '\\') {

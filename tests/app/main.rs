@@ -23,6 +23,7 @@ mod members;
 mod observability;
 mod ops_races;
 mod orgs;
+mod page_size;
 mod projects;
 mod reliability;
 mod security_hardening;
