@@ -304,7 +304,9 @@ pub async fn list_activity(
     let view = query.view();
     let full_page = !hx.wants_fragment();
     let (org_id, filter, before) = (member.org.id, view.filter(), view.before);
-    let (selected_id, search) = (view.member.filter(|_| full_page), query.search());
+    // "Load more" adds rows only; the page and the list name the filtered person.
+    let more = !full_page && swaps_into(&req, "activity-more");
+    let (selected_id, search) = (view.member.filter(|_| !more), query.search());
     let wanted = search.clone();
     // The form names the filtered person and, without JavaScript, lists the search's
     // matches: at most one statement each, never a list of everyone.
@@ -327,7 +329,7 @@ pub async fn list_activity(
     let entries = page.rows.into_iter().map(|row| EntryView::of(row, now));
     let slug = member.org.slug.clone();
     let older_link = page.older.map(|older| page_link(&slug, &view, Some(older)));
-    if !full_page && swaps_into(&req, "activity-more") {
+    if more {
         return html(&MoreRows {
             entries: entries.collect(),
             older_link,

@@ -5,6 +5,7 @@ mod account_links;
 mod accounts;
 mod activity;
 mod activity_log;
+mod activity_member_search;
 mod authorization;
 mod billing;
 mod browser;
