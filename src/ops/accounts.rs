@@ -11,7 +11,7 @@ use crate::models::user_tokens::Purpose;
 use crate::models::users::User;
 use crate::models::{login_failures, throttle};
 
-pub const EMAIL_TAKEN: &str = "An account with this email already exists. Log in instead.";
+const EMAIL_TAKEN: &str = "An account with this email already exists. Log in instead.";
 
 /// A new account and its confirmation email, committed together. Returns the account
 /// and the confirmation link (for the development log only).
@@ -27,6 +27,29 @@ pub fn sign_up(
             .map_err(|e| OpError::taken(e, EMAIL_TAKEN))?;
         let link = account_links::send(conn, &user, Purpose::VerifyEmail, ctx)?;
         Ok((user, link))
+    })
+}
+
+/// After a sign-up with an address that has an account: tells its holder, at most once
+/// an hour (anyone can trigger it), and queues nothing otherwise.
+pub fn notify_signup_attempt(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    ctx: &Context,
+) -> OpResult<()> {
+    tx(conn, |conn| {
+        let Some(user) = User::find_by_email(conn, email)? else {
+            return Ok(());
+        };
+        let key = format!("signup-notice:{}", user.id);
+        if throttle::hit(conn, &key, chrono::Duration::hours(1), ctx.now)?.hits > 1 {
+            return Ok(());
+        }
+        let recipient = EmailAddress::parse(&user.email)
+            .map_err(|e| OpError::Internal(format!("stored email: {e}")))?;
+        let notice = crate::mail::account_links::signup_attempt(&user, recipient, &ctx.base_url)?;
+        crate::mail::outbox::enqueue(conn, None, "signup_attempt", &notice, &ctx.base_url)?;
+        Ok(())
     })
 }
 

@@ -218,6 +218,13 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     b.wait_for_text_in(Region::Heading, "Create your account")
         .await;
     audit(b, "sign up, with errors", &mut failures).await;
+    b.fill("Name", "Someone New").await;
+    b.fill("Email", "someone.new@example.com").await;
+    b.fill("Password", PASSWORD).await;
+    b.click_button("Create account").await;
+    b.wait_for_text_in(Region::Heading, "Check your email to finish")
+        .await;
+    audit(b, "sign up, check your email", &mut failures).await;
     visit(b, &app, "/login", "Log in to Teamwork").await;
     audit(b, "log in", &mut failures).await;
     b.fill("Email", "nobody@example.com").await;

@@ -253,7 +253,7 @@ async fn another_account_cannot_accept_and_is_offered_to_switch() {
     // The same mailbox with a dot or a plus is another address (R14).
     let mallory = app.client();
     mallory
-        .signup("Mallory", "grace+x@example.com", PASSWORD)
+        .sign_up_and_log_in("Mallory", "grace+x@example.com", PASSWORD)
         .await;
     let page = mallory.get_text(&join).await;
     assert!(

@@ -61,6 +61,17 @@ async fn signs_up_and_creates_an_organization(javascript: bool) {
         .fill("Password", "correct horse battery staple")
         .await;
     browser.click_button("Create account").await;
+    // Signing up signs nobody in (the answer must not tell whether the address had an
+    // account): the new user logs in.
+    browser
+        .wait_for_text_in(Region::Heading, "Check your email to finish")
+        .await;
+    browser.click_link("Log in").await;
+    browser.fill("Email", "ada@example.com").await;
+    browser
+        .fill("Password", "correct horse battery staple")
+        .await;
+    browser.click_button("Log in").await;
 
     browser.wait_for_text("Organization name").await;
     browser.fill("Organization name", "Acme").await;

@@ -23,6 +23,7 @@ mod member_counts;
 mod members;
 mod observability;
 mod ops_races;
+mod ops_rules;
 mod orgs;
 mod page_size;
 mod projects;
