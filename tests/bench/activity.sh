@@ -23,6 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 ENTRIES=${ENTRIES:-1000000}
 MEMBERS=${MEMBERS:-10000}
+ACTIVE=$((MEMBERS < 50 ? MEMBERS : 50)) # the people most entries are by and about
 ROUNDS=${ROUNDS:-500}
 PORT=${PORT:-18181}
 ADDR="127.0.0.1:$PORT"
@@ -85,8 +86,9 @@ echo "creating $MEMBERS members and $ENTRIES activity entries..."
 # Ids are built like UUIDv7 from each entry's time: 48 bits of Unix milliseconds,
 # version 7, 12 bits and (after the variant) 62 bits of the row number. Entries are
 # 7 seconds apart (about 81 days for a million), so ids and times order alike.
-# Every one of the 20 catalogued actions is 5 % of the log; entry i is by person
-# i % MEMBERS and about person (i / MEMBERS) % MEMBERS.
+# Every one of the 20 catalogued actions is 5 % of the log. The first MEMBERS entries
+# are by each member in turn, so that everyone appears in the log; the rest are by and
+# about the first 50 people, each the actor of 2 % and the target of 2 %.
 "${PSQL[@]}" <<SQL
 INSERT INTO users (id, email, name, password_hash)
 SELECT gen_random_uuid(), 'member' || i || '@example.com', 'Member ' || i, 'x'
@@ -140,7 +142,9 @@ FROM organizations o,
      generate_series(1, $ENTRIES) AS i,
      LATERAL (SELECT now() - ($ENTRIES - i) * interval '7 seconds' AS t) AS time,
      actions a, people actor, people target
-WHERE o.slug = 'bench' AND a.n = i % 20 AND actor.n = i % $MEMBERS AND target.n = (i / $MEMBERS) % $MEMBERS;
+WHERE o.slug = 'bench' AND a.n = i % 20
+  AND actor.n = CASE WHEN i <= $MEMBERS THEN i - 1 ELSE i % $ACTIVE END
+  AND target.n = (i / $ACTIVE) % $ACTIVE;
 SQL
 # Settle like a long-lived table: vacuumed, analyzed, written out, so that neither
 # autovacuum nor the checkpointer runs during the measurements.
@@ -148,7 +152,8 @@ SQL
 
 DEEP=$("${PSQL[@]}" -c "SELECT id FROM activity ORDER BY id DESC OFFSET $((ENTRIES / 2)) LIMIT 1")
 DAY=$("${PSQL[@]}" -c "SELECT (created_at AT TIME ZONE 'UTC')::date FROM activity WHERE id = '$DEEP'")
-MEMBER=$("${PSQL[@]}" -c "SELECT id FROM users WHERE email = 'member7@example.com'")
+# One of the 50 active people (their number 7, as in the people table above).
+MEMBER=$("${PSQL[@]}" -c "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id ORDER BY u.email OFFSET 7 LIMIT 1")
 COUNT=$("${PSQL[@]}" -c "SELECT count(*) FROM activity")
 LOG="/orgs/bench/activity"
 DEEP_LABEL="$(echo $((ENTRIES / 2 / 50)) | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta') pages deep"
