@@ -118,6 +118,12 @@ diesel::table! {
         slug -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        administrators -> Int4,
+        developers -> Int4,
+        billing_managers -> Int4,
+        viewers -> Int4,
+        pending_invitations -> Int4,
+        project_only_members -> Int4,
     }
 }
 

@@ -263,6 +263,8 @@ fn seed(
     .bind::<SqlUuid, _>(org.id)
     .bind::<Text, _>(&org.name)
     .execute(conn)?;
+    // The rows above were written in bulk, not through the operations that keep counts.
+    Organization::recount(conn, org.id)?;
 
     // Two keys per project; Website's "production" is the one whose secret is printed.
     diesel::sql_query(

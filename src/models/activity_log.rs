@@ -114,46 +114,55 @@ pub fn entries(
     Ok(rows)
 }
 
-/// Someone the log can be filtered by.
+/// Someone the log can be filtered by: a member, or a former member who appears in it.
 #[derive(Debug, Clone, QueryableByName)]
-pub struct MemberOption {
+pub struct Person {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     pub user_id: Uuid,
-    /// The current name of a member; for a former member, the name of their latest entry.
     #[diesel(sql_type = Text)]
     pub name: String,
+    #[diesel(sql_type = Text)]
+    pub email: String,
     #[diesel(sql_type = Bool)]
     pub current: bool,
 }
 
-/// The organization's members, then everyone else who appears as an actor (former
-/// members), by name. The actors are found with a skip scan over the
-/// `(org_id, actor_id, id)` index: one probe per distinct actor, not a pass over the log.
-pub fn filter_members(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Vec<MemberOption>> {
-    diesel::sql_query(
-        "WITH RECURSIVE actors (actor_id) AS ( \
-             (SELECT actor_id FROM activity \
-              WHERE org_id = $1 AND actor_id IS NOT NULL ORDER BY actor_id LIMIT 1) \
-             UNION ALL \
-             SELECT (SELECT a.actor_id FROM activity a \
-                     WHERE a.org_id = $1 AND a.actor_id > actors.actor_id \
-                     ORDER BY a.actor_id LIMIT 1) \
-             FROM actors WHERE actors.actor_id IS NOT NULL) \
-         SELECT * FROM ( \
-             SELECT u.id AS user_id, u.name, true AS current \
-             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 \
-             UNION ALL \
-             SELECT actors.actor_id, \
-                    (SELECT a.actor_name FROM activity a \
-                     WHERE a.org_id = $1 AND a.actor_id = actors.actor_id \
-                     ORDER BY a.id DESC LIMIT 1), \
-                    false \
-             FROM actors \
-             WHERE actors.actor_id IS NOT NULL AND NOT EXISTS ( \
-                 SELECT 1 FROM memberships m \
-                 WHERE m.org_id = $1 AND m.user_id = actors.actor_id)) people \
-         ORDER BY current DESC, lower(name), user_id",
-    )
+/// People shown by the "Member" filter, at most this many per search: the page's size
+/// never depends on how many people the log has seen.
+pub const PEOPLE_SHOWN: i64 = 10;
+
+// A member of the organization, or someone who acted or was acted on in its log (one
+// index probe each: `(org_id, actor_id, id)` and `(org_id, target_id, id)`).
+const PERSON: &str = "SELECT u.id AS user_id, u.name, u.email, (m.user_id IS NOT NULL) AS current \
+     FROM users u LEFT JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id \
+     WHERE {match} AND (m.user_id IS NOT NULL \
+        OR EXISTS (SELECT 1 FROM activity a WHERE a.org_id = $1 AND a.actor_id = u.id) \
+        OR EXISTS (SELECT 1 FROM activity a WHERE a.org_id = $1 AND a.target_id = u.id)) \
+     ORDER BY current DESC, lower(u.name), u.id LIMIT $3";
+
+/// People whose name or email contains `search` (lowercased, non-empty): members first,
+/// then former members, by name. The substring match uses the trigram indexes on users.
+pub fn search_people(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    search: &str,
+) -> QueryResult<Vec<Person>> {
+    diesel::sql_query(PERSON.replace(
+        "{match}",
+        "(lower(u.name) LIKE $2 OR lower(u.email) LIKE $2)",
+    ))
     .bind::<diesel::sql_types::Uuid, _>(org_id)
+    .bind::<Text, _>(super::member_list::like_pattern(search))
+    .bind::<diesel::sql_types::BigInt, _>(PEOPLE_SHOWN)
     .load(conn)
+}
+
+/// The person a member filter names, if the organization knows them.
+pub fn person(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> QueryResult<Option<Person>> {
+    diesel::sql_query(PERSON.replace("{match}", "u.id = $2"))
+        .bind::<diesel::sql_types::Uuid, _>(org_id)
+        .bind::<diesel::sql_types::Uuid, _>(user_id)
+        .bind::<diesel::sql_types::BigInt, _>(1_i64)
+        .get_result(conn)
+        .optional()
 }

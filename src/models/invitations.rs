@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::lower;
+use super::organizations::{CountChange, Organization};
 use crate::domain::{EmailAddress, Role, TokenHash};
 use crate::schema::{invitation_sends, invitations, organizations, outbox, projects, users};
 
@@ -112,8 +113,9 @@ pub struct NewInvitation<'a> {
 }
 
 /// Fails with a unique violation when the address already has a pending invitation.
+/// Call under the organization lock; keeps the organization's counts.
 pub fn create(conn: &mut PgConnection, new: NewInvitation<'_>) -> QueryResult<Invitation> {
-    diesel::insert_into(invitations::table)
+    let invitation = diesel::insert_into(invitations::table)
         .values((
             invitations::id.eq(Uuid::now_v7()),
             invitations::org_id.eq(new.org_id),
@@ -127,7 +129,16 @@ pub fn create(conn: &mut PgConnection, new: NewInvitation<'_>) -> QueryResult<In
             invitations::project_id.eq(new.project_id),
         ))
         .returning(Invitation::as_returning())
-        .get_result(conn)
+        .get_result(conn)?;
+    Organization::count(conn, new.org_id, pending_change(1))?;
+    Ok(invitation)
+}
+
+fn pending_change(n: i32) -> CountChange {
+    CountChange {
+        pending_invitations: n,
+        ..Default::default()
+    }
 }
 
 /// The organization's invitation with this id (any state).
@@ -205,6 +216,7 @@ pub fn set_outbox(conn: &mut PgConnection, id: Uuid, outbox_id: Uuid) -> QueryRe
         .map(drop)
 }
 
+/// Call under the organization lock; keeps the organization's counts.
 pub fn cancel(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<bool> {
     diesel::update(
         invitations::table
@@ -215,8 +227,12 @@ pub fn cancel(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryRes
         invitations::status.eq("cancelled"),
         invitations::cancelled_at.eq(now),
     ))
-    .execute(conn)
-    .map(|n| n == 1)
+    .returning(invitations::org_id)
+    .get_result(conn)
+    .optional()?
+    .map(|org_id| Organization::count(conn, org_id, pending_change(-1)))
+    .transpose()
+    .map(|done| done.is_some())
 }
 
 /// Marks the invitation used, only if it is still pending and unexpired at `now`:
@@ -238,8 +254,12 @@ pub fn mark_accepted(
         invitations::accepted_by.eq(user_id),
         invitations::accepted_at.eq(now),
     ))
-    .execute(conn)
-    .map(|n| n == 1)
+    .returning(invitations::org_id)
+    .get_result(conn)
+    .optional()?
+    .map(|org_id| Organization::count(conn, org_id, pending_change(-1)))
+    .transpose()
+    .map(|done| done.is_some())
 }
 
 /// Pending invitations, newest first, with the delivery status of their latest email:

@@ -1,7 +1,4 @@
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
-use diesel::dsl::count_star;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -98,29 +95,6 @@ pub struct MemberFilter {
     pub page: i64,
 }
 
-/// Members per role across the whole organization (not filtered).
-#[derive(Debug, Clone, Default)]
-pub struct RoleCounts(HashMap<&'static str, i64>);
-
-impl RoleCounts {
-    pub fn of(&self, role: Role) -> i64 {
-        self.0.get(role.as_str()).copied().unwrap_or(0)
-    }
-
-    pub fn total(&self) -> i64 {
-        self.0.values().sum()
-    }
-
-    pub fn from_pairs(pairs: Vec<(Role, i64)>) -> Self {
-        RoleCounts(
-            pairs
-                .into_iter()
-                .map(|(role, n)| (role.as_str(), n))
-                .collect(),
-        )
-    }
-}
-
 type Filtered =
     diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<memberships::table, users::table>, Pg>;
 
@@ -197,19 +171,6 @@ pub fn count(conn: &mut PgConnection, org_id: Uuid, filter: &MemberFilter) -> Qu
     filtered(org_id, filter).count().get_result(conn)
 }
 
-pub fn role_counts(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<RoleCounts> {
-    let rows: Vec<(Role, i64)> = memberships::table
-        .filter(memberships::org_id.eq(org_id))
-        .group_by(memberships::role)
-        .select((memberships::role, count_star()))
-        .load(conn)?;
-    Ok(RoleCounts(
-        rows.into_iter()
-            .map(|(role, n)| (role.as_str(), n))
-            .collect(),
-    ))
-}
-
 /// One member's row, for the fragment returned after a change and for confirmations.
 pub fn find(
     conn: &mut PgConnection,
@@ -233,7 +194,7 @@ pub fn find(
 }
 
 /// Escapes `%`, `_` and `\` so that a search is a plain substring match.
-fn like_pattern(search: &str) -> String {
+pub(super) fn like_pattern(search: &str) -> String {
     let mut pattern = String::from("%");
     for c in search.chars() {
         if matches!(c, '%' | '_' | '\\') {

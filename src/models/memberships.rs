@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::organizations::Organization;
+use super::organizations::{CountChange, Organization};
 use super::users::User;
 use crate::domain::{Access, ProjectRole, Role};
 use crate::schema::{memberships, organizations, project_members, users};
@@ -41,7 +41,7 @@ impl Membership {
         user_id: Uuid,
         role: Role,
     ) -> QueryResult<Membership> {
-        diesel::insert_into(memberships::table)
+        let membership = diesel::insert_into(memberships::table)
             .values((
                 memberships::id.eq(Uuid::now_v7()),
                 memberships::org_id.eq(org_id),
@@ -49,7 +49,16 @@ impl Membership {
                 memberships::role.eq(role),
             ))
             .returning(Membership::as_returning())
-            .get_result(conn)
+            .get_result(conn)?;
+        Organization::count(
+            conn,
+            org_id,
+            CountChange {
+                to: Some(role),
+                ..Default::default()
+            },
+        )?;
+        Ok(membership)
     }
 
     /// The user, the organization with this slug, the user's membership in it, and the
@@ -136,26 +145,48 @@ impl Membership {
             .get_result(conn)
     }
 
+    /// Changes the role of a member whose role is `from` (read under the organization
+    /// lock, which the caller holds) and keeps the organization's counts.
     pub fn set_role(
         conn: &mut PgConnection,
         org_id: Uuid,
         user_id: Uuid,
+        from: Role,
         role: Role,
     ) -> QueryResult<()> {
-        diesel::update(memberships::table)
+        let changed = diesel::update(memberships::table)
             .filter(memberships::org_id.eq(org_id))
             .filter(memberships::user_id.eq(user_id))
+            .filter(memberships::role.eq(from))
             .set(memberships::role.eq(role))
-            .execute(conn)
-            .map(drop)
+            .execute(conn)?;
+        if changed == 1 && from != role {
+            let change = CountChange {
+                from: Some(from),
+                to: Some(role),
+                ..Default::default()
+            };
+            Organization::count(conn, org_id, change)?;
+        }
+        Ok(())
     }
 
+    /// Call under the organization lock; keeps the organization's counts.
     pub fn delete(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> QueryResult<()> {
-        diesel::delete(memberships::table)
+        let gone: Option<Role> = diesel::delete(memberships::table)
             .filter(memberships::org_id.eq(org_id))
             .filter(memberships::user_id.eq(user_id))
-            .execute(conn)
-            .map(drop)
+            .returning(memberships::role)
+            .get_result(conn)
+            .optional()?;
+        if let Some(role) = gone {
+            let change = CountChange {
+                from: Some(role),
+                ..Default::default()
+            };
+            Organization::count(conn, org_id, change)?;
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod billing;
 pub mod invitations;
 pub mod login_failures;
+pub mod member_extras;
 pub mod member_list;
 pub mod memberships;
 pub mod notices;

@@ -2,11 +2,8 @@
 //! notice applies.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
 use uuid::Uuid;
-
-use super::member_list::RoleCounts;
-use crate::domain::Role;
 
 /// The one notice that can be dismissed so far.
 pub const SECOND_ADMIN: &str = "second_admin";
@@ -38,52 +35,10 @@ pub struct SecondAdminNotice {
     pub invited_anyone: bool,
 }
 
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = Text)]
-    role: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-    #[diesel(sql_type = Bool)]
-    dismissed: bool,
-    #[diesel(sql_type = Bool)]
-    invited_anyone: bool,
-}
-
 const NOTICE_STATE: &str = "EXISTS (SELECT 1 FROM notice_dismissals d \
                               WHERE d.org_id = $1 AND d.user_id = $2 AND d.notice = 'second_admin') \
                               AS dismissed, \
                             EXISTS (SELECT 1 FROM invitations i WHERE i.org_id = $1) AS invited_anyone";
-
-/// The members per role and the notice's state for `user_id`, in one statement (the
-/// Members page keeps a fixed, small number of them).
-pub fn role_counts_and_notice(
-    conn: &mut PgConnection,
-    org_id: Uuid,
-    user_id: Uuid,
-) -> QueryResult<(RoleCounts, SecondAdminNotice)> {
-    // The last row carries the flags even when the organization has no members left.
-    let rows: Vec<CountRow> = diesel::sql_query(format!(
-        "SELECT m.role, count(*) AS n, {NOTICE_STATE} \
-         FROM memberships m WHERE m.org_id = $1 GROUP BY m.role \
-         UNION ALL SELECT '' AS role, 0 AS n, {NOTICE_STATE}"
-    ))
-    .bind::<SqlUuid, _>(org_id)
-    .bind::<SqlUuid, _>(user_id)
-    .load(conn)?;
-    let notice = rows
-        .last()
-        .map(|r| SecondAdminNotice {
-            dismissed: r.dismissed,
-            invited_anyone: r.invited_anyone,
-        })
-        .unwrap_or_default();
-    let counts = rows
-        .iter()
-        .filter_map(|r| Role::parse(&r.role).ok().map(|role| (role, r.n)))
-        .collect();
-    Ok((RoleCounts::from_pairs(counts), notice))
-}
 
 /// The notice's state alone, after a role change made in place.
 pub fn second_admin_notice(

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::domain::{OrgName, Slug};
+use crate::domain::{OrgName, Role, Slug};
 use crate::schema::organizations;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -13,6 +13,54 @@ pub struct Organization {
     pub slug: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub counts: MemberCounts,
+}
+
+/// How many people the organization has, kept on its row by every change of
+/// memberships, project-only access and pending invitations (under the organization
+/// lock), so that pages read them with the organization instead of counting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct MemberCounts {
+    pub administrators: i32,
+    pub developers: i32,
+    pub billing_managers: i32,
+    pub viewers: i32,
+    pub pending_invitations: i32,
+    pub project_only_members: i32,
+}
+
+impl MemberCounts {
+    pub fn of(&self, role: Role) -> i64 {
+        i64::from(match role {
+            Role::Administrator => self.administrators,
+            Role::Developer => self.developers,
+            Role::BillingManager => self.billing_managers,
+            Role::Viewer => self.viewers,
+        })
+    }
+
+    /// Organization members (project-only access not included).
+    pub fn total(&self) -> i64 {
+        Role::ALL.iter().map(|role| self.of(*role)).sum()
+    }
+}
+
+/// A change to [`MemberCounts`]: a membership that appears (`to`), goes (`from`) or
+/// changes role (both), and pending invitations or project-only members gained or lost.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountChange {
+    pub from: Option<Role>,
+    pub to: Option<Role>,
+    pub pending_invitations: i32,
+    pub project_only_members: i32,
+}
+
+impl CountChange {
+    fn role_delta(&self, role: Role) -> i32 {
+        i32::from(self.to == Some(role)) - i32::from(self.from == Some(role))
+    }
 }
 
 /// Path segments under `/orgs/` that are routes, not organizations.
@@ -89,6 +137,33 @@ impl Organization {
             .first(conn)
     }
 
+    /// Applies `change` to the kept counts. Call under the organization lock, in the
+    /// transaction of the change it counts.
+    pub fn count(conn: &mut PgConnection, id: Uuid, change: CountChange) -> QueryResult<()> {
+        use organizations::dsl as o;
+        diesel::update(organizations::table.find(id))
+            .set((
+                o::administrators.eq(o::administrators + change.role_delta(Role::Administrator)),
+                o::developers.eq(o::developers + change.role_delta(Role::Developer)),
+                o::billing_managers
+                    .eq(o::billing_managers + change.role_delta(Role::BillingManager)),
+                o::viewers.eq(o::viewers + change.role_delta(Role::Viewer)),
+                o::pending_invitations.eq(o::pending_invitations + change.pending_invitations),
+                o::project_only_members.eq(o::project_only_members + change.project_only_members),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Counts everything again from the rows: for bulk writers that bypass the
+    /// operations (the demo seed, test fixtures).
+    pub fn recount(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
+        diesel::sql_query(RECOUNT)
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .execute(conn)
+            .map(drop)
+    }
+
     pub fn rename(conn: &mut PgConnection, id: Uuid, name: &OrgName) -> QueryResult<()> {
         diesel::update(organizations::table.find(id))
             .set((
@@ -99,3 +174,12 @@ impl Organization {
             .map(drop)
     }
 }
+
+const RECOUNT: &str = "UPDATE organizations o SET \
+    administrators = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'administrator'), \
+    developers = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'developer'), \
+    billing_managers = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'billing_manager'), \
+    viewers = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'viewer'), \
+    pending_invitations = (SELECT count(*) FROM invitations i WHERE i.org_id = o.id AND i.status = 'pending'), \
+    project_only_members = (SELECT count(*) FROM project_members p WHERE p.org_id = o.id) \
+    WHERE o.id = $1";

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::memberships::{OrgLink, org_links, switcher};
-use super::organizations::Organization;
+use super::organizations::{CountChange, Organization};
 use super::users::User;
 use crate::domain::ProjectRole;
 use crate::schema::{organizations, project_members, projects, users};
@@ -114,6 +114,7 @@ pub fn find(
         .optional()
 }
 
+/// Call under the organization lock; keeps the organization's counts.
 pub fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -129,8 +130,12 @@ pub fn create(
             project_members::user_id.eq(user_id),
             project_members::role.eq(role),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    let change = CountChange {
+        project_only_members: 1,
+        ..Default::default()
+    };
+    Organization::count(conn, org_id, change)
 }
 
 pub fn set_role(
@@ -147,10 +152,15 @@ pub fn set_role(
         .map(drop)
 }
 
+/// Call under the organization lock; keeps the organization's counts.
 pub fn delete(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> QueryResult<()> {
-    diesel::delete(project_members::table)
+    let gone = diesel::delete(project_members::table)
         .filter(project_members::org_id.eq(org_id))
         .filter(project_members::user_id.eq(user_id))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    let change = CountChange {
+        project_only_members: -i32::try_from(gone).unwrap_or(i32::MAX),
+        ..Default::default()
+    };
+    Organization::count(conn, org_id, change)
 }

@@ -7,8 +7,9 @@ use super::{OpError, OpResult, locked, recheck};
 use crate::domain::activity::{Actor, Event, Held, Person};
 use crate::domain::{Permission, Role, membership};
 use crate::models::activity;
-use crate::models::member_list::{self, MemberRow, RoleCounts};
+use crate::models::member_list::{self, MemberRow};
 use crate::models::memberships::Membership;
+use crate::models::organizations::{MemberCounts, Organization};
 use crate::models::project_members;
 
 /// Gives `target` the organization role `role`. Nothing changes (and nothing is logged)
@@ -19,15 +20,16 @@ pub fn change_role(
     actor: &Actor,
     target: Uuid,
     role: Role,
-) -> OpResult<(MemberRow, RoleCounts)> {
-    locked(conn, org_id, |conn, _| {
+) -> OpResult<(MemberRow, MemberCounts)> {
+    locked(conn, org_id, |conn, org| {
         recheck(conn, org_id, actor, Permission::ManageMembers)?;
         let before = member_list::find(conn, org_id, target)?.ok_or(OpError::NotFound)?;
-        let admins = Membership::count_admins(conn, org_id)?;
+        // The kept counts, read with the lock: exact until this transaction ends.
+        let admins = org.counts.of(Role::Administrator);
         membership::check_role_change(actor.user_id, target, before.role, role, admins)
             .map_err(|refusal| OpError::refused(refusal.message()))?;
         if before.role != role {
-            Membership::set_role(conn, org_id, target, role)?;
+            Membership::set_role(conn, org_id, target, before.role, role)?;
             let event = Event::MemberRoleChanged {
                 member: Person {
                     id: target,
@@ -38,7 +40,7 @@ pub fn change_role(
             };
             activity::record(conn, org_id, actor, &event)?;
         }
-        let counts = member_list::role_counts(conn, org_id)?;
+        let counts = Organization::find(conn, org_id)?.counts;
         Ok((MemberRow { role, ..before }, counts))
     })
 }
@@ -51,10 +53,10 @@ pub fn remove(
     actor: &Actor,
     target: Uuid,
 ) -> OpResult<MemberRow> {
-    locked(conn, org_id, |conn, _| {
+    locked(conn, org_id, |conn, org| {
         recheck(conn, org_id, actor, Permission::ManageMembers)?;
         let row = member_list::find(conn, org_id, target)?.ok_or(OpError::NotFound)?;
-        let admins = Membership::count_admins(conn, org_id)?;
+        let admins = org.counts.of(Role::Administrator);
         membership::check_removal(actor.user_id, target, row.role, admins)
             .map_err(|refusal| OpError::refused(refusal.message()))?;
         Membership::delete(conn, org_id, target)?;
@@ -88,14 +90,14 @@ pub fn leave_refusal(
 
 /// The actor leaves the organization (or their project). The last administrator stays.
 pub fn leave(conn: &mut PgConnection, org_id: Uuid, actor: &Actor) -> OpResult<()> {
-    locked(conn, org_id, |conn, _| {
+    locked(conn, org_id, |conn, org| {
         let me = Person {
             id: actor.user_id,
             name: actor.name.clone(),
         };
         let held = match Membership::find(conn, org_id, actor.user_id)? {
             Some(current) => {
-                let admins = Membership::count_admins(conn, org_id)?;
+                let admins = org.counts.of(Role::Administrator);
                 membership::check_departure(current.role, admins)
                     .map_err(|refusal| OpError::refused(refusal.message()))?;
                 Membership::delete(conn, org_id, actor.user_id)?;

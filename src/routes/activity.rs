@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::htmx::{Hx, html};
 use crate::layout::{Layout, Section};
 use crate::models::activity::ActivityRow;
-use crate::models::activity_log::{self, LogFilter, MemberOption};
+use crate::models::activity_log::{self, LogFilter, Person};
 
 /// Query parameters are parsed leniently: a bad value is ignored, never an error.
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +26,8 @@ pub struct ActivityQuery {
     from: Option<String>,
     to: Option<String>,
     before: Option<String>,
+    /// The "Member" field's search text (name or email).
+    member_q: Option<String>,
 }
 
 /// The filters and cursor of a request, which every link of the page carries on.
@@ -54,6 +56,14 @@ impl ActivityQuery {
             to: date(&self.to),
             before: id(&self.before),
         }
+    }
+}
+
+impl ActivityQuery {
+    /// The member search, lowercased and at most 100 characters; empty for none.
+    fn search(&self) -> String {
+        let search = self.member_q.as_deref().unwrap_or("").trim();
+        search.chars().take(100).collect::<String>().to_lowercase()
     }
 }
 
@@ -149,8 +159,11 @@ struct ActivityPage {
     layout: Layout,
     slug: String,
     view: LogView,
-    /// For the "Member" filter; empty in fragments, which do not show the form.
-    members: Vec<MemberOption>,
+    /// The person the member filter names, when the organization knows them.
+    selected: Option<Person>,
+    /// The member search and its results (a page submitted without JavaScript).
+    search: String,
+    results: Option<Vec<Person>>,
     entries: Vec<EntryView>,
     /// The next, older page, when there is one.
     older_link: Option<String>,
@@ -204,20 +217,68 @@ impl ActivityPage {
         }
     }
 
-    /// A member filter from a shared link whose person the list no longer knows.
-    fn unlisted_member(&self) -> Option<Uuid> {
-        self.view
-            .member
-            .filter(|id| !self.members.iter().any(|m| m.user_id == *id))
+    fn member_link(&self, person: &Person) -> String {
+        member_link(&self.slug, &self.view, Some(person.user_id))
     }
 
-    fn is_selected(&self, person: &MemberOption) -> bool {
-        self.view.member == Some(person.user_id)
+    /// The same filters for everyone.
+    fn everyone_link(&self) -> String {
+        member_link(&self.slug, &self.view, None)
     }
+}
 
-    fn has_former_members(&self) -> bool {
-        self.members.iter().any(|m| !m.current)
+/// The first page of the log under `view`'s filters, with the member filter set to `member`.
+fn member_link(slug: &str, view: &LogView, member: Option<Uuid>) -> String {
+    let view = LogView {
+        member,
+        before: None,
+        ..view.clone()
+    };
+    page_link(slug, &view, None)
+}
+
+/// The results of the "Member" field's search, swapped under the field as one types.
+#[derive(Template)]
+#[template(path = "activity/_people.html")]
+struct PeopleResults {
+    slug: String,
+    view: LogView,
+    search: String,
+    results: Option<Vec<Person>>,
+}
+
+impl PeopleResults {
+    fn member_link(&self, person: &Person) -> String {
+        member_link(&self.slug, &self.view, Some(person.user_id))
     }
+}
+
+/// GET /orgs/{org}/activity/people?member_q=...: people of the log matching a name or
+/// email, as links that apply the member filter (keeping the other filters).
+pub async fn search_activity_people(
+    member: OrgMember,
+    db: web::Data<Db>,
+    query: web::Query<ActivityQuery>,
+) -> Result<HttpResponse, AppError> {
+    member.require_org_wide(Permission::ViewActivity)?;
+    let (org_id, search) = (member.org.id, query.search());
+    let wanted = search.clone();
+    let results = if search.is_empty() {
+        None
+    } else {
+        Some(
+            db.run(move |conn| {
+                Ok::<_, AppError>(activity_log::search_people(conn, org_id, &wanted)?)
+            })
+            .await?,
+        )
+    };
+    html(&PeopleResults {
+        slug: member.org.slug.clone(),
+        view: query.view(),
+        search,
+        results,
+    })
 }
 
 fn page_link(slug: &str, view: &LogView, before: Option<Uuid>) -> String {
@@ -243,22 +304,32 @@ pub async fn list_activity(
     let view = query.view();
     let full_page = !hx.wants_fragment();
     let (org_id, filter, before) = (member.org.id, view.filter(), view.before);
-    let (page, members) = db
+    // "Load more" adds rows only; the page and the list name the filtered person.
+    let more = !full_page && swaps_into(&req, "activity-more");
+    let (selected_id, search) = (view.member.filter(|_| !more), query.search());
+    let wanted = search.clone();
+    // The form names the filtered person and, without JavaScript, lists the search's
+    // matches: at most one statement each, never a list of everyone.
+    let (page, selected, results) = db
         .run(move |conn| {
             let page = activity_log::page(conn, org_id, &filter, before)?;
-            let members = if full_page {
-                activity_log::filter_members(conn, org_id)?
-            } else {
-                Vec::new()
+            let selected = match selected_id {
+                Some(id) => activity_log::person(conn, org_id, id)?,
+                None => None,
             };
-            Ok::<_, AppError>((page, members))
+            let results = if full_page && !wanted.is_empty() {
+                Some(activity_log::search_people(conn, org_id, &wanted)?)
+            } else {
+                None
+            };
+            Ok::<_, AppError>((page, selected, results))
         })
         .await?;
     let now = config.clock.now();
     let entries = page.rows.into_iter().map(|row| EntryView::of(row, now));
     let slug = member.org.slug.clone();
     let older_link = page.older.map(|older| page_link(&slug, &view, Some(older)));
-    if !full_page && swaps_into(&req, "activity-more") {
+    if more {
         return html(&MoreRows {
             entries: entries.collect(),
             older_link,
@@ -268,7 +339,9 @@ pub async fn list_activity(
         layout: member.layout(Section::Activity, "Activity log"),
         slug,
         view,
-        members,
+        selected,
+        search,
+        results,
         entries: entries.collect(),
         older_link,
     };

@@ -17,17 +17,18 @@ use crate::error::AppError;
 use crate::htmx::{Hx, Level, html, redirect, toast};
 use crate::layout::{Layout, Section};
 use crate::models::api_keys::{self, KeyFilter, KeyRow};
-use crate::models::invitations::{self, PendingRow};
-use crate::models::member_list::{
-    self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE, RoleCounts,
-};
-use crate::models::memberships::Membership;
+use crate::models::invitations::PendingRow;
+use crate::models::member_extras::{self, Extras, Wanted};
+use crate::models::member_list::{self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE};
 use crate::models::notices::{self, SecondAdminNotice};
-use crate::models::project_members::{self, ProjectMemberRow};
+use crate::models::organizations::MemberCounts;
+use crate::models::project_members::ProjectMemberRow;
 use crate::ops::{self, OpError};
 
-/// Pending invitations listed on the Members page (newest first).
-const PENDING_SHOWN: i64 = 200;
+/// Pending invitations (newest first) and project-only members listed on the Members
+/// page, at most: the page's size stays bounded however many there are (the counts say
+/// how many in all).
+const LIST_SHOWN: i64 = 200;
 
 /// What every member row needs besides the row itself.
 pub struct RowContext {
@@ -155,6 +156,16 @@ struct MembersPage {
 }
 
 impl MembersPage {
+    /// Pending invitations beyond those listed.
+    fn pending_hidden(&self) -> i64 {
+        i64::from(self.summary.counts.pending_invitations) - self.pending.len() as i64
+    }
+
+    /// Project-only members beyond those listed (each project's page lists its own).
+    fn project_only_hidden(&self) -> i64 {
+        i64::from(self.summary.counts.project_only_members) - self.project_only.len() as i64
+    }
+
     fn sorts(&self) -> [MemberSort; 5] {
         MemberSort::ALL
     }
@@ -187,7 +198,7 @@ impl MembersPage {
 /// The counts per role and the second-administrator nudge. A role change made in place
 /// sends it again, out of band, so that it never goes stale.
 pub struct RoleSummary {
-    counts: RoleCounts,
+    counts: MemberCounts,
     slug: String,
     can_manage: bool,
     csrf: String,
@@ -283,10 +294,17 @@ pub async fn list_members(
 ) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ViewMembers)?;
     let (org_id, me, filter) = (member.org.id, member.user.id, query.filter());
+    // The counts came with the organization: the lists below are read only when they
+    // have something in them, the notice only when it could apply.
+    let counts = member.org.counts;
+    let wanted = Wanted {
+        pending: counts.pending_invitations > 0,
+        project_only: counts.project_only_members > 0,
+        notice: member.can(Permission::ManageMembers) && counts.of(Role::Administrator) < 2,
+    };
     let page_filter = filter.clone();
-    let (rows, (counts, notice), matching, pending, project_only) = db
+    let (rows, matching, extras) = db
         .run(move |conn| {
-            let (counts, notice) = notices::role_counts_and_notice(conn, org_id, me)?;
             let (rows, total) = member_list::page(conn, org_id, &page_filter)?;
             // Without a search, or past the last page, there is no window count: the
             // role counts are exact when there is no search.
@@ -295,11 +313,19 @@ pub async fn list_members(
                 None if page_filter.search.is_empty() => counts.total(),
                 _ => 0,
             });
-            let pending = invitations::pending_for_org(conn, org_id, PENDING_SHOWN)?;
-            let project_only = project_members::list(conn, org_id, None)?;
-            Ok::<_, AppError>((rows, (counts, notice), matching, pending, project_only))
+            let extras = if wanted.any() {
+                member_extras::load(conn, org_id, me, wanted, LIST_SHOWN)?
+            } else {
+                Extras::default()
+            };
+            Ok::<_, AppError>((rows, matching, extras))
         })
         .await?;
+    let Extras {
+        pending,
+        project_only,
+        notice,
+    } = extras;
     let ctx = RowContext::of(&member);
     let summary = RoleSummary {
         counts,
@@ -413,12 +439,13 @@ pub async fn update_member_role(
     let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
     let hx = member.meta.hx;
     // The role as the administrator saw it: what a confirmation names and Undo restores.
-    let (previous, admins) = db
+    let previous = db
         .run(move |conn| {
             let row = member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)?;
-            Ok::<_, AppError>((row, Membership::count_admins(conn, org_id)?))
+            Ok::<_, AppError>(row)
         })
         .await?;
+    let admins = member.org.counts.of(Role::Administrator);
     let refused =
         membership::check_role_change(actor.user_id, target_id, previous.role, role, admins)
             .is_err();

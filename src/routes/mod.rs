@@ -94,6 +94,7 @@ url_map! {
     post "/orgs/{org}/billing/credits"                                    => billing::add_credits,
     post "/orgs/{org}/billing/plan"                                       => billing::change_plan,
     get  "/orgs/{org}/activity"                                           => activity::list_activity,
+    get  "/orgs/{org}/activity/people"                                    => activity::search_activity_people,
     get  "/orgs/{org}/activity/export.csv"                                => activity_export::export_activity_csv,
     get  "/orgs/{org}/activity/export.jsonl"                              => activity_export::export_activity_jsonl,
     get  "/orgs/{org}/leave"                                              => leave::confirm_leave_org,

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
 use crate::models::memberships::Membership;
-use crate::models::{activity, billing, invitations, member_list, usage};
+use crate::models::{activity, billing, usage};
 use crate::ops;
 
 /// GET /: the first organization's members page, the new-organization form, or login.
@@ -111,7 +111,7 @@ struct OrgPage {
 /// People: members, pending invitations and, for those who see billing, seats.
 struct MembersCard {
     members: i64,
-    pending: usize,
+    pending: i64,
     /// "7 of 50 seats (Team plan)", for those who see billing.
     seats: Option<String>,
 }
@@ -156,10 +156,11 @@ pub async fn show_org(
     let (org_id, now) = (member.org.id, config.clock.now());
     let first_day = now.date_naive() - chrono::Duration::days(OVERVIEW_DAYS - 1);
     let since = first_day.and_time(chrono::NaiveTime::MIN).and_utc();
-    let (counts, pending, account_seats, usage_rows, recent) = db
+    // The counts came with the organization, kept on its row.
+    let counts = member.org.counts;
+    let pending = i64::from(counts.pending_invitations);
+    let (account_seats, usage_rows, recent) = db
         .run(move |conn| {
-            let counts = member_list::role_counts(conn, org_id)?;
-            let pending = invitations::pending_for_org(conn, org_id, 1000)?.len();
             let account_seats = if can_view_billing {
                 Some((
                     billing::find(conn, org_id)?,
@@ -181,7 +182,7 @@ pub async fn show_org(
             } else {
                 Vec::new()
             };
-            Ok::<_, AppError>((counts, pending, account_seats, usage_rows, recent))
+            Ok::<_, AppError>((account_seats, usage_rows, recent))
         })
         .await?;
     let recent = recent

@@ -271,6 +271,7 @@ impl World {
                 app.member_with_role(&slug, &name, role).await,
             ));
         }
+        let org_uuid = app.org_id(&slug);
         let project_only = |name: &'static str, project: Uuid, role: ProjectRole| {
             let app = &app;
             async move {
@@ -283,6 +284,7 @@ impl World {
                     .bind::<diesel::sql_types::Uuid, _>(project)
                     .execute(&mut app.conn())
                     .unwrap();
+                crate::helpers::recount(&mut app.conn(), org_uuid);
                 (client, app.user_id(&email))
             }
         };
@@ -312,6 +314,7 @@ impl World {
             .bind::<diesel::sql_types::Uuid, _>(app.user_id("removed@example.com"))
             .execute(&mut app.conn())
             .unwrap();
+        crate::helpers::recount(&mut app.conn(), app.org_id(&slug));
         clients.push((Principal::Removed, removed));
         clients.push((Principal::NonMember, app.signed_up("Nobody").await));
         let other_admin = app.signed_up("Mallory").await;

@@ -299,6 +299,7 @@ impl TestApp {
             ))
             .execute(&mut conn)
             .unwrap();
+        recount(&mut conn, org_id);
         client
     }
 
@@ -324,6 +325,7 @@ impl TestApp {
             ))
             .execute(&mut self.conn())
             .unwrap();
+        recount(&mut self.conn(), self.org_id(slug));
         client
     }
 
@@ -447,6 +449,7 @@ impl TestApp {
         .bind::<diesel::sql_types::Text, _>(prefix)
         .execute(&mut self.conn())
         .expect("generated members");
+        recount(&mut self.conn(), self.org_id(slug));
     }
 
     /// Moves the organization to the Enterprise plan (no seat limit), for tests that
@@ -826,4 +829,10 @@ pub fn location(response: &reqwest::Response) -> String {
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
+}
+
+/// Counts an organization's people again after a fixture wrote memberships, project-only
+/// access or invitations straight into the tables (the operations keep the counts).
+pub fn recount(conn: &mut diesel::PgConnection, org_id: Uuid) {
+    teamwork::models::organizations::Organization::recount(conn, org_id).expect("recount");
 }

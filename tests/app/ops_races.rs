@@ -47,6 +47,7 @@ pub(crate) fn org_of_admins(db: &TestDb, name: &str, admins: usize) -> (Uuid, Ve
             .bind::<SqlUuid, _>(id)
             .execute(&mut conn)
             .unwrap();
+            crate::helpers::recount(&mut conn, org_id);
             Actor {
                 user_id: id,
                 name: person,

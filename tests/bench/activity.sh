@@ -7,7 +7,10 @@
 # for the README's "Performance" section, and the plan Postgres chose for every
 # activity query (auto_explain), which must be index scans.
 #
-#   tests/bench/activity.sh              # ENTRIES=1000000 ROUNDS=500 PORT=18181
+#   tests/bench/activity.sh              # ENTRIES=1000000 MEMBERS=10000 ROUNDS=500 PORT=18181
+#
+# Every member appears in the log (as an actor, and the first ones as targets too), so
+# that a page listing the people of the log would show it in its size.
 #
 # Each page is requested ROUNDS times by one curl over one keep-alive connection, the
 # pages interleaved (first, deep, member, ..., first, deep, ...), so that other work on
@@ -19,6 +22,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 ENTRIES=${ENTRIES:-1000000}
+MEMBERS=${MEMBERS:-10000}
+ACTIVE=$((MEMBERS < 50 ? MEMBERS : 50)) # the people most entries are by and about
 ROUNDS=${ROUNDS:-500}
 PORT=${PORT:-18181}
 ADDR="127.0.0.1:$PORT"
@@ -76,21 +81,29 @@ post /login "email=ada@example.com" "password=correct horse battery"
 post /orgs "name=Bench"
 COOKIE=$(awk '$6 == "teamwork" { print $6 "=" $7 }' "$JAR")
 
-echo "creating $ENTRIES activity entries..."
-# 49 more members, then the entries in one INSERT ... SELECT over generate_series.
+echo "creating $MEMBERS members and $ENTRIES activity entries..."
+# MEMBERS - 1 more members, then the entries in one INSERT ... SELECT over generate_series.
 # Ids are built like UUIDv7 from each entry's time: 48 bits of Unix milliseconds,
 # version 7, 12 bits and (after the variant) 62 bits of the row number. Entries are
 # 7 seconds apart (about 81 days for a million), so ids and times order alike.
-# Every one of the 20 catalogued actions is 5 % of the log; each of the 50 people is
-# the actor of 2 % and the target of 2 %.
+# Every one of the 20 catalogued actions is 5 % of the log. The first MEMBERS entries
+# are by each member in turn, so that everyone appears in the log; the rest are by and
+# about the first 50 people, each the actor of 2 % and the target of 2 %.
 "${PSQL[@]}" <<SQL
 INSERT INTO users (id, email, name, password_hash)
 SELECT gen_random_uuid(), 'member' || i || '@example.com', 'Member ' || i, 'x'
-FROM generate_series(1, 49) AS i;
+FROM generate_series(1, $MEMBERS - 1) AS i;
 INSERT INTO memberships (id, org_id, user_id, role)
 SELECT gen_random_uuid(), o.id, u.id, (ARRAY['developer', 'viewer', 'billing_manager'])[1 + n % 3]
 FROM organizations o,
      (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users WHERE email LIKE 'member%') u
+WHERE o.slug = 'bench';
+-- Written in bulk, not through the operations that keep the organization's counts.
+UPDATE organizations o SET
+    administrators = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'administrator'),
+    developers = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'developer'),
+    billing_managers = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'billing_manager'),
+    viewers = (SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.role = 'viewer')
 WHERE o.slug = 'bench';
 
 CREATE TEMP TABLE people AS
@@ -129,15 +142,18 @@ FROM organizations o,
      generate_series(1, $ENTRIES) AS i,
      LATERAL (SELECT now() - ($ENTRIES - i) * interval '7 seconds' AS t) AS time,
      actions a, people actor, people target
-WHERE o.slug = 'bench' AND a.n = i % 20 AND actor.n = i % 50 AND target.n = (i / 50) % 50;
+WHERE o.slug = 'bench' AND a.n = i % 20
+  AND actor.n = CASE WHEN i <= $MEMBERS THEN i - 1 ELSE i % $ACTIVE END
+  AND target.n = (i / $ACTIVE) % $ACTIVE;
 SQL
 # Settle like a long-lived table: vacuumed, analyzed, written out, so that neither
 # autovacuum nor the checkpointer runs during the measurements.
-"${PSQL[@]}" -c "VACUUM (ANALYZE) activity" -c "CHECKPOINT"
+"${PSQL[@]}" -c "VACUUM (ANALYZE) activity" -c "VACUUM (ANALYZE) users" -c "CHECKPOINT"
 
 DEEP=$("${PSQL[@]}" -c "SELECT id FROM activity ORDER BY id DESC OFFSET $((ENTRIES / 2)) LIMIT 1")
 DAY=$("${PSQL[@]}" -c "SELECT (created_at AT TIME ZONE 'UTC')::date FROM activity WHERE id = '$DEEP'")
-MEMBER=$("${PSQL[@]}" -c "SELECT id FROM users WHERE email = 'member7@example.com'")
+# One of the 50 active people (their number 7, as in the people table above).
+MEMBER=$("${PSQL[@]}" -c "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id ORDER BY u.email OFFSET 7 LIMIT 1")
 COUNT=$("${PSQL[@]}" -c "SELECT count(*) FROM activity")
 LOG="/orgs/bench/activity"
 DEEP_LABEL="$(echo $((ENTRIES / 2 / 50)) | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta') pages deep"
@@ -151,11 +167,24 @@ PAGES=(
     "action group filter|$LOG?action=api_keys"
     "date range (one day)|$LOG?from=$DAY&to=$DAY"
     "member and action|$LOG?member=$MEMBER&action=invitations"
+    "member search (\`people?member_q=member 7\`, 10 people)|$LOG/people?member_q=member%207"
 )
 
+declare -A SIZE
 for page in "${PAGES[@]}"; do
+    label=${page%%|*}
     path=${page#*|}
-    rows=$(curl -fsS -H "Cookie: $COOKIE" "$BASE$path" | grep -c 'id="entry-' || true)
+    body=$(curl -fsS -H "Cookie: $COOKIE" "$BASE$path")
+    SIZE[$label]=$(printf '%s' "$body" | wc -c | awk '{ printf "%.1f KB", $1 / 1000 }')
+    if [[ $path == "$LOG/people"* ]]; then
+        found=$(printf '%s' "$body" | grep -c '<li>' || true)
+        if [[ $found -ne 10 ]]; then
+            echo "expected 10 people from $path, got $found" >&2
+            exit 1
+        fi
+        continue
+    fi
+    rows=$(printf '%s' "$body" | grep -c 'id="entry-' || true)
     if [[ $rows -ne 50 ]]; then
         echo "expected 50 entries on $path, got $rows" >&2
         exit 1
@@ -180,12 +209,12 @@ fi
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)," \
     "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "Date: $(date -u +%F), commit $(git describe --always --dirty), $COUNT entries in one organization"
+echo "Date: $(date -u +%F), commit $(git describe --always --dirty), $COUNT entries and $MEMBERS members in one organization"
 echo "Release build, embedded Postgres $("${PSQL[@]}" -c 'SHOW server_version'), $ROUNDS requests per page"
 echo "Load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows in the p99)"
 echo
-echo "| page | median | p99 |"
-echo "|---|---|---|"
+echo "| page | size | median | p99 |"
+echo "|---|---:|---:|---:|"
 declare -A MEDIAN
 for i in "${!PAGES[@]}"; do
     label=${PAGES[$i]%%|*}
@@ -194,7 +223,7 @@ for i in "${!PAGES[@]}"; do
         'NR > n && (NR - 1) % n == i { print $2 * 1000 }' "$SAMPLES" | sort -n |
         awk '{ t[NR] = $1 } END { printf "%.2f %.2f\n", t[int((NR + 1) / 2)], t[int(NR * 0.99 + 0.999)] }')
     MEDIAN[$label]=$p50
-    echo "| $label | $p50 ms | $p99 ms |"
+    echo "| $label | ${SIZE[$label]} | $p50 ms | $p99 ms |"
 done
 echo
 awk -v d="${MEDIAN[$DEEP_LABEL]}" -v f="${MEDIAN["first page"]}" \

@@ -1,0 +1,9 @@
+DROP INDEX users_email_trgm_idx;
+DROP INDEX users_name_trgm_idx;
+ALTER TABLE organizations
+    DROP COLUMN administrators,
+    DROP COLUMN developers,
+    DROP COLUMN billing_managers,
+    DROP COLUMN viewers,
+    DROP COLUMN pending_invitations,
+    DROP COLUMN project_only_members;
