@@ -30,6 +30,8 @@ fn person(row: &ProjectMemberRow) -> Person {
     }
 }
 
+/// Gives `user_id` the project role `role`; returns their access as it is now and the
+/// role they had (for Undo). Nothing changes, nor is logged, when they have it already.
 pub fn change_role(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -37,7 +39,7 @@ pub fn change_role(
     project_id: Uuid,
     user_id: Uuid,
     role: ProjectRole,
-) -> OpResult<ProjectMemberRow> {
+) -> OpResult<(ProjectMemberRow, ProjectRole)> {
     locked(conn, org_id, |conn, _| {
         let row = access_of(conn, org_id, actor, project_id, user_id)?;
         if row.role != role {
@@ -50,7 +52,8 @@ pub fn change_role(
             };
             activity::record(conn, org_id, actor, &event)?;
         }
-        Ok(ProjectMemberRow { role, ..row })
+        let previous = row.role;
+        Ok((ProjectMemberRow { role, ..row }, previous))
     })
 }
 

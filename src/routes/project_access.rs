@@ -150,17 +150,17 @@ pub async fn update_project_access(
     let (_, project_id, user_id) = path.into_inner();
     let role = ProjectRole::parse(&form.role).map_err(|e| AppError::Invalid(e.0.into()))?;
     let (org_id, actor) = (member.org.id, member.actor());
-    let row = db
+    let (row, previous) = db
         .run(move |conn| {
             ops::project_access::change_role(conn, org_id, &actor, project_id, user_id, role)
         })
         .await?;
     let mut location = format!("/orgs/{}/projects/{project_id}", member.org.slug);
-    if row.role != role {
+    if previous != role {
         // The project page offers Undo: the role before, as one more change.
         let query = [
             ("undo_member", user_id.to_string()),
-            ("undo_role", row.role.as_str().to_owned()),
+            ("undo_role", previous.as_str().to_owned()),
         ];
         let query = serde_urlencoded::to_string(query).unwrap_or_default();
         location = format!("{location}?{query}");
