@@ -15,6 +15,19 @@ diesel::table! {
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         created_at -> Timestamptz,
+        seq -> Int8,
+        prev_hash -> Bytea,
+        hash -> Bytea,
+        personal_digests -> Jsonb,
+        personal_salts -> Jsonb,
+    }
+}
+
+diesel::table! {
+    activity_chains (org_id) {
+        org_id -> Uuid,
+        seq -> Int8,
+        hash -> Bytea,
     }
 }
 
@@ -216,6 +229,7 @@ diesel::table! {
 }
 
 diesel::joinable!(activity -> organizations (org_id));
+diesel::joinable!(activity_chains -> organizations (org_id));
 diesel::joinable!(api_keys -> projects (project_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(billing_accounts -> organizations (org_id));
@@ -237,6 +251,7 @@ diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
+    activity_chains,
     api_keys,
     billing_accounts,
     credit_ledger,

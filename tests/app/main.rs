@@ -5,6 +5,7 @@ mod account_links;
 mod accounts;
 mod activity;
 mod activity_log;
+mod audit_chain;
 mod authorization;
 mod billing;
 mod browser;
