@@ -1,4 +1,5 @@
-//! The `teamwork` command: serve the console (default), migrate, create-admin, seed-demo.
+//! The `teamwork` command: serve the console (default), migrate, create-admin, seed-demo,
+//! activity verify.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -52,6 +53,21 @@ enum Command {
         /// Days of hourly usage reports (and the ledger that charges them).
         #[arg(long, default_value_t = 90)]
         days: i32,
+    },
+    /// The activity log's hash chains.
+    Activity {
+        #[command(subcommand)]
+        command: ActivityCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ActivityCommand {
+    /// Recompute every organization's chain; exits 1 naming the first broken entry.
+    Verify {
+        /// Only this organization (its slug).
+        #[arg(long)]
+        org: Option<String>,
     },
 }
 
@@ -116,6 +132,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 };
                 teamwork::seed::seed_demo(&db, &config.base_url, options).await
             }
+            Command::Activity {
+                command: ActivityCommand::Verify { org },
+            } => teamwork::cli::verify_activity(&db, org.as_deref()).await,
         }
     })
 }

@@ -139,3 +139,19 @@ pub fn verify(
     }
     Ok(Verification::Intact(at))
 }
+
+/// The organizations to verify (id and slug): all, or the one with `slug`.
+pub fn organizations(
+    conn: &mut PgConnection,
+    slug: Option<&str>,
+) -> QueryResult<Vec<(Uuid, String)>> {
+    use crate::schema::organizations as o;
+    let mut query = o::table
+        .select((o::id, o::slug))
+        .order(o::slug.asc())
+        .into_boxed();
+    if let Some(slug) = slug {
+        query = query.filter(o::slug.eq(slug.to_owned()));
+    }
+    query.load(conn)
+}

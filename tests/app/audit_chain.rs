@@ -311,3 +311,63 @@ fn the_migration_chains_existing_entries_in_id_order() {
     activity::record(&mut conn, a, &actor("Ada"), &removal(1)).unwrap();
     assert_eq!(verify(&mut conn, a), intact(&mut conn, a, 4));
 }
+
+/// `teamwork activity verify --org SLUG` against the test database: status and output.
+fn verify_command(db: &TestDb, slug: &str) -> (bool, String) {
+    let dir = std::env::temp_dir().join(format!("teamwork-verify-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_teamwork"));
+    for var in [
+        "SMTP_URL",
+        "SESSION_KEY",
+        "BASE_URL",
+        "APP_ENV",
+        "METRICS_ADDR",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    let output = command
+        .current_dir(&dir)
+        .env("DATA_DIR", &dir)
+        .env("DATABASE_URL", db.url())
+        .args(["activity", "verify", "--org", slug])
+        .output()
+        .expect("run the teamwork binary");
+    std::fs::remove_dir_all(&dir).ok();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+#[test]
+fn the_verify_command_exits_1_and_names_the_first_break() {
+    let db = TestDb::new();
+    let (mut conn, org) = org_with_ten_entries(&db);
+    let (ok, out) = verify_command(&db, "tamper");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("OK      tamper: 10 entries, head #10"),
+        "{out}"
+    );
+
+    let stored = teamwork::domain::audit_chain::hex(&activity_hash(&mut conn, org, 4));
+    as_superuser(
+        &mut conn,
+        "UPDATE activity SET target_label = 'Someone else' WHERE org_id = $1 AND seq = 4",
+        org,
+    );
+    as_superuser(
+        &mut conn,
+        "UPDATE activity SET actor_name = 'Mallory' WHERE org_id = $1 AND seq = 8",
+        org,
+    );
+    let (ok, out) = verify_command(&db, "tamper");
+    assert!(!ok, "{out}");
+    assert!(out.contains("BROKEN  tamper: #4: entry altered"), "{out}");
+    assert!(out.contains(&format!("found    {stored}")), "{out}");
+    assert!(!out.contains("#8"), "only the first break is named: {out}");
+
+    let (ok, out) = verify_command(&db, "no-such-org");
+    assert!(!ok && out.contains("no organization"), "{out}");
+}
