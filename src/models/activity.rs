@@ -24,6 +24,11 @@ pub struct ActivityRow {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub seq: i64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+    /// Digests of the personal values, by field; what the hash covers in their place.
+    pub personal_digests: Value,
 }
 
 /// Appends the entry of `event`. Call it inside the transaction of the change it

@@ -6,6 +6,7 @@ mod accounts;
 mod activity;
 mod activity_log;
 mod audit_chain;
+mod audit_export;
 mod authorization;
 mod billing;
 mod browser;
