@@ -131,6 +131,7 @@ diesel::table! {
         slug -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        keep_personal_days -> Int4,
     }
 }
 

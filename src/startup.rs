@@ -186,6 +186,14 @@ pub fn spawn_maintenance(db: Db) {
                 }
                 Err(e) => tracing::warn!(error = %e, "maintenance failed"),
             }
+            let redacted = db
+                .run(|conn| crate::ops::maintenance::redact_personal(conn, chrono::Utc::now()))
+                .await;
+            match redacted {
+                Ok(0) => {}
+                Ok(entries) => tracing::info!(entries, "IP addresses and user agents redacted"),
+                Err(e) => tracing::warn!(error = %e, "activity redaction failed"),
+            }
         }
     });
 }

@@ -15,6 +15,7 @@ mod names;
 mod password;
 pub mod pricing;
 pub mod redirect;
+pub mod retention;
 mod role;
 pub mod time;
 mod token;

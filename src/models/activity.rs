@@ -68,3 +68,25 @@ pub fn recent(conn: &mut PgConnection, org_id: Uuid, limit: i64) -> QueryResult<
         .select(ActivityRow::as_select())
         .load(conn)
 }
+
+/// Blanks the IP address and user agent (and drops their salts) of up to `limit`
+/// entries older than their organization keeps them; the chain covers only their
+/// digests, so it still verifies. Returns how many entries were redacted.
+pub fn redact_personal(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Timestamptz};
+    diesel::sql_query(
+        "UPDATE activity SET ip = NULL, user_agent = NULL, \
+                personal_salts = personal_salts - 'ip' - 'user_agent' \
+         WHERE id IN (SELECT a.id FROM activity a JOIN organizations o ON o.id = a.org_id \
+                      WHERE (a.ip IS NOT NULL OR a.user_agent IS NOT NULL) \
+                        AND a.created_at < $1 - make_interval(days => o.keep_personal_days) \
+                      LIMIT $2)",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(limit)
+    .execute(conn)
+}

@@ -13,6 +13,8 @@ pub struct Organization {
     pub slug: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How long activity entries keep IP addresses and user agents (0: never stored).
+    pub keep_personal_days: i32,
 }
 
 /// Path segments under `/orgs/` that are routes, not organizations.
@@ -87,6 +89,16 @@ impl Organization {
             .find(id)
             .select(Organization::as_select())
             .first(conn)
+    }
+
+    pub fn set_keep_personal_days(conn: &mut PgConnection, id: Uuid, days: i32) -> QueryResult<()> {
+        diesel::update(organizations::table.find(id))
+            .set((
+                organizations::keep_personal_days.eq(days),
+                organizations::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .map(drop)
     }
 
     pub fn rename(conn: &mut PgConnection, id: Uuid, name: &OrgName) -> QueryResult<()> {

@@ -116,6 +116,9 @@ pub struct EntryView {
     pub ago: String,
     pub ip: String,
     pub user_agent: String,
+    /// Blanked by retention (its digest is still in the chain): shown as "redacted".
+    pub ip_redacted: bool,
+    pub user_agent_redacted: bool,
 }
 
 impl EntryView {
@@ -127,6 +130,9 @@ impl EntryView {
             exact: row.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             ago: crate::domain::time::ago(row.created_at, now),
             action: row.action,
+            ip_redacted: row.ip.is_none() && row.personal_digests.get("ip").is_some(),
+            user_agent_redacted: row.user_agent.is_none()
+                && row.personal_digests.get("user_agent").is_some(),
             ip: row.ip.unwrap_or_default(),
             user_agent: row.user_agent.unwrap_or_default(),
         }

@@ -100,4 +100,5 @@ url_map! {
     post "/orgs/{org}/leave"                                              => leave::leave_org,
     get  "/orgs/{org}/settings"                                           => settings::show_settings,
     post "/orgs/{org}/settings"                                           => settings::rename_org,
+    post "/orgs/{org}/settings/retention"                                 => settings::update_retention,
 }
