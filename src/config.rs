@@ -58,6 +58,9 @@ pub struct Settings {
     /// Sign-ups accepted per client IP and hour; more are refused (429) before any password is hashed.
     #[arg(long, env = "SIGNUPS_PER_IP_PER_HOUR", default_value_t = Limits::default().signups_per_ip_per_hour, value_parser = clap::value_parser!(u32).range(1..))]
     pub signups_per_ip_per_hour: u32,
+    /// Input tokens, and output tokens, accepted in one usage report; larger reports get 400 and must be split.
+    #[arg(long, env = "MAX_TOKENS_PER_REPORT", default_value_t = Limits::default().max_tokens_per_report, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tokens_per_report: u64,
 }
 
 /// Abuse limits (R40-R42). `Default` is what production runs with.
@@ -79,6 +82,11 @@ pub struct Limits {
     /// its organizations, resends included: otherwise anyone could relay mail to
     /// arbitrary addresses by signing up.
     pub unverified_invitations_per_day: u32,
+    /// Input tokens, and output tokens, one usage report may carry (400 beyond).
+    pub max_tokens_per_report: u64,
+    /// How far below zero one usage report may take a balance (402 beyond, nothing
+    /// recorded), in micro-credits.
+    pub overdraft_micro: i64,
 }
 
 impl Default for Limits {
@@ -91,6 +99,8 @@ impl Default for Limits {
             login_slowdown_after: 10,
             login_slowdown: Duration::from_secs(1),
             unverified_invitations_per_day: 10,
+            max_tokens_per_report: 10_000_000,
+            overdraft_micro: crate::domain::pricing::default_overdraft_micro(),
         }
     }
 }
@@ -192,6 +202,7 @@ impl Config {
             trusted_proxies,
             limits: Limits {
                 signups_per_ip_per_hour: s.signups_per_ip_per_hour,
+                max_tokens_per_report: s.max_tokens_per_report,
                 ..Limits::default()
             },
             clock: Default::default(),
@@ -250,6 +261,7 @@ mod tests {
             log_format: "text".into(),
             trusted_proxies: String::new(),
             signups_per_ip_per_hour: 5,
+            max_tokens_per_report: 10_000_000,
         }
     }
 

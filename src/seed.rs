@@ -148,7 +148,12 @@ fn seed(
     let start = now - Duration::days(options.days.into());
     let name = OrgName::parse("Demo Co").map_err(|_| diesel::result::Error::RollbackTransaction)?;
     let org = Organization::create(conn, &name)?;
-    billing::open(conn, org.id, start)?;
+    billing::open(
+        conn,
+        org.id,
+        Some(crate::domain::billing::STARTING_CREDITS),
+        start,
+    )?;
     let domain = format!("{}.example", org.slug);
 
     // The named accounts, and the generated members with a mix of roles.

@@ -59,6 +59,14 @@ pub fn cost(model: &str, input_tokens: u64, output_tokens: u64) -> i64 {
     i64::try_from(thousandths.div_ceil(1000)).unwrap_or(i64::MAX)
 }
 
+/// How far one report may take a balance below zero by default: the cost of 1,000,000
+/// tokens at the dearest price. A report is only accepted above zero, so without a bound
+/// its size alone decides how deep the organization goes into debt.
+pub fn default_overdraft_micro() -> i64 {
+    let dearest = DEFAULT_PRICE.input_per_1k.max(DEFAULT_PRICE.output_per_1k);
+    dearest * 1_000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,5 @@
-//! The emails of links mailed to an account: confirming its address, resetting its password.
+//! The emails of links mailed to an account: confirming its address, resetting its
+//! password, and the notice of a sign-up attempt with its address.
 
 use askama::Template;
 
@@ -65,5 +66,55 @@ pub fn account_link(
         subject: subject.to_owned(),
         text,
         html,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_attempt.txt")]
+struct SignupAttemptText<'a> {
+    name: &'a str,
+    email: &'a str,
+    login: &'a str,
+    reset: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_attempt.html")]
+struct SignupAttemptHtml<'a> {
+    name: &'a str,
+    email: &'a str,
+    login: &'a str,
+    reset: &'a str,
+}
+
+/// Tells the holder of an address that someone tried to sign up with it, with links to
+/// log in and to reset the password.
+pub fn signup_attempt(
+    user: &User,
+    recipient: EmailAddress,
+    base_url: &str,
+) -> Result<Email, askama::Error> {
+    let (name, email) = (user.name.as_str(), user.email.as_str());
+    let login = format!("{base_url}/login");
+    let reset = format!("{base_url}/password/forgot");
+    let (login, reset) = (login.as_str(), reset.as_str());
+    Ok(Email {
+        recipient,
+        name: Some(user.name.clone()),
+        subject: "Someone tried to sign up to Teamwork with your address".to_owned(),
+        text: SignupAttemptText {
+            name,
+            email,
+            login,
+            reset,
+        }
+        .render()?,
+        html: SignupAttemptHtml {
+            name,
+            email,
+            login,
+            reset,
+        }
+        .render()?,
     })
 }

@@ -8,7 +8,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use crate::domain::billing::STARTING_CREDITS;
 use crate::domain::{Credits, Plan};
 use crate::models::activity::Actor;
 use crate::schema::{api_keys, billing_accounts, credit_ledger, projects, usage_events};
@@ -28,9 +27,14 @@ impl Account {
     }
 }
 
-/// Opens a new organization's account on the Free plan with its starting credits. Call
-/// it in the transaction that creates the organization.
-pub fn open(conn: &mut PgConnection, org_id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
+/// Opens a new organization's account on the Free plan, with `starting` credits if any.
+/// Call it in the transaction that creates the organization.
+pub fn open(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    starting: Option<Credits>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
     diesel::insert_into(billing_accounts::table)
         .values((
             billing_accounts::org_id.eq(org_id),
@@ -38,15 +42,45 @@ pub fn open(conn: &mut PgConnection, org_id: Uuid, now: DateTime<Utc>) -> QueryR
             billing_accounts::updated_at.eq(now),
         ))
         .execute(conn)?;
-    append(
-        conn,
-        org_id,
-        "grant",
-        STARTING_CREDITS.micro(),
-        None,
-        None,
-        now,
+    match starting {
+        Some(credits) => append(conn, org_id, "grant", credits.micro(), None, None, now).map(drop),
+        None => Ok(()),
+    }
+}
+
+/// Starting credits granted to organizations founded by `user_id` since `since`.
+pub fn starting_grants_since(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM starting_credit_grants WHERE user_id = $1 AND granted_at > $2",
     )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Timestamptz, _>(since)
+    .get_result::<Count>(conn)
+    .map(|c| c.n)
+}
+
+pub fn record_starting_grant(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO starting_credit_grants (org_id, user_id, granted_at) VALUES ($1, $2, $3)",
+    )
+    .bind::<SqlUuid, _>(org_id)
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
     .map(drop)
 }
 
@@ -154,9 +188,12 @@ struct Charged {
 
 /// Records a usage report and charges it, or does nothing and returns `None` when the
 /// balance is at or below zero.
+/// `None` when the balance is at or below zero, or when this charge would take it below
+/// `-overdraft_micro`: then nothing is written.
 pub fn record_usage(
     conn: &mut PgConnection,
     usage: NewUsage<'_>,
+    overdraft_micro: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<i64>> {
     // The balance lives on one row changed by an atomic UPDATE, not as SUM(ledger) read
@@ -169,7 +206,8 @@ pub fn record_usage(
     let charged: Option<Charged> = diesel::sql_query(
         "WITH account AS ( \
            UPDATE billing_accounts SET balance_micro = balance_micro - $8, updated_at = $10 \
-           WHERE org_id = $1 AND balance_micro > 0 RETURNING balance_micro), \
+           WHERE org_id = $1 AND balance_micro > 0 AND balance_micro - $8 >= -$11 \
+           RETURNING balance_micro), \
          event AS ( \
            INSERT INTO usage_events (org_id, project_id, api_key_id, model, requests, \
                                      input_tokens, output_tokens, cost_micro, occurred_at) \
@@ -189,6 +227,7 @@ pub fn record_usage(
     .bind::<BigInt, _>(usage.cost_micro)
     .bind::<Timestamptz, _>(usage.occurred_at)
     .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(overdraft_micro)
     .get_result(conn)
     .optional()?;
     Ok(charged.map(|c| c.usage_event_id))

@@ -30,6 +30,29 @@ pub fn sign_up(
     })
 }
 
+/// After a sign-up with an address that has an account: tells its holder, at most once
+/// an hour (anyone can trigger it), and queues nothing otherwise.
+pub fn notify_signup_attempt(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    ctx: &Context,
+) -> OpResult<()> {
+    tx(conn, |conn| {
+        let Some(user) = User::find_by_email(conn, email)? else {
+            return Ok(());
+        };
+        let key = format!("signup-notice:{}", user.id);
+        if throttle::hit(conn, &key, chrono::Duration::hours(1), ctx.now)?.hits > 1 {
+            return Ok(());
+        }
+        let recipient = EmailAddress::parse(&user.email)
+            .map_err(|e| OpError::Internal(format!("stored email: {e}")))?;
+        let notice = crate::mail::account_links::signup_attempt(&user, recipient, &ctx.base_url)?;
+        crate::mail::outbox::enqueue(conn, None, "signup_attempt", &notice, &ctx.base_url)?;
+        Ok(())
+    })
+}
+
 /// `teamwork create-admin`: an account, and optionally an organization it administers.
 /// Returns the account and the organization's slug.
 pub fn create_admin(

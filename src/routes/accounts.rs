@@ -97,6 +97,7 @@ pub async fn create_account(
     db.run(move |conn| ops::accounts::count_signup_attempt(conn, &ip, &limits, now))
         .await?;
     let hash = hashing.hash(password).await?;
+    let form_email = email.clone();
     let ctx = Context::from_config(&config);
     let created = db
         .run(move |conn| ops::accounts::sign_up(conn, &email, &name, &hash, &ctx))
@@ -104,6 +105,10 @@ pub async fn create_account(
     let (user, link) = match created {
         Ok(created) => created,
         Err(OpError::Conflict(_)) => {
+            let (taken, ctx) = (form_email.clone(), Context::from_config(&config));
+            db.run(move |conn| ops::accounts::notify_signup_attempt(conn, &taken, &ctx))
+                .await?;
+            mail.wake();
             errors.add("email", EMAIL_TAKEN);
             return invalid(errors);
         }

@@ -190,12 +190,11 @@ fn one() -> u32 {
     1
 }
 
-/// Largest token count accepted in one report.
-const MAX_TOKENS: u64 = 1_000_000_000;
 const MAX_REQUESTS: u32 = 1_000_000;
 
 impl UsageReport {
-    fn validate(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    /// `max_tokens`: the largest input, and output, token count of one report.
+    fn validate(&self, now: DateTime<Utc>, max_tokens: u64) -> Result<DateTime<Utc>, ApiError> {
         let model = self.model.trim();
         if model.is_empty() || model.chars().count() > 100 || model.chars().any(char::is_control) {
             return Err(ApiError::bad_request(
@@ -203,12 +202,12 @@ impl UsageReport {
             ));
         }
         if self.requests > MAX_REQUESTS
-            || self.input_tokens > MAX_TOKENS
-            || self.output_tokens > MAX_TOKENS
+            || self.input_tokens > max_tokens
+            || self.output_tokens > max_tokens
         {
-            return Err(ApiError::bad_request(
-                "Counts are too large for one report: split it.",
-            ));
+            return Err(ApiError::bad_request(&format!(
+                "Counts are too large for one report (at most {max_tokens} input and {max_tokens} output tokens): split it."
+            )));
         }
         let at = self.timestamp.unwrap_or(now);
         if at > now + Duration::minutes(5) || at < now - Duration::days(7) {
@@ -229,7 +228,8 @@ pub async fn report_usage(
     report: web::Json<UsageReport>,
 ) -> Result<HttpResponse, ApiError> {
     let now = config.clock.now();
-    let occurred_at = report.validate(now)?;
+    let occurred_at = report.validate(now, config.limits.max_tokens_per_report)?;
+    let overdraft = config.limits.overdraft_micro;
     let report = report.into_inner();
     let model = report.model.trim().to_owned();
     let cost = pricing::cost(&model, report.input_tokens, report.output_tokens);
@@ -246,7 +246,7 @@ pub async fn report_usage(
                 cost_micro: cost,
                 occurred_at,
             };
-            ops::usage::report(conn, usage, now)
+            ops::usage::report(conn, usage, overdraft, now)
         })
         .await
         .map_err(AppError::from)?
@@ -254,8 +254,9 @@ pub async fn report_usage(
             ApiError::new(
                 StatusCode::PAYMENT_REQUIRED,
                 "insufficient_credits",
-                "The organization has no credits left: nothing was recorded. \
-                 A billing manager can add credits on the Billing page.",
+                "The organization has no credits left, or this report would take its balance \
+                 too far below zero: nothing was recorded. A billing manager can add credits \
+                 on the Billing page.",
             )
         })?;
     Ok(HttpResponse::Created().json(json!({ "id": id, "recorded": true, "cost_micro": cost })))

@@ -58,8 +58,9 @@ pub async fn new_org(current: CurrentUser) -> Result<HttpResponse, AppError> {
 }
 
 /// POST /orgs: the creator becomes its first Administrator; the organization starts on
-/// the Free plan with its starting credits.
+/// the Free plan, with its starting credits when the creator's address is confirmed.
 pub async fn create_org(
+    req: HttpRequest,
     current: CurrentUser,
     db: web::Data<Db>,
     config: web::Data<Config>,
@@ -80,10 +81,17 @@ pub async fn create_org(
     let org = db
         .run(move |conn| ops::orgs::found(conn, &name, &actor, now))
         .await?;
-    Ok(redirect(
-        &current.meta.hx,
-        &format!("/orgs/{}/members", org.slug),
-    ))
+    let members = format!("/orgs/{}/members", org.slug);
+    if current.user.email_verified_at.is_none() {
+        // Said at once, so that a zero balance is not a surprise later (R42).
+        return Ok(crate::auth::session::redirect_with_flash(
+            &req,
+            &current.meta.hx,
+            &members,
+            "Organization created with 0 credits: confirm your email address to get the starting credits on your next organization, or add credits on the Billing page.",
+        ));
+    }
+    Ok(redirect(&current.meta.hx, &members))
 }
 
 #[derive(Template)]

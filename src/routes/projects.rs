@@ -176,6 +176,9 @@ pub async fn show_project(
         leave_project: member.project_id == Some(project_id),
     };
     let (org_id, see_keys, now) = (member.org.id, can.see_keys, config.clock.now());
+    // Pending invitations name people who are not members yet: only those who manage
+    // access see their addresses.
+    let see_pending = can.manage_access;
     let (project, keys, people, pending, usage) = db
         .run(move |conn| {
             let project = Project::find(conn, org_id, project_id)?.ok_or(AppError::NotFound)?;
@@ -190,7 +193,11 @@ pub async fn show_project(
                 Vec::new()
             };
             let people = project_members::list(conn, org_id, Some(project_id))?;
-            let pending = invitation_store::pending_for_project(conn, org_id, project_id)?;
+            let pending = if see_pending {
+                invitation_store::pending_for_project(conn, org_id, project_id)?
+            } else {
+                Vec::new()
+            };
             let usage =
                 usage::project_totals(conn, org_id, project_id, now - chrono::Duration::days(30))?;
             Ok::<_, AppError>((project, keys, people, pending, usage))

@@ -250,6 +250,16 @@ async fn load(
     .await
 }
 
+/// Usage is for those who pay (Billing Managers) as well as those who build; a key's
+/// prefix identifies the key itself, which only roles with API-key access may see.
+fn hide_prefixes_without_key_access(member: &OrgMember, keys: &mut [KeyUsage]) {
+    if !member.can(Permission::ViewApiKeys) {
+        for key in keys {
+            key.key_prefix.clear();
+        }
+    }
+}
+
 /// GET /orgs/{org}/usage: the whole page, or the report for htmx.
 pub async fn show_usage(
     member: OrgMember,
@@ -259,7 +269,8 @@ pub async fn show_usage(
 ) -> Result<HttpResponse, AppError> {
     let grant = member.require(Permission::ViewUsage)?;
     let (filter, now) = (Filter::of(&query, &member, grant), config.clock.now());
-    let (projects, daily, keys) = load(&db, &member, filter, now).await?;
+    let (projects, daily, mut keys) = load(&db, &member, filter, now).await?;
+    hide_prefixes_without_key_access(&member, &mut keys);
     let report = Report {
         chart: ChartView::build(filter.first_day(now), filter.days, &daily),
         requests: keys.iter().map(|k| k.requests).sum(),
@@ -305,9 +316,10 @@ pub async fn export_usage(
             .and_time(chrono::NaiveTime::MIN)
             .and_utc(),
     );
-    let keys = db
+    let mut keys = db
         .run(move |conn| Ok::<_, AppError>(usage::by_key(conn, org_id, filter.project, since)?))
         .await?;
+    hide_prefixes_without_key_access(&member, &mut keys);
     let mut csv = Csv::new();
     csv.text("Project")
         .text("Key")

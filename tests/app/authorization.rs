@@ -509,7 +509,12 @@ async fn check_route(world: &World, method: &str, pattern: &str) -> usize {
             *p == Principal::Member(Role::Administrator),
         )
     });
-    let org_form = method == "post" && (pattern == "/orgs" || pattern.starts_with("/orgs/{org}/"));
+    // Dismissing a notice is the viewer's own preference, not a change to the
+    // organization: it is not in the log.
+    let preference = pattern.ends_with("/notice/dismiss");
+    let org_form = method == "post"
+        && !preference
+        && (pattern == "/orgs" || pattern.starts_with("/orgs/{org}/"));
     let mut effect_checked = false;
     for (principal, client) in order {
         let wanted = expect(*principal, rule);

@@ -264,6 +264,9 @@ impl TestApp {
     /// An administrator with a new organization; returns their client and the org slug.
     pub async fn admin_with_org(&self, org: &str) -> (TestClient, String) {
         let admin = self.signed_up("Ada Admin").await;
+        // Confirmed, as a real founder would be: only then do organizations get their
+        // starting credits (R42).
+        self.mark_confirmed("ada.admin@example.com");
         let slug = admin.create_org(org).await;
         (admin, slug)
     }
@@ -320,6 +323,14 @@ impl TestApp {
             .execute(&mut self.conn())
             .unwrap();
         client
+    }
+
+    /// Marks the account's address as confirmed, directly in the database.
+    pub fn mark_confirmed(&self, email: &str) {
+        diesel::sql_query("UPDATE users SET email_verified_at = now() WHERE email = $1")
+            .bind::<diesel::sql_types::Text, _>(email)
+            .execute(&mut self.conn())
+            .unwrap();
     }
 
     pub fn user_id(&self, email: &str) -> Uuid {

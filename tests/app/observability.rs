@@ -154,6 +154,8 @@ async fn no_password_key_token_or_session_reaches_the_logs_or_the_database() {
     for value in session_secrets(&app, &sam) {
         secrets.push(("session", value));
     }
+    // Confirmed, so that the organization gets the starting credits the usage needs.
+    app.mark_confirmed("sam@example.com");
     let slug = sam.create_org("Secretive").await;
     let invited = sam
         .post_form(

@@ -461,7 +461,9 @@ async fn an_unconfirmed_account_sends_at_most_ten_invitation_emails_a_day_in_all
             teamwork::config::Limits::default().unverified_invitations_per_day;
     })
     .await;
-    let (mallory, first) = app.admin_with_org("First").await;
+    // Never confirms the address (`admin_with_org` would confirm it).
+    let mallory = app.signed_up("Ada Admin").await;
+    let first = mallory.create_org("First").await;
     let second = mallory.create_org("Second").await;
     app.unlimited_seats(&first);
     app.unlimited_seats(&second);
@@ -563,4 +565,181 @@ async fn a_name_in_a_subject_line_is_short_plain_text() {
         mail.subject
             .ends_with("invited you to join Acme on Teamwork")
     );
+}
+
+fn balance_micro(app: &TestApp, slug: &str) -> i64 {
+    use diesel::prelude::*;
+    teamwork::schema::billing_accounts::table
+        .find(app.org_id(slug))
+        .select(teamwork::schema::billing_accounts::balance_micro)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn one_usage_report_cannot_sink_an_organization_into_unbounded_debt() {
+    use crate::projects::{create_key, create_project, report};
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let project = create_project(&admin, &slug, "Website").await;
+    let key = create_key(&admin, &project, "production").await;
+    let before = balance_micro(&app, &slug);
+    let events = || app.count("usage_events");
+
+    // The review's report: an unlisted model, 10^9 tokens each way.
+    let huge = json!({ "model": "unlisted-model", "input_tokens": 1_000_000_000u64, "output_tokens": 1_000_000_000u64 });
+    let response = report(&app, &key, huge).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // At the cap, but far beyond what the balance and the overdraft cover.
+    let capped = json!({ "model": "unlisted-model", "input_tokens": 10_000_000, "output_tokens": 10_000_000 });
+    let response = report(&app, &key, capped).await;
+    assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(events(), 0, "nothing recorded");
+    assert_eq!(balance_micro(&app, &slug), before);
+
+    // A report that ends within the overdraft is charged; then the balance is spent.
+    let within =
+        json!({ "model": "unlisted-model", "input_tokens": 0, "output_tokens": 2_500_000 });
+    let response = report(&app, &key, within).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let after = balance_micro(&app, &slug);
+    let overdraft = teamwork::config::Limits::default().overdraft_micro;
+    println!(
+        "usage: 2x10^9 tokens -> 400; 2x10^7 -> 402, nothing recorded; balance {before} -> {after} micro-credits (overdraft limit {overdraft})"
+    );
+    assert!(after < 0 && after >= -overdraft, "{after}");
+    let response = report(
+        &app,
+        &key,
+        json!({ "model": "gpt-small", "input_tokens": 1, "output_tokens": 1 }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(events(), 1);
+}
+
+#[actix_web::test]
+async fn billing_managers_see_no_key_prefixes_and_project_viewers_no_pending_addresses() {
+    use crate::projects::{create_key, create_project, report};
+    use teamwork::domain::{ProjectRole, Role};
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    app.unlimited_seats(&slug);
+    let website = create_project(&admin, &slug, "Website").await;
+    let key = create_key(&admin, &website, "production").await;
+    let body = serde_json::json!({ "model": "gpt-small", "input_tokens": 10, "output_tokens": 10 });
+    assert_eq!(report(&app, &key, body).await.status(), StatusCode::CREATED);
+    let prefix: String = {
+        use diesel::prelude::*;
+        teamwork::schema::api_keys::table
+            .select(teamwork::schema::api_keys::prefix)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let billing = app
+        .member_with_role(&slug, "Bill Payer", Role::BillingManager)
+        .await;
+    let page = billing.get_text(&format!("/orgs/{slug}/usage")).await;
+    assert!(page.contains("production"), "the key's name stays");
+    assert!(!page.contains(&prefix), "no prefix on the page");
+    let csv = billing.get_text(&format!("/orgs/{slug}/usage.csv")).await;
+    assert!(
+        csv.contains("production") && !csv.contains(&prefix),
+        "{csv}"
+    );
+    // A developer still sees it.
+    let dev = app.member_with_role(&slug, "Dev", Role::Developer).await;
+    assert!(
+        dev.get_text(&format!("/orgs/{slug}/usage"))
+            .await
+            .contains(&prefix)
+    );
+
+    // A project-only viewer does not see whom the project is inviting.
+    let response = admin
+        .post_form(
+            &format!("{website}/invitations"),
+            &[
+                ("emails", "carla@contractor.example"),
+                ("role", "developer"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let project_id: uuid::Uuid = website.rsplit('/').next().unwrap().parse().unwrap();
+    let viewer = app
+        .project_only_member(&slug, project_id, "Vic Viewer", ProjectRole::Viewer)
+        .await;
+    let page = viewer.get(&website).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        !page
+            .text()
+            .await
+            .unwrap()
+            .contains("carla@contractor.example")
+    );
+    assert!(
+        admin
+            .get_text(&website)
+            .await
+            .contains("carla@contractor.example")
+    );
+}
+
+#[actix_web::test]
+async fn organizations_of_unconfirmed_accounts_get_no_credits_and_confirmed_ones_once_a_month() {
+    let app = TestApp::spawn().await;
+    let farmer = app.signed_up("Farmer").await;
+    let started = Instant::now();
+    let mut slugs = Vec::new();
+    for i in 0..20 {
+        slugs.push(farmer.create_org(&format!("Farm {i}")).await);
+    }
+    let took = started.elapsed();
+    let total: i64 = slugs.iter().map(|s| balance_micro(&app, s)).sum();
+    println!(
+        "credit farming: 20 organizations of an unconfirmed account in {took:.1?}: {total} micro-credits in all"
+    );
+    assert_eq!(total, 0);
+    assert_eq!(app.count_where("credit_ledger", "kind = 'grant'"), 0);
+    let page = farmer
+        .get_text(&format!("/orgs/{}/members", slugs[19]))
+        .await;
+    assert!(page.contains("created with 0 credits"), "a clear note");
+
+    // Once confirmed: the next organization gets the starting credits, the one after
+    // that does not, until 30 days have passed.
+    app.confirm_email(&farmer, "farmer@example.com").await;
+    let first = farmer.create_org("Real Co").await;
+    assert_eq!(balance_micro(&app, &first), 25_000_000);
+    let second = farmer.create_org("Second Co").await;
+    assert_eq!(balance_micro(&app, &second), 0);
+    app.clock
+        .advance(chrono::Duration::days(30) + chrono::Duration::seconds(1));
+    let later = farmer.create_org("Later Co").await;
+    assert_eq!(balance_micro(&app, &later), 25_000_000);
+}
+
+#[actix_web::test]
+async fn a_sign_up_with_a_taken_address_tells_its_holder_once_an_hour() {
+    let app = TestApp::spawn().await;
+    app.signed_up("Ada").await;
+    for _ in 0..3 {
+        let response = app
+            .client()
+            .signup("Mallory", "ada@example.com", "another password 1")
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let notice = app
+        .mail_with_subject(
+            "ada@example.com",
+            "Someone tried to sign up to Teamwork with your address",
+        )
+        .await;
+    assert!(notice.raw.contains("/password/forgot"));
+    assert_eq!(app.count_where("outbox", "kind = 'signup_attempt'"), 1);
+    assert_eq!(app.count("users"), 1);
 }

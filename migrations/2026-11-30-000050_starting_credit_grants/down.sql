@@ -1,0 +1,1 @@
+DROP TABLE starting_credit_grants;
