@@ -32,6 +32,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    activity_verifications (org_id) {
+        org_id -> Uuid,
+        seq -> Int8,
+        hash -> Bytea,
+        verified_at -> Timestamptz,
+        broken_seq -> Nullable<Int8>,
+        broken_reason -> Nullable<Text>,
+        broken_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Uuid,
         org_id -> Uuid,
@@ -231,6 +243,7 @@ diesel::table! {
 
 diesel::joinable!(activity -> organizations (org_id));
 diesel::joinable!(activity_chains -> organizations (org_id));
+diesel::joinable!(activity_verifications -> organizations (org_id));
 diesel::joinable!(api_keys -> projects (project_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(billing_accounts -> organizations (org_id));
@@ -253,6 +266,7 @@ diesel::joinable!(user_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
     activity_chains,
+    activity_verifications,
     api_keys,
     billing_accounts,
     credit_ledger,

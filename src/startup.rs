@@ -194,6 +194,19 @@ pub fn spawn_maintenance(db: Db) {
                 Ok(entries) => tracing::info!(entries, "IP addresses and user agents redacted"),
                 Err(e) => tracing::warn!(error = %e, "activity redaction failed"),
             }
+            let verified = db
+                .run(|conn| crate::ops::audit::verify_incrementally(conn, chrono::Utc::now()))
+                .await;
+            match verified {
+                Ok(broken) => {
+                    for (org_id, at) in broken {
+                        tracing::error!(%org_id, seq = at.seq, reason = at.reason,
+                            expected = %at.expected, found = %at.found,
+                            "activity log integrity check failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "activity verification failed"),
+            }
         }
     });
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::audit_chain::{self, Break, ChainEntry, GENESIS};
-use crate::schema::{activity, activity_chains};
+use crate::schema::{activity, activity_chains, activity_verifications};
 
 /// Entries read per query: large enough that round trips do not dominate, small enough
 /// that a million-entry log never sits in memory at once.
@@ -154,4 +154,91 @@ pub fn organizations(
         query = query.filter(o::slug.eq(slug.to_owned()));
     }
     query.load(conn)
+}
+
+/// How far the maintenance job has verified an organization's chain.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = activity_verifications)]
+pub struct VerificationState {
+    pub org_id: Uuid,
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub verified_at: DateTime<Utc>,
+    pub broken_seq: Option<i64>,
+    pub broken_reason: Option<String>,
+    pub broken_at: Option<DateTime<Utc>>,
+}
+
+pub fn state(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Option<VerificationState>> {
+    activity_verifications::table
+        .find(org_id)
+        .select(VerificationState::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The organizations that have a chain, with their verification state if any.
+pub fn chains(conn: &mut PgConnection) -> QueryResult<Vec<(Uuid, Option<VerificationState>)>> {
+    activity_chains::table
+        .left_join(
+            activity_verifications::table
+                .on(activity_verifications::org_id.eq(activity_chains::org_id)),
+        )
+        .select((
+            activity_chains::org_id,
+            Option::<VerificationState>::as_select(),
+        ))
+        .order(activity_chains::org_id)
+        .load(conn)
+}
+
+pub fn save_intact(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    at: &ChainPoint,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use activity_verifications as v;
+    diesel::insert_into(v::table)
+        .values((
+            v::org_id.eq(org_id),
+            v::seq.eq(at.seq),
+            v::hash.eq(&at.hash),
+            v::verified_at.eq(now),
+        ))
+        .on_conflict(v::org_id)
+        .do_update()
+        .set((
+            v::seq.eq(at.seq),
+            v::hash.eq(&at.hash),
+            v::verified_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records the first break of a chain verified up to `verified` before it.
+pub fn save_broken(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    verified: &ChainPoint,
+    broken: &Break,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use activity_verifications as v;
+    let values = (
+        v::seq.eq(verified.seq),
+        v::hash.eq(&verified.hash),
+        v::verified_at.eq(now),
+        v::broken_seq.eq(broken.seq),
+        v::broken_reason.eq(broken.reason),
+        v::broken_at.eq(now),
+    );
+    diesel::insert_into(v::table)
+        .values((v::org_id.eq(org_id), values))
+        .on_conflict(v::org_id)
+        .do_update()
+        .set(values)
+        .execute(conn)
+        .map(drop)
 }

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::htmx::{Hx, html};
 use crate::layout::{Layout, Section};
 use crate::models::activity::ActivityRow;
+use crate::models::activity_chain::{self, VerificationState};
 use crate::models::activity_log::{self, LogFilter, MemberOption};
 
 /// Query parameters are parsed leniently: a bad value is ignored, never an error.
@@ -160,6 +161,8 @@ struct ActivityPage {
     entries: Vec<EntryView>,
     /// The next, older page, when there is one.
     older_link: Option<String>,
+    /// "Integrity: verified up to #N at <time>", for administrators.
+    integrity: Option<String>,
 }
 
 /// "Load more": the next rows and, when there are more, the row with the button. The
@@ -249,15 +252,21 @@ pub async fn list_activity(
     let view = query.view();
     let full_page = !hx.wants_fragment();
     let (org_id, filter, before) = (member.org.id, view.filter(), view.before);
-    let (page, members) = db
+    let show_integrity = full_page && member.can(Permission::ManageOrganization);
+    let (page, members, integrity) = db
         .run(move |conn| {
             let page = activity_log::page(conn, org_id, &filter, before)?;
+            let integrity = if show_integrity {
+                Some(integrity_line(activity_chain::state(conn, org_id)?))
+            } else {
+                None
+            };
             let members = if full_page {
                 activity_log::filter_members(conn, org_id)?
             } else {
                 Vec::new()
             };
-            Ok::<_, AppError>((page, members))
+            Ok::<_, AppError>((page, members, integrity))
         })
         .await?;
     let now = config.clock.now();
@@ -277,10 +286,34 @@ pub async fn list_activity(
         members,
         entries: entries.collect(),
         older_link,
+        integrity,
     };
     if full_page {
         html(&page)
     } else {
         html(&page.as_activity_list())
+    }
+}
+
+/// What the maintenance job last found; never computed per request.
+fn integrity_line(state: Option<VerificationState>) -> String {
+    let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    match state {
+        None => "Integrity: not verified yet (the check runs every 10 minutes)".to_owned(),
+        Some(VerificationState {
+            broken_seq: Some(seq),
+            broken_reason,
+            broken_at,
+            ..
+        }) => format!(
+            "Integrity: the log does not verify at #{seq} ({}), found {}",
+            broken_reason.unwrap_or_default(),
+            broken_at.map(at).unwrap_or_default()
+        ),
+        Some(state) => format!(
+            "Integrity: verified up to #{} at {}",
+            state.seq,
+            at(state.verified_at)
+        ),
     }
 }

@@ -7,6 +7,7 @@ mod activity;
 mod activity_log;
 mod audit_chain;
 mod audit_export;
+mod audit_integrity;
 mod audit_retention;
 mod authorization;
 mod billing;
