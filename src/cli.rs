@@ -64,6 +64,16 @@ pub async fn verify_activity(db: &Db, org: Option<&str>) -> Result<(), String> {
             })
             .await
             .map_err(|e| e.to_string())?;
+        let outcome = match outcome {
+            Verification::Intact(head) => {
+                let checked = db
+                    .run(move |conn| crate::ops::audit::check_checkpoints(conn, org_id))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                checked.map_or(Verification::Intact(head), Verification::Broken)
+            }
+            broken => broken,
+        };
         match outcome {
             Verification::Intact(head) => println!(
                 "OK      {slug}: {} entries, head #{} {} ({:.2} s)",
@@ -86,4 +96,17 @@ pub async fn verify_activity(db: &Db, org: Option<&str>) -> Result<(), String> {
             "the activity log of {n} organization(s) does not verify"
         )),
     }
+}
+
+/// `teamwork activity checkpoint`: signs a checkpoint of every chain that grew since
+/// its last one, now rather than at the next hourly pass.
+pub async fn checkpoint_activity(db: &Db, config: &crate::config::Config) -> Result<(), String> {
+    let key = crate::audit_key::load_or_create(config)?
+        .ok_or("AUDIT_SIGNING_KEY is not set: there is no key to sign with")?;
+    let signed = db
+        .run(move |conn| crate::ops::audit::checkpoint(conn, &key, chrono::Utc::now()))
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("Signed {signed} checkpoint(s).");
+    Ok(())
 }

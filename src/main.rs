@@ -69,6 +69,8 @@ enum ActivityCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Sign a checkpoint of every chain that grew since its last one (also done hourly).
+    Checkpoint,
 }
 
 fn main() -> ExitCode {
@@ -135,6 +137,9 @@ fn run(cli: Cli) -> Result<(), String> {
             Command::Activity {
                 command: ActivityCommand::Verify { org },
             } => teamwork::cli::verify_activity(&db, org.as_deref()).await,
+            Command::Activity {
+                command: ActivityCommand::Checkpoint,
+            } => teamwork::cli::checkpoint_activity(&db, &config).await,
         }
     })
 }
@@ -148,13 +153,14 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
             config.data_dir.display()
         )
     })?;
+    let audit_key = teamwork::audit_key::load_or_create(&config)?;
     let transport = Transport::from_config(&config).map_err(|e| e.to_string())?;
     let options = WorkerOptions::from_config(&config).map_err(|e| e.to_string())?;
     let mail = teamwork::mail::worker::spawn(db.clone(), transport, options);
     let base_url = config.base_url.clone();
     let app = Application::build(config, listener, db.clone(), key, mail.clone())
         .map_err(|e| e.to_string())?;
-    startup::spawn_maintenance(db);
+    startup::spawn_maintenance(db, audit_key);
     tracing::info!("Teamwork is running at {base_url}");
     let served = app.run_until_stopped().await;
     // After the last request: the send in flight finishes, unsent claims go back to the queue.

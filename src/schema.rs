@@ -32,6 +32,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    activity_checkpoints (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        seq -> Int8,
+        hash -> Bytea,
+        created_at -> Timestamptz,
+        public_key -> Bytea,
+        signature -> Bytea,
+    }
+}
+
+diesel::table! {
     activity_verifications (org_id) {
         org_id -> Uuid,
         seq -> Int8,
@@ -243,6 +255,7 @@ diesel::table! {
 
 diesel::joinable!(activity -> organizations (org_id));
 diesel::joinable!(activity_chains -> organizations (org_id));
+diesel::joinable!(activity_checkpoints -> organizations (org_id));
 diesel::joinable!(activity_verifications -> organizations (org_id));
 diesel::joinable!(api_keys -> projects (project_id));
 diesel::joinable!(api_keys -> users (created_by));
@@ -266,6 +279,7 @@ diesel::joinable!(user_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
     activity_chains,
+    activity_checkpoints,
     activity_verifications,
     api_keys,
     billing_accounts,

@@ -171,12 +171,24 @@ impl Application {
     }
 }
 
-/// Deletes expired sessions and old login failures every ten minutes.
-pub fn spawn_maintenance(db: Db) {
+/// Every ten minutes: deletes expired sessions and old login failures, redacts personal
+/// values past their retention, verifies new activity entries; hourly, signs checkpoints.
+pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
+        // Checkpoints hourly: every sixth pass, the first one at start.
+        let mut pass: u64 = 0;
         loop {
             tick.tick().await;
+            if let Some(key) = audit_key.clone().filter(|_| pass.is_multiple_of(6)) {
+                let signed = db
+                    .run(move |conn| crate::ops::audit::checkpoint(conn, &key, chrono::Utc::now()))
+                    .await;
+                if let Err(e) = signed {
+                    tracing::warn!(error = %e, "activity checkpoint failed");
+                }
+            }
+            pass += 1;
             let result = db
                 .run(|conn| crate::ops::maintenance::purge_expired(conn, chrono::Utc::now()))
                 .await;

@@ -176,6 +176,33 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The text a checkpoint's Ed25519 signature covers (UTF-8, each line ending in `\n`).
+pub fn checkpoint_message(
+    org_id: Uuid,
+    seq: i64,
+    hash: &[u8],
+    created_at: DateTime<Utc>,
+) -> String {
+    format!(
+        "teamwork activity checkpoint v1\norg_id={org_id}\nseq={seq}\nhash={}\ncreated_at={}\n",
+        hex(hash),
+        timestamp(created_at)
+    )
+}
+
+/// Whether `signature` is `public_key`'s Ed25519 signature of `message`.
+pub fn signature_valid(public_key: &[u8], message: &str, signature: &[u8]) -> bool {
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let Ok(key) = <[u8; 32]>::try_from(public_key) else {
+        return false;
+    };
+    let Ok(signature) = Signature::from_slice(signature) else {
+        return false;
+    };
+    VerifyingKey::from_bytes(&key)
+        .is_ok_and(|key| key.verify(message.as_bytes(), &signature).is_ok())
+}
+
 /// Where and why a chain stops verifying.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Break {
@@ -315,5 +342,20 @@ mod tests {
         assert_eq!(check(&redacted, 0, &GENESIS), Ok(()));
 
         assert_eq!(check(&good, 1, &GENESIS).unwrap_err().seq, 2);
+    }
+
+    #[test]
+    fn a_checkpoint_signature_covers_every_field() {
+        use ed25519_dalek::{Signer, SigningKey};
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let public = key.verifying_key().to_bytes();
+        let e = entry();
+        let message = checkpoint_message(e.org_id, 7, &[1u8; 32], e.created_at);
+        assert!(message.contains("\nseq=7\nhash=0101"), "{message}");
+        let signature = key.sign(message.as_bytes()).to_bytes();
+        assert!(signature_valid(&public, &message, &signature));
+        let other = checkpoint_message(e.org_id, 8, &[1u8; 32], e.created_at);
+        assert!(!signature_valid(&public, &other, &signature));
+        assert!(!signature_valid(&[0u8; 31], &message, &signature));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod activity_chain;
+pub mod activity_checkpoints;
 pub mod activity_log;
 pub mod api_keys;
 pub mod billing;

@@ -16,6 +16,7 @@ use crate::domain::audit_chain;
 use crate::domain::csv::Csv;
 use crate::error::AppError;
 use crate::models::activity::ActivityRow;
+use crate::models::activity_checkpoints;
 use crate::models::activity_log::{self, EXPORT_CHUNK};
 
 #[derive(Debug, Clone, Copy)]
@@ -219,4 +220,40 @@ fn export(
             format!("attachment; filename=\"{filename}\""),
         ))
         .streaming(chunks))
+}
+
+/// GET /orgs/{org}/activity/checkpoints.jsonl: every signed checkpoint, oldest first, for
+/// an auditor to keep with an export (README, "Signed checkpoints").
+pub async fn export_activity_checkpoints(
+    member: OrgMember,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    member.require_org_wide(Permission::ViewActivity)?;
+    let org_id = member.org.id;
+    let checkpoints = db
+        .run(move |conn| Ok::<_, AppError>(activity_checkpoints::of_org(conn, org_id)?))
+        .await?;
+    let body = checkpoints.iter().fold(String::new(), |mut out, c| {
+        let line = json!({
+            "org_id": c.org_id,
+            "seq": c.seq,
+            "hash": audit_chain::hex(&c.hash),
+            "created_at": audit_chain::timestamp(c.created_at),
+            "public_key": audit_chain::hex(&c.public_key),
+            "signature": audit_chain::hex(&c.signature),
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+        out
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(Format::JsonLines.content_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-checkpoints.jsonl\"",
+                member.org.slug
+            ),
+        ))
+        .body(body))
 }

@@ -96,6 +96,7 @@ url_map! {
     get  "/orgs/{org}/activity"                                           => activity::list_activity,
     get  "/orgs/{org}/activity/export.csv"                                => activity_export::export_activity_csv,
     get  "/orgs/{org}/activity/export.jsonl"                              => activity_export::export_activity_jsonl,
+    get  "/orgs/{org}/activity/checkpoints.jsonl"                         => activity_export::export_activity_checkpoints,
     get  "/orgs/{org}/leave"                                              => leave::confirm_leave_org,
     post "/orgs/{org}/leave"                                              => leave::leave_org,
     get  "/orgs/{org}/settings"                                           => settings::show_settings,

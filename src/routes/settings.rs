@@ -8,11 +8,13 @@ use serde::Deserialize;
 use super::FieldErrors;
 use crate::auth::OrgMember;
 use crate::db::Db;
+use crate::domain::audit_chain;
 use crate::domain::retention::KeepDays;
 use crate::domain::{OrgName, Permission};
 use crate::error::AppError;
 use crate::htmx::{Level, html, html_with_status, redirect, toast};
 use crate::layout::{Layout, Section};
+use crate::models::activity_checkpoints;
 use crate::ops;
 
 #[derive(Template)]
@@ -24,6 +26,8 @@ struct SettingsPage {
     can_rename: bool,
     /// The "Keep IP addresses and user agents for" field, as typed or stored.
     keep_personal_days: String,
+    /// Hex of the Ed25519 public key of the newest checkpoint, when there is one.
+    checkpoint_key: Option<String>,
     errors: FieldErrors,
 }
 
@@ -35,15 +39,23 @@ impl SettingsPage {
             name: member.org.name.clone(),
             can_rename: member.can(Permission::ManageOrganization),
             keep_personal_days: member.org.keep_personal_days.to_string(),
+            checkpoint_key: None,
             errors: FieldErrors::default(),
         }
     }
 }
 
 /// GET /orgs/{org}/settings
-pub async fn show_settings(member: OrgMember) -> Result<HttpResponse, AppError> {
+pub async fn show_settings(member: OrgMember, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
     member.require_org_member()?;
-    html(&SettingsPage::of(&member))
+    let org_id = member.org.id;
+    let key = db
+        .run(move |conn| Ok::<_, AppError>(activity_checkpoints::latest_public_key(conn, org_id)?))
+        .await?;
+    html(&SettingsPage {
+        checkpoint_key: key.map(|k| audit_chain::hex(&k)),
+        ..SettingsPage::of(&member)
+    })
 }
 
 #[derive(Deserialize)]

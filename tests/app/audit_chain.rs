@@ -371,3 +371,48 @@ fn the_verify_command_exits_1_and_names_the_first_break() {
     let (ok, out) = verify_command(&db, "no-such-org");
     assert!(!ok && out.contains("no organization"), "{out}");
 }
+
+#[test]
+fn a_log_rechained_from_scratch_verifies_but_not_against_its_signed_checkpoint() {
+    let db = TestDb::new();
+    let (mut conn, org) = org_with_ten_entries(&db);
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
+    let signed = teamwork::ops::audit::checkpoint(&mut conn, &key, chrono::Utc::now()).unwrap();
+    assert_eq!(signed, 1);
+    let again = teamwork::ops::audit::checkpoint(&mut conn, &key, chrono::Utc::now()).unwrap();
+    assert_eq!(again, 0, "no new entry, no new checkpoint");
+    assert_eq!(
+        teamwork::ops::audit::check_checkpoints(&mut conn, org).unwrap(),
+        None
+    );
+
+    // Someone with the database's own chaining function rewrites entry 3 and re-chains
+    // everything after it: the chain is consistent again.
+    conn.batch_execute(
+        "SET session_replication_role = replica; \
+         DO $$ DECLARE e activity; head_seq bigint := 0; \
+                       head bytea := '\\x' || repeat('00', 32); \
+         BEGIN FOR e IN SELECT * FROM activity ORDER BY seq LOOP \
+           IF e.seq = 3 THEN e.actor_name := 'Mallory'; END IF; \
+           e := activity_chain_entry(e, head_seq, head); \
+           UPDATE activity SET actor_name = e.actor_name, hash = e.hash, prev_hash = e.prev_hash, \
+             personal_digests = e.personal_digests, personal_salts = e.personal_salts WHERE id = e.id; \
+           UPDATE activity_chains SET hash = e.hash WHERE org_id = e.org_id; \
+           head_seq := e.seq; head := e.hash; END LOOP; END $$; \
+         SET session_replication_role = DEFAULT",
+    )
+    .unwrap();
+    assert!(matches!(verify(&mut conn, org), Verification::Intact(_)));
+    let found = teamwork::ops::audit::check_checkpoints(&mut conn, org)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.seq, found.reason),
+        (10, "entry differs from its signed checkpoint")
+    );
+    let (ok, out) = verify_command(&db, "tamper");
+    assert!(
+        !ok && out.contains("#10: entry differs from its signed checkpoint"),
+        "{out}"
+    );
+}

@@ -76,3 +76,50 @@ async fn administrators_see_how_far_the_job_verified_and_where_it_broke() {
     assert!(again.is_empty());
     assert!(admin.get_text(&log).await.contains("does not verify at #4"));
 }
+
+#[actix_web::test]
+async fn signed_checkpoints_download_and_their_key_is_in_settings() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+    let public = teamwork::domain::audit_chain::hex(&key.verifying_key().to_bytes());
+    assert!(
+        admin
+            .get_text(&format!("/orgs/{slug}/settings"))
+            .await
+            .contains("No checkpoint signed yet")
+    );
+    app.with_conn(|c| teamwork::ops::audit::checkpoint(c, &key, Utc::now()).unwrap());
+
+    let body = admin
+        .get_text(&format!("/orgs/{slug}/activity/checkpoints.jsonl"))
+        .await;
+    let lines: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{body}");
+    let c = &lines[0];
+    assert_eq!(
+        (c["seq"].as_i64(), c["public_key"].as_str()),
+        (Some(1), Some(public.as_str()))
+    );
+    let message = format!(
+        "teamwork activity checkpoint v1\norg_id={}\nseq=1\nhash={}\ncreated_at={}\n",
+        c["org_id"].as_str().unwrap(),
+        c["hash"].as_str().unwrap(),
+        c["created_at"].as_str().unwrap()
+    );
+    let unhex = teamwork::domain::audit_chain::unhex;
+    assert!(teamwork::domain::audit_chain::signature_valid(
+        &unhex(&public).unwrap(),
+        &message,
+        &unhex(c["signature"].as_str().unwrap()).unwrap()
+    ));
+    assert!(
+        admin
+            .get_text(&format!("/orgs/{slug}/settings"))
+            .await
+            .contains(&public)
+    );
+}
