@@ -160,7 +160,7 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let base_url = config.base_url.clone();
     let app = Application::build(config, listener, db.clone(), key, mail.clone())
         .map_err(|e| e.to_string())?;
-    startup::spawn_maintenance(db, audit_key);
+    startup::spawn_maintenance(db, audit_key, base_url.clone());
     tracing::info!("Teamwork is running at {base_url}");
     let served = app.run_until_stopped().await;
     // After the last request: the send in flight finishes, unsent claims go back to the queue.

@@ -173,7 +173,7 @@ impl Application {
 
 /// Every ten minutes: deletes expired sessions and old login failures, redacts personal
 /// values past their retention, verifies new activity entries; hourly, signs checkpoints.
-pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>) {
+pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, base_url: String) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
         // Checkpoints hourly: every sixth pass, the first one at start.
@@ -206,8 +206,11 @@ pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>) {
                 Ok(entries) => tracing::info!(entries, "IP addresses and user agents redacted"),
                 Err(e) => tracing::warn!(error = %e, "activity redaction failed"),
             }
+            let base = base_url.clone();
             let verified = db
-                .run(|conn| crate::ops::audit::verify_incrementally(conn, chrono::Utc::now()))
+                .run(move |conn| {
+                    crate::ops::audit::verify_incrementally(conn, chrono::Utc::now(), &base)
+                })
                 .await;
             match verified {
                 Ok(broken) => {

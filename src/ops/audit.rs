@@ -6,10 +6,15 @@ use diesel::PgConnection;
 use ed25519_dalek::{Signer, SigningKey};
 use uuid::Uuid;
 
-use super::OpResult;
+use super::{OpResult, tx};
+use crate::domain::EmailAddress;
 use crate::domain::audit_chain::{self, Break};
+use crate::mail::integrity::integrity_alert;
+use crate::mail::outbox;
 use crate::models::activity_chain::{self, ChainPoint, Verification};
 use crate::models::activity_checkpoints::{self, Checkpoint};
+use crate::models::memberships::Membership;
+use crate::models::organizations::Organization;
 
 /// Verifies every organization's new entries, from the point verified last. A chain
 /// found broken stays marked broken (the evidence must not vanish when someone puts the
@@ -21,6 +26,7 @@ use crate::models::activity_checkpoints::{self, Checkpoint};
 pub fn verify_incrementally(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
+    base_url: &str,
 ) -> OpResult<Vec<(Uuid, Break)>> {
     let mut newly_broken = Vec::new();
     for (org_id, state) in activity_chain::chains(conn)? {
@@ -34,12 +40,42 @@ pub fn verify_incrementally(
         match activity_chain::verify(conn, org_id, from.clone())? {
             Verification::Intact(at) => activity_chain::save_intact(conn, org_id, &at, now)?,
             Verification::Broken(broken) => {
-                activity_chain::save_broken(conn, org_id, &from, &broken, now)?;
+                tx(conn, |conn| {
+                    activity_chain::save_broken(conn, org_id, &from, &broken, now)?;
+                    alert_administrators(conn, org_id, &broken, base_url)
+                })?;
                 newly_broken.push((org_id, broken));
             }
         }
     }
     Ok(newly_broken)
+}
+
+/// Mails every administrator of `org_id` that its log stopped verifying at `broken`;
+/// queued in the transaction that records the break, so it is sent once.
+fn alert_administrators(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    broken: &Break,
+    base_url: &str,
+) -> OpResult<()> {
+    let org = Organization::find(conn, org_id)?;
+    let link = format!("{base_url}/orgs/{}/activity", org.slug);
+    for (name, email) in Membership::administrators(conn, org_id)? {
+        let Ok(recipient) = EmailAddress::parse(&email) else {
+            continue;
+        };
+        let alert = integrity_alert(
+            &name,
+            recipient,
+            &org.name,
+            broken.seq,
+            broken.reason,
+            &link,
+        )?;
+        outbox::enqueue(conn, Some(org_id), "integrity_alert", &alert, base_url)?;
+    }
+    Ok(())
 }
 
 /// Signs a checkpoint of every chain that grew since its last one. Returns how many.

@@ -36,7 +36,8 @@ async fn administrators_see_how_far_the_job_verified_and_where_it_broke() {
             .contains("Integrity: not verified yet")
     );
 
-    let broken = app.with_conn(|c| verify_incrementally(c, Utc::now()).unwrap());
+    let broken =
+        app.with_conn(|c| verify_incrementally(c, Utc::now(), "http://console.test").unwrap());
     assert!(broken.is_empty());
     let page = admin.get_text(&log).await;
     let today = Utc::now().format("%Y-%m-%d").to_string();
@@ -54,7 +55,7 @@ async fn administrators_see_how_far_the_job_verified_and_where_it_broke() {
     // An entry already verified is not read again by the job (the full `activity
     // verify` finds it): each pass costs what was written since the last.
     rewrite_as_superuser(&app, org, 1);
-    app.with_conn(|c| verify_incrementally(c, Utc::now()).unwrap());
+    app.with_conn(|c| verify_incrementally(c, Utc::now(), "http://console.test").unwrap());
     assert!(admin.get_text(&log).await.contains("verified up to #3 at"));
     let full = app.with_conn(|c| activity_chain::verify(c, org, ChainPoint::genesis()).unwrap());
     assert!(matches!(full, Verification::Broken(b) if b.seq == 1));
@@ -63,7 +64,8 @@ async fn administrators_see_how_far_the_job_verified_and_where_it_broke() {
         .post_form(&format!("/orgs/{slug}/settings"), &[("name", "Acme Four")])
         .await;
     rewrite_as_superuser(&app, org, 4);
-    let broken = app.with_conn(|c| verify_incrementally(c, Utc::now()).unwrap());
+    let broken =
+        app.with_conn(|c| verify_incrementally(c, Utc::now(), "http://console.test").unwrap());
     assert_eq!(broken.len(), 1);
     assert_eq!((broken[0].0, broken[0].1.seq), (org, 4));
     let page = admin.get_text(&log).await;
@@ -71,9 +73,28 @@ async fn administrators_see_how_far_the_job_verified_and_where_it_broke() {
         page.contains("Integrity: the log does not verify at #4 (entry altered)"),
         "{page}"
     );
+    let alert = app
+        .mail_with_subject(
+            "ada.admin@example.com",
+            "The activity log of Acme Four does not verify",
+        )
+        .await;
+    assert!(
+        alert.text.contains("entry #4 (entry altered)"),
+        "{}",
+        alert.text
+    );
+    assert!(
+        alert
+            .text
+            .contains(&format!("http://console.test/orgs/{slug}/activity"))
+    );
     // The break stays reported, and is reported as new only once.
-    let again = app.with_conn(|c| verify_incrementally(c, Utc::now()).unwrap());
+    let again =
+        app.with_conn(|c| verify_incrementally(c, Utc::now(), "http://console.test").unwrap());
     assert!(again.is_empty());
+    app.mail_settled().await;
+    assert_eq!(app.count_where("outbox", "kind = 'integrity_alert'"), 1);
     assert!(admin.get_text(&log).await.contains("does not verify at #4"));
 }
 
