@@ -64,6 +64,29 @@ pub struct Settings {
     /// Input tokens, and output tokens, accepted in one usage report; larger reports get 400 and must be split.
     #[arg(long, env = "MAX_TOKENS_PER_REPORT", default_value_t = Limits::default().max_tokens_per_report, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_tokens_per_report: u64,
+    /// Argon2id memory per password hash, in KiB. Production refuses less than the default (OWASP's m=19 MiB); development and tests may lower it to save time.
+    #[arg(long, env = "ARGON2_MEMORY_KIB", default_value_t = PasswordCost::default().memory_kib, value_parser = clap::value_parser!(u32).range(8..))]
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes per password hash; production refuses less than the default (2).
+    #[arg(long, env = "ARGON2_ITERATIONS", default_value_t = PasswordCost::default().iterations, value_parser = clap::value_parser!(u32).range(1..))]
+    pub argon2_iterations: u32,
+}
+
+/// The Argon2id cost of new password hashes (existing hashes carry their own). `Default`
+/// is OWASP's recommendation and what production must use at least (R23).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        PasswordCost {
+            memory_kib: 19_456,
+            iterations: 2,
+        }
+    }
 }
 
 /// Abuse limits (R40-R42). `Default` is what production runs with.
@@ -139,6 +162,7 @@ pub struct Config {
     /// `TRUSTED_PROXIES`: peers whose forwarding headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: Limits,
+    pub password_cost: PasswordCost,
     pub clock: crate::clock::Clock,
 }
 
@@ -212,6 +236,10 @@ impl Config {
                 max_tokens_per_report: s.max_tokens_per_report,
                 ..Limits::default()
             },
+            password_cost: PasswordCost {
+                memory_kib: s.argon2_memory_kib,
+                iterations: s.argon2_iterations,
+            },
             clock: Default::default(),
         };
         config.check_production()?;
@@ -233,6 +261,14 @@ impl Config {
         }
         if !self.is_https() {
             return Err(ConfigError::Production("an https:// BASE_URL"));
+        }
+        let floor = PasswordCost::default();
+        if self.password_cost.memory_kib < floor.memory_kib
+            || self.password_cost.iterations < floor.iterations
+        {
+            return Err(ConfigError::Production(
+                "ARGON2_MEMORY_KIB and ARGON2_ITERATIONS at least at their defaults",
+            ));
         }
         Ok(())
     }
@@ -270,6 +306,8 @@ mod tests {
             trusted_proxies: String::new(),
             signups_per_ip_per_hour: 5,
             max_tokens_per_report: 10_000_000,
+            argon2_memory_kib: PasswordCost::default().memory_kib,
+            argon2_iterations: PasswordCost::default().iterations,
         }
     }
 
@@ -293,8 +331,12 @@ mod tests {
         s.session_key = Some("k".repeat(64));
         assert!(err(&s).contains("https"));
         s.base_url = Some("https://console.example.com/".into());
+        s.argon2_memory_kib = 4096;
+        assert!(err(&s).contains("ARGON2_MEMORY_KIB"));
+        s.argon2_memory_kib = PasswordCost::default().memory_kib;
         let config = Config::from_settings(s).unwrap();
         assert_eq!(config.base_url, "https://console.example.com");
+        assert_eq!(config.password_cost, PasswordCost::default());
     }
 
     #[test]

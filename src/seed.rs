@@ -245,6 +245,24 @@ fn seed(
     .bind::<Timestamptz, _>(now)
     .bind::<Integer, _>(PENDING_INVITATIONS)
     .execute(conn)?;
+    // Their emails as the worker leaves them once delivered (sent, bodies blanked), so
+    // that the Members page reads "Sent" rather than a queue that never moves: the demo
+    // addresses are not real, nothing is mailed.
+    diesel::sql_query(
+        "WITH mail AS ( \
+           INSERT INTO outbox (id, org_id, kind, recipient, subject, body_text, body_html, \
+                               message_id, status, attempts, next_attempt_at, created_at, sent_at) \
+           SELECT gen_random_uuid(), i.org_id, 'invitation', i.email, 'Join ' || $2 || ' on Teamwork', \
+                  '', '', '<' || gen_random_uuid() || '@seed-demo.invalid>', 'sent', 1, \
+                  i.sent_at, i.sent_at, i.sent_at \
+           FROM invitations i WHERE i.org_id = $1 AND i.outbox_id IS NULL \
+           RETURNING id, recipient) \
+         UPDATE invitations SET outbox_id = mail.id \
+         FROM mail WHERE invitations.org_id = $1 AND invitations.email = mail.recipient",
+    )
+    .bind::<SqlUuid, _>(org.id)
+    .bind::<Text, _>(&org.name)
+    .execute(conn)?;
 
     // Two keys per project; Website's "production" is the one whose secret is printed.
     diesel::sql_query(

@@ -67,10 +67,12 @@ impl Application {
         );
         let lifetime =
             actix_web::cookie::time::Duration::seconds(config.session_lifetime.as_secs() as i64);
+        let hashing_data = web::Data::new(crate::auth::password::PasswordHashing::sized_to_cores(
+            config.password_cost,
+        ));
         let config_data = web::Data::new(config);
         let db_data = web::Data::new(db);
         let mail_data = web::Data::new(mail);
-        let hashing_data = web::Data::new(crate::auth::password::PasswordHashing::sized_to_cores());
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(if https { "__Host-teamwork" } else { "teamwork" }.to_owned())

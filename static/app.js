@@ -357,6 +357,92 @@
     true
   );
 
+  // ------------------------------------------------------- address check
+
+  // A textarea marked data-check-emails lists the addresses it holds as you type,
+  // marking those that cannot be addresses, and stops a submit that has any, so that
+  // nothing is sent until they are fixed. The server checks every address again.
+  var ADDRESS = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
+
+  function addresses(text) {
+    return text.split(/[\s,;]+/).filter(function (a) {
+      return a.length > 0;
+    });
+  }
+
+  function checkAddresses(field) {
+    var list = document.getElementById(field.id + "-check");
+    if (!list) {
+      list = document.createElement("ul");
+      list.id = field.id + "-check";
+      list.className = "address-check";
+      list.setAttribute("aria-label", "Addresses to invite");
+      field.insertAdjacentElement("afterend", list);
+    }
+    while (list.firstChild) list.removeChild(list.firstChild);
+    var invalid = [];
+    addresses(field.value).forEach(function (address) {
+      var item = document.createElement("li");
+      item.textContent = address;
+      if (!ADDRESS.test(address)) {
+        item.className = "invalid";
+        item.textContent = address + " (not an address)";
+        invalid.push(address);
+      }
+      list.appendChild(item);
+    });
+    return invalid;
+  }
+
+  function showAddressError(field, invalid) {
+    var id = field.id + "-client-error";
+    var message = document.getElementById(id);
+    if (!invalid.length) {
+      if (message) message.parentNode.removeChild(message);
+      if (!document.getElementById(field.id + "-error")) field.removeAttribute("aria-invalid");
+      return;
+    }
+    if (!message) {
+      message = document.createElement("p");
+      message.id = id;
+      message.className = "field-error";
+      message.setAttribute("role", "alert");
+      var list = document.getElementById(field.id + "-check");
+      (list || field).insertAdjacentElement("afterend", message);
+      var described = field.getAttribute("aria-describedby") || "";
+      if (described.split(" ").indexOf(id) < 0) field.setAttribute("aria-describedby", (described + " " + id).trim());
+    }
+    message.textContent =
+      "Fix or remove " + (invalid.length === 1 ? "this address" : "these addresses") + " before sending: " + invalid.join(", ");
+    field.setAttribute("aria-invalid", "true");
+  }
+
+  document.addEventListener("input", function (evt) {
+    var field = evt.target;
+    if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-check-emails")) return;
+    var invalid = checkAddresses(field);
+    // Once an error was shown, it follows the fixes; it does not appear while typing.
+    if (document.getElementById(field.id + "-client-error")) showAddressError(field, invalid);
+  });
+
+  window.addEventListener(
+    "submit",
+    function (evt) {
+      var form = evt.target;
+      if (!(form instanceof HTMLFormElement)) return;
+      var field = form.querySelector("textarea[data-check-emails]");
+      if (!field) return;
+      var invalid = checkAddresses(field);
+      showAddressError(field, invalid);
+      if (invalid.length) {
+        evt.preventDefault();
+        evt.stopImmediatePropagation();
+        field.focus();
+      }
+    },
+    true
+  );
+
   // ----------------------------------------------------------- copy buttons
 
   function flipLabel(button, label) {

@@ -5,10 +5,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
+use crate::config::PasswordCost;
 use crate::domain::Password;
 use crate::error::AppError;
 
@@ -27,15 +28,19 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct PasswordHashing {
     permits: Arc<Semaphore>,
     jobs: mpsc::Sender<Job>,
+    cost: PasswordCost,
 }
 
 impl PasswordHashing {
-    pub fn sized_to_cores() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    pub fn sized_to_cores(cost: PasswordCost) -> Self {
+        Self::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+            cost,
+        )
     }
 
     /// `threads` hashes at a time; the threads end when this is dropped.
-    pub fn new(threads: usize) -> Self {
+    pub fn new(threads: usize, cost: PasswordCost) -> Self {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..threads {
@@ -55,6 +60,7 @@ impl PasswordHashing {
         PasswordHashing {
             permits: Arc::new(Semaphore::new(threads)),
             jobs,
+            cost,
         }
     }
 
@@ -83,7 +89,8 @@ impl PasswordHashing {
     }
 
     pub async fn hash(&self, password: Password) -> Result<String, AppError> {
-        self.run(move || hash_now(&password)).await?
+        let cost = self.cost;
+        self.run(move || hash_with(&password, cost)).await?
     }
 
     /// Verifies a login attempt. `stored` is `None` for an unknown account: a dummy hash
@@ -93,7 +100,8 @@ impl PasswordHashing {
         candidate: String,
         stored: Option<String>,
     ) -> Result<bool, AppError> {
-        self.run(move || verify_now(&candidate, stored.as_deref()))
+        let cost = self.cost;
+        self.run(move || verify_now(&candidate, stored.as_deref(), cost))
             .await
     }
 }
@@ -109,16 +117,29 @@ fn give_memory_back() {
     }
 }
 
-/// Hashes on the calling thread (commands run once, outside requests).
+fn argon2(cost: PasswordCost) -> Argon2<'static> {
+    let params = Params::new(cost.memory_kib, cost.iterations, 1, None)
+        .unwrap_or_else(|_| Params::default());
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes on the calling thread at the production cost (commands run once, outside
+/// requests).
 pub fn hash_now(password: &Password) -> Result<String, AppError> {
-    Argon2::default()
+    hash_with(password, PasswordCost::default())
+}
+
+fn hash_with(password: &Password, cost: PasswordCost) -> Result<String, AppError> {
+    argon2(cost)
         .hash_password(password.expose().as_bytes())
         .map(|hash| hash.to_string())
         .map_err(|e| AppError::Internal(format!("argon2: {e}")))
 }
 
-fn verify_now(candidate: &str, stored: Option<&str>) -> bool {
-    let argon2 = Argon2::default();
+/// A stored hash is verified at the cost it records; the dummy hash for an unknown
+/// account costs what a new hash would, so both take as long.
+fn verify_now(candidate: &str, stored: Option<&str>, cost: PasswordCost) -> bool {
+    let argon2 = argon2(cost);
     match stored {
         Some(hash) => argon2.verify_password(candidate.as_bytes(), hash).is_ok(),
         None => {
@@ -139,7 +160,7 @@ mod tests {
 
     #[actix_web::test]
     async fn hashes_are_argon2id_with_the_default_cost_and_verify() {
-        let hashing = PasswordHashing::new(1);
+        let hashing = PasswordHashing::new(1, PasswordCost::default());
         let hash = hashing
             .hash(Password::parse("a fine secret").unwrap())
             .await
@@ -157,7 +178,7 @@ mod tests {
 
     #[actix_web::test]
     async fn a_full_queue_answers_busy_instead_of_waiting_forever() {
-        let hashing = Arc::new(PasswordHashing::new(1));
+        let hashing = Arc::new(PasswordHashing::new(1, PasswordCost::default()));
         let stuck = hashing.clone();
         let blocker = actix_web::rt::spawn(async move {
             stuck.run(|| std::thread::sleep(QUEUE_TIMEOUT * 2)).await

@@ -81,6 +81,20 @@ impl Credits {
         self.format(true)
     }
 
+    /// To the hundredth, as money reads: "1,234.50", "26.06", "0.01" (half away from zero);
+    /// [`display`](Self::display) is the exact amount shown beside it.
+    pub fn rounded(self) -> String {
+        let cent = MICRO / 100;
+        let abs = self.0.unsigned_abs() as i64;
+        let cents = (abs + cent / 2) / cent;
+        let sign = if self.0 < 0 && cents > 0 { "-" } else { "" };
+        format!(
+            "{sign}{}.{:02}",
+            group_digits((cents / 100) as u64),
+            cents % 100
+        )
+    }
+
     /// Like [`display`](Self::display) without digit groups, for CSV: "1234.50".
     pub fn decimal(self) -> String {
         self.format(false)
@@ -233,6 +247,23 @@ super::role::text_enum_sql!(Plan);
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn money_reads_to_the_hundredth_with_digit_groups() {
+        let c = Credits::from_micro;
+        assert_eq!(c(26_059_277).rounded(), "26.06");
+        assert_eq!(c(323_015_000).rounded(), "323.02");
+        assert_eq!(c(1_234_567_890_000).rounded(), "1,234,567.89");
+        assert_eq!(c(6_000).rounded(), "0.01");
+        assert_eq!(c(4_999).rounded(), "0.00");
+        assert_eq!(c(-3_000_000).rounded(), "-3.00");
+        assert_eq!(c(-4_000).rounded(), "0.00");
+        assert_eq!(
+            c(26_059_277).display(),
+            "26.059277",
+            "the exact amount stays"
+        );
+    }
+
     use super::*;
 
     #[test]

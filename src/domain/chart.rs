@@ -71,11 +71,17 @@ pub struct Column {
 /// fills the plot; each segment's top is rounded from its running sum, so that segments
 /// never overlap and a column's height is exactly its rounded total.
 pub fn stack(values: &[Vec<i64>], frame: Frame) -> Vec<Column> {
+    stack_to(values, frame, 0)
+}
+
+/// Like [`stack`], with the top of the plot at `top` (a round value at or above the
+/// tallest column, where the highest gridline is) unless the tallest column is higher.
+pub fn stack_to(values: &[Vec<i64>], frame: Frame, top: i64) -> Vec<Column> {
     let totals: Vec<i64> = values
         .iter()
         .map(|column| column.iter().map(|v| (*v).max(0)).sum())
         .collect();
-    let max = totals.iter().copied().max().unwrap_or(0).max(1) as i128;
+    let max = totals.iter().copied().max().unwrap_or(0).max(top).max(1) as i128;
     let scale = |sum: i64| ((sum as i128 * frame.plot_height as i128 + max / 2) / max) as u32;
     values
         .iter()
@@ -108,6 +114,32 @@ pub fn stack(values: &[Vec<i64>], frame: Frame) -> Vec<Column> {
             }
         })
         .collect()
+}
+
+/// Round gridline values from 0 to at least `max`: a step of 1, 2, 2.5 or 5 times a power
+/// of ten, giving 3 to 5 steps above zero when it can (2 when `max` is one unit).
+pub fn ticks(max: i64) -> Vec<i64> {
+    let max = max.max(1);
+    let mut steps = Vec::new();
+    let mut power = 1i64;
+    while power <= max {
+        for factor in [10, 20, 25, 50] {
+            // Steps in tenths of `power`, so that 2.5 stays an integer from 10 up.
+            if (power * factor) % 10 == 0 {
+                steps.push(power * factor / 10);
+            }
+        }
+        power = power.saturating_mul(10);
+    }
+    steps.push(power);
+    let count = |step: i64| (max + step - 1) / step;
+    let step = steps
+        .iter()
+        .copied()
+        .find(|&step| (3..=5).contains(&count(step)))
+        .or_else(|| steps.iter().copied().find(|&step| count(step) <= 5))
+        .unwrap_or(max);
+    (0..=count(step)).map(|i| i * step).collect()
 }
 
 /// Which shown series each series goes to: with more than `keep` series, the `keep - 1`
@@ -189,6 +221,26 @@ mod tests {
             (Frame::fit(90, 720).column_width, Frame::fit(90, 720).gap),
             (6, 1)
         );
+    }
+
+    #[test]
+    fn gridlines_are_round_and_three_to_five() {
+        // Micro-credits: 1.3 credits gives 0, 0.5, 1, 1.5.
+        assert_eq!(ticks(1_300_000), [0, 500_000, 1_000_000, 1_500_000]);
+        assert_eq!(
+            ticks(1_200_000),
+            [0, 250_000, 500_000, 750_000, 1_000_000, 1_250_000]
+        );
+        assert_eq!(ticks(12_750), [0, 5_000, 10_000, 15_000]);
+        assert_eq!(ticks(100), [0, 20, 40, 60, 80, 100]);
+        for max in [1, 7, 99, 101, 12_345, 999_999_999] {
+            let t = ticks(max);
+            assert!(*t.last().unwrap() >= max, "{max}: {t:?}");
+            assert!((3..=6).contains(&t.len()) || max < 3, "{max}: {t:?}");
+        }
+        // Scaled to the top gridline, a column of half of it is half the plot.
+        let columns = stack_to(&[vec![750_000]], F, 1_500_000);
+        assert_eq!(height(&columns[0]), F.plot_height / 2);
     }
 
     #[test]

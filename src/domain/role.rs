@@ -204,6 +204,16 @@ impl ProjectRole {
         }
     }
 
+    /// One line from the role table, shown where a project role is chosen.
+    pub fn description(self) -> &'static str {
+        match self {
+            ProjectRole::Developer => {
+                "Creates, rotates and revokes this project's API keys; sees its usage."
+            }
+            ProjectRole::Viewer => "Sees this project, its keys and its usage; changes nothing.",
+        }
+    }
+
     pub fn parse(value: &str) -> Result<Self, FieldError> {
         ProjectRole::ALL
             .into_iter()

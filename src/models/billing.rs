@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::{Credits, Plan};
 use crate::models::activity::Actor;
-use crate::schema::{api_keys, billing_accounts, credit_ledger, projects, usage_events};
+use crate::schema::billing_accounts;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = billing_accounts)]
@@ -233,19 +233,30 @@ pub fn record_usage(
     Ok(charged.map(|c| c.usage_event_id))
 }
 
-/// A ledger entry as the Billing page lists it.
-#[derive(Debug, Clone, Queryable)]
+/// A line of the Billing page's transactions: a purchase, grant or adjustment as it
+/// was recorded, or one UTC day of usage charges added up (so that purchases are not
+/// buried under thousands of charges).
+#[derive(Debug, Clone, QueryableByName)]
 pub struct LedgerRow {
+    /// The entry's id; for a day of usage, its newest charge's (the page cursor).
+    #[diesel(sql_type = BigInt)]
     pub id: i64,
+    #[diesel(sql_type = Text)]
     pub kind: String,
+    #[diesel(sql_type = BigInt)]
     pub amount_micro: i64,
+    /// After the entry; for a day of usage, after its newest charge.
+    #[diesel(sql_type = BigInt)]
     pub balance_after_micro: i64,
+    #[diesel(sql_type = Nullable<Text>)]
     pub reference: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     pub actor_name: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
-    pub model: Option<String>,
-    pub project_name: Option<String>,
-    pub key_name: Option<String>,
+    /// How many usage charges the line adds up (1 for other entries).
+    #[diesel(sql_type = BigInt)]
+    pub charges: i64,
 }
 
 impl LedgerRow {
@@ -257,6 +268,10 @@ impl LedgerRow {
         Credits::from_micro(self.balance_after_micro)
     }
 
+    pub fn is_usage(&self) -> bool {
+        self.kind == "usage"
+    }
+
     pub fn kind_label(&self) -> &'static str {
         match self.kind.as_str() {
             "grant" => "Starting credits",
@@ -266,48 +281,98 @@ impl LedgerRow {
         }
     }
 
-    /// "Website · production · gpt-large" for usage, the payment reference for purchases.
+    /// "14 charges" for a day of usage, the payment reference for purchases.
     pub fn detail(&self) -> String {
-        match (&self.project_name, &self.key_name, &self.model) {
-            (Some(project), Some(key), Some(model)) => format!("{project} · {key} · {model}"),
+        match (self.is_usage(), self.charges) {
+            (true, 1) => "1 charge".into(),
+            (true, n) => format!("{n} charges"),
             _ => self.reference.clone().unwrap_or_default(),
         }
     }
 }
 
-/// Newest first, `limit` entries older than `before` (keyset paging on the id).
+/// Which transactions the Billing page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LedgerKind {
+    #[default]
+    All,
+    Purchases,
+    Usage,
+    /// Starting credits and adjustments.
+    Adjustments,
+}
+
+impl LedgerKind {
+    pub const ALL: [LedgerKind; 4] = [
+        LedgerKind::All,
+        LedgerKind::Purchases,
+        LedgerKind::Usage,
+        LedgerKind::Adjustments,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::All => "all",
+            LedgerKind::Purchases => "purchases",
+            LedgerKind::Usage => "usage",
+            LedgerKind::Adjustments => "adjustments",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LedgerKind::All => "All transactions",
+            LedgerKind::Purchases => "Purchases",
+            LedgerKind::Usage => "Usage",
+            LedgerKind::Adjustments => "Starting credits and adjustments",
+        }
+    }
+
+    /// Unknown values list everything.
+    pub fn parse(value: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .unwrap_or_default()
+    }
+}
+
+/// Newest first, `limit` lines older than `before` (keyset paging on the id): entries
+/// one by one, usage charges one line per UTC day. A day's line sorts by its newest
+/// charge, so each day is listed once, on the page where that charge falls.
 pub fn ledger_page(
     conn: &mut PgConnection,
     org_id: Uuid,
+    kind: LedgerKind,
     before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<LedgerRow>> {
-    let mut query = credit_ledger::table
-        .left_join(
-            usage_events::table
-                .inner_join(projects::table)
-                .inner_join(api_keys::table),
-        )
-        .filter(credit_ledger::org_id.eq(org_id))
-        .select((
-            credit_ledger::id,
-            credit_ledger::kind,
-            credit_ledger::amount_micro,
-            credit_ledger::balance_after_micro,
-            credit_ledger::reference,
-            credit_ledger::actor_name,
-            credit_ledger::created_at,
-            usage_events::model.nullable(),
-            projects::name.nullable(),
-            api_keys::name.nullable(),
-        ))
-        .order(credit_ledger::id.desc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(id) = before {
-        query = query.filter(credit_ledger::id.lt(id));
-    }
-    query.load(conn)
+    diesel::sql_query(
+        "SELECT id, kind, amount_micro, balance_after_micro, reference, actor_name, created_at, charges \
+         FROM ( \
+           SELECT max(id) AS id, 'usage' AS kind, sum(amount_micro)::int8 AS amount_micro, \
+                  (array_agg(balance_after_micro ORDER BY id DESC))[1] AS balance_after_micro, \
+                  NULL::text AS reference, NULL::text AS actor_name, max(created_at) AS created_at, \
+                  count(*) AS charges \
+           FROM credit_ledger \
+           WHERE org_id = $1 AND kind = 'usage' AND $2 IN ('all', 'usage') \
+           GROUP BY (created_at AT TIME ZONE 'UTC')::date \
+           UNION ALL \
+           SELECT id, kind, amount_micro, balance_after_micro, reference, actor_name, created_at, \
+                  1::int8 AS charges \
+           FROM credit_ledger \
+           WHERE org_id = $1 AND kind <> 'usage' \
+             AND ($2 = 'all' OR ($2 = 'purchases' AND kind = 'purchase') \
+                  OR ($2 = 'adjustments' AND kind <> 'purchase')) \
+         ) lines \
+         WHERE $3::int8 IS NULL OR id < $3 \
+         ORDER BY id DESC LIMIT $4",
+    )
+    .bind::<SqlUuid, _>(org_id)
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Nullable<BigInt>, _>(before)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
 }
 
 #[derive(QueryableByName)]

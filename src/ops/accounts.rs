@@ -11,7 +11,7 @@ use crate::models::user_tokens::Purpose;
 use crate::models::users::User;
 use crate::models::{login_failures, throttle};
 
-pub const EMAIL_TAKEN: &str = "An account with this email already exists. Log in instead.";
+const EMAIL_TAKEN: &str = "An account with this email already exists. Log in instead.";
 
 /// A new account and its confirmation email, committed together. Returns the account
 /// and the confirmation link (for the development log only).

@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod joining;
 pub mod maintenance;
 pub mod members;
+pub mod notices;
 pub mod orgs;
 pub mod project_access;
 pub mod projects;

@@ -21,8 +21,6 @@ use crate::mail::{Context, WorkerHandle, log_link_in_development};
 use crate::models::users::User;
 use crate::ops::{self, OpError};
 
-use crate::ops::accounts::EMAIL_TAKEN;
-
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
@@ -64,7 +62,6 @@ pub async fn new_account(
 
 /// POST /signup
 pub async fn create_account(
-    req: HttpRequest,
     meta: RequestMeta,
     db: web::Data<Db>,
     config: web::Data<Config>,
@@ -102,29 +99,35 @@ pub async fn create_account(
     let created = db
         .run(move |conn| ops::accounts::sign_up(conn, &email, &name, &hash, &ctx))
         .await;
-    let (user, link) = match created {
-        Ok(created) => created,
+    // A new address and one that has an account get the same answer, so the form does
+    // not tell anyone which addresses have accounts; the mail differs (R24-like).
+    match created {
+        Ok((user, link)) => {
+            if let Some(link) = link {
+                log_link_in_development(&config, "email confirmation", &user.email, &link);
+            }
+        }
         Err(OpError::Conflict(_)) => {
             let (taken, ctx) = (form_email.clone(), Context::from_config(&config));
             db.run(move |conn| ops::accounts::notify_signup_attempt(conn, &taken, &ctx))
                 .await?;
-            mail.wake();
-            errors.add("email", EMAIL_TAKEN);
-            return invalid(errors);
         }
         Err(e) => return Err(e.into()),
-    };
-    mail.wake();
-    if let Some(link) = link {
-        log_link_in_development(&config, "email confirmation", &user.email, &link);
     }
-    TypedSession::of(&req).sign_in(user.id)?;
-    let target = if next == "/" {
-        "/orgs/new".to_owned()
-    } else {
-        next
-    };
-    Ok(redirect(&meta.hx, &target))
+    mail.wake();
+    html(&CheckEmailPage {
+        layout: Layout::public("Check your email", &meta),
+        email: form_email.as_str().to_owned(),
+        next,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "accounts/check_email.html")]
+struct CheckEmailPage {
+    layout: Layout,
+    email: String,
+    next: String,
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,7 @@ use crate::domain::{Credits, Permission, Plan};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
-use crate::models::billing::{self, Account, LedgerRow};
+use crate::models::billing::{self, Account, LedgerKind, LedgerRow};
 use crate::ops::{self, OpError};
 
 /// Ledger entries per page.
@@ -31,6 +31,7 @@ struct BillingPage {
     account: Account,
     seats: i64,
     ledger: Vec<LedgerRow>,
+    kind: LedgerKind,
     /// The id to page on from, when older entries exist.
     older_than: Option<i64>,
     /// Whether this is a later page (offers a way back to the newest).
@@ -45,6 +46,28 @@ struct BillingPage {
 impl BillingPage {
     fn plans(&self) -> [Plan; 3] {
         Plan::ALL
+    }
+
+    fn kinds(&self) -> [LedgerKind; 4] {
+        LedgerKind::ALL
+    }
+
+    /// The ledger's address with this filter, from `before` when paging.
+    fn ledger_link(&self, before: Option<&i64>) -> String {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        if self.kind != LedgerKind::All {
+            params.push(("type", self.kind.as_str().to_owned()));
+        }
+        if let Some(id) = before {
+            params.push(("before", id.to_string()));
+        }
+        let query = serde_urlencoded::to_string(params).unwrap_or_default();
+        let base = format!("/orgs/{}/billing", self.slug);
+        if query.is_empty() {
+            base
+        } else {
+            format!("{base}?{query}")
+        }
     }
 
     /// "3 of 5", "12 (no limit)".
@@ -69,6 +92,7 @@ struct Submitted {
 async fn load_page(
     db: &Db,
     member: &OrgMember,
+    kind: LedgerKind,
     before: Option<i64>,
     submitted: Submitted,
 ) -> Result<BillingPage, AppError> {
@@ -77,7 +101,7 @@ async fn load_page(
         .run(move |conn| {
             let account = billing::find(conn, org_id)?;
             let seats = billing::seats_used(conn, org_id)?;
-            let ledger = billing::ledger_page(conn, org_id, before, PAGE_SIZE + 1)?;
+            let ledger = billing::ledger_page(conn, org_id, kind, before, PAGE_SIZE + 1)?;
             Ok::<_, AppError>((account, seats, ledger))
         })
         .await?;
@@ -94,6 +118,7 @@ async fn load_page(
         account,
         seats,
         ledger,
+        kind,
         older_than,
         paged: before.is_some(),
         can_manage: member.can(Permission::ManageBilling),
@@ -108,6 +133,8 @@ async fn load_page(
 #[derive(Debug, Default, Deserialize)]
 pub struct BillingQuery {
     before: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
 }
 
 /// GET /orgs/{org}/billing: the whole page, or the ledger for htmx.
@@ -118,7 +145,8 @@ pub async fn show_billing(
 ) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ViewBilling)?;
     let before = query.before.as_deref().and_then(|b| b.parse::<i64>().ok());
-    let page = load_page(&db, &member, before, Submitted::default()).await?;
+    let kind = LedgerKind::parse(query.kind.as_deref().unwrap_or(""));
+    let page = load_page(&db, &member, kind, before, Submitted::default()).await?;
     if member.meta.hx.wants_fragment() {
         html(&page.as_ledger())
     } else {
@@ -152,7 +180,7 @@ pub async fn add_credits(
             errors,
             plan_error: None,
         };
-        let page = load_page(&db, &member, None, submitted).await?;
+        let page = load_page(&db, &member, LedgerKind::All, None, submitted).await?;
         return html_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let (org_id, actor, now) = (member.org.id, member.actor(), config.clock.now());
@@ -198,7 +226,7 @@ pub async fn change_plan(
             plan_error: Some(refusal),
             ..Submitted::default()
         };
-        let page = load_page(&db, &member, None, submitted).await?;
+        let page = load_page(&db, &member, LedgerKind::All, None, submitted).await?;
         return html_with_status(StatusCode::CONFLICT, &page);
     }
     TypedSession::of(&req).set_flash(&format!(

@@ -38,14 +38,24 @@ impl NewInvitationPage {
     }
 }
 
-/// GET /orgs/{org}/invitations/new
-pub async fn new_invitation(member: OrgMember) -> Result<HttpResponse, AppError> {
+/// Parsed leniently: an unknown role shows the default.
+#[derive(Deserialize)]
+pub struct NewInvitationQuery {
+    role: Option<String>,
+}
+
+/// GET /orgs/{org}/invitations/new (`?role=administrator` from "Invite an administrator").
+pub async fn new_invitation(
+    member: OrgMember,
+    query: web::Query<NewInvitationQuery>,
+) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
+    let role = query.role.as_deref().and_then(|r| Role::parse(r).ok());
     html(&NewInvitationPage {
         layout: member.layout(Section::Members, "Invite Member"),
         slug: member.org.slug.clone(),
         emails: String::new(),
-        role: Role::Developer,
+        role: role.unwrap_or(Role::Developer),
         errors: FieldErrors::default(),
     })
 }
@@ -74,6 +84,25 @@ impl ResultsPage {
             .iter()
             .filter(|r| r.outcome == Outcome::Invited)
             .count()
+    }
+
+    /// The addresses that were not invited for a reason the person can act on, each
+    /// with what to do about it.
+    fn to_fix(&self) -> Vec<(&str, &'static str)> {
+        self.results
+            .iter()
+            .filter_map(|r| {
+                let what = match r.outcome {
+                    Outcome::Invalid(_) => "correct the address and invite it again",
+                    Outcome::AddressLimit => "invite it again tomorrow",
+                    Outcome::SeatLimit(_) => "change the plan or free a seat, then invite it again",
+                    Outcome::Invited | Outcome::AlreadyMember | Outcome::AlreadyInvited(_) => {
+                        return None;
+                    }
+                };
+                Some((r.email.as_str(), what))
+            })
+            .collect()
     }
 }
 

@@ -371,7 +371,7 @@ pub async fn confirm_member_role(
         .run(move |conn| member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound))
         .await?;
     let to = query.role.as_deref().and_then(|r| Role::parse(r).ok());
-    let ctx = RowContext::of(&member);
+    let mut ctx = RowContext::of(&member);
     let hx = member.meta.hx;
     match to.filter(|to| membership::needs_confirmation(row.role, *to)) {
         Some(to) if target_id != ctx.me => {
@@ -386,12 +386,16 @@ pub async fn confirm_member_role(
                 })
             }
         }
-        _ if hx.wants_fragment() => html(&MemberRowFragment {
-            ctx,
-            row,
-            summary: None,
-            done: None,
-        }),
+        _ if hx.wants_fragment() => {
+            // "Cancel" puts the row back: the keyboard goes back to its select.
+            ctx.focus = Some(target_id);
+            html(&MemberRowFragment {
+                ctx,
+                row,
+                summary: None,
+                done: None,
+            })
+        }
         _ => Ok(redirect(&hx, &ctx.members_url())),
     }
 }
@@ -562,15 +566,8 @@ pub async fn dismiss_second_admin_notice(
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageMembers)?;
     let (org_id, user_id) = (member.org.id, member.user.id);
-    db.run(move |conn| {
-        Ok::<_, AppError>(notices::dismiss(
-            conn,
-            org_id,
-            user_id,
-            notices::SECOND_ADMIN,
-        )?)
-    })
-    .await?;
+    db.run(move |conn| ops::notices::dismiss_second_admin(conn, org_id, user_id))
+        .await?;
     if member.meta.hx.is_htmx() {
         // Swapped over the notice, the empty answer takes it away.
         return Ok(HttpResponse::Ok()

@@ -11,12 +11,13 @@ use crate::auth::session::TypedSession;
 use crate::auth::{CurrentUser, OrgMember};
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::Credits;
 use crate::domain::{OrgName, Permission};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
-use crate::models::activity;
 use crate::models::memberships::Membership;
+use crate::models::{activity, billing, invitations, member_list, usage};
 use crate::ops;
 
 /// GET /: the first organization's members page, the new-organization form, or login.
@@ -98,12 +99,45 @@ pub async fn create_org(
 #[template(path = "orgs/show.html")]
 struct OrgPage {
     layout: Layout,
+    slug: String,
     role: String,
+    members: MembersCard,
+    billing: Option<BillingCard>,
+    usage: Option<UsageCard>,
     recent: Vec<super::activity::EntryView>,
     can_view_activity: bool,
 }
 
-/// GET /orgs/{org}: the overview; a project-only member lands on their project.
+/// People: members, pending invitations and, for those who see billing, seats.
+struct MembersCard {
+    members: i64,
+    pending: usize,
+    /// "7 of 50 seats (Team plan)", for those who see billing.
+    seats: Option<String>,
+}
+
+struct BillingCard {
+    balance: Credits,
+}
+
+/// The last 7 days of the whole organization.
+struct UsageCard {
+    cost: Credits,
+    requests: i64,
+    chart: super::usage::ChartView,
+}
+
+impl OrgPage {
+    fn grouped(&self, n: &i64) -> String {
+        crate::domain::billing::group_digits((*n).max(0) as u64)
+    }
+}
+
+/// Days of usage on the overview.
+const OVERVIEW_DAYS: i64 = 7;
+
+/// GET /orgs/{org}: the overview, each card for those whose role may open its page; a
+/// project-only member lands on their project.
 pub async fn show_org(
     member: OrgMember,
     db: web::Data<Db>,
@@ -117,14 +151,39 @@ pub async fn show_org(
     }
     member.require_org_wide(Permission::ViewMembers)?;
     let can_view_activity = member.can(Permission::ViewActivity);
-    let org_id = member.org.id;
-    let recent = if can_view_activity {
-        db.run(move |conn| Ok::<_, AppError>(activity::recent(conn, org_id, 5)?))
-            .await?
-    } else {
-        Vec::new()
-    };
-    let now = config.clock.now();
+    let can_view_billing = member.can(Permission::ViewBilling);
+    let can_view_usage = member.can(Permission::ViewUsage);
+    let (org_id, now) = (member.org.id, config.clock.now());
+    let first_day = now.date_naive() - chrono::Duration::days(OVERVIEW_DAYS - 1);
+    let since = first_day.and_time(chrono::NaiveTime::MIN).and_utc();
+    let (counts, pending, account_seats, usage_rows, recent) = db
+        .run(move |conn| {
+            let counts = member_list::role_counts(conn, org_id)?;
+            let pending = invitations::pending_for_org(conn, org_id, 1000)?.len();
+            let account_seats = if can_view_billing {
+                Some((
+                    billing::find(conn, org_id)?,
+                    billing::seats_used(conn, org_id)?,
+                ))
+            } else {
+                None
+            };
+            let usage_rows = if can_view_usage {
+                Some((
+                    usage::daily(conn, org_id, None, since)?,
+                    usage::by_key(conn, org_id, None, since)?,
+                ))
+            } else {
+                None
+            };
+            let recent = if can_view_activity {
+                activity::recent(conn, org_id, 5)?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>((counts, pending, account_seats, usage_rows, recent))
+        })
+        .await?;
     let recent = recent
         .into_iter()
         .map(|row| super::activity::EntryView::of(row, now))
@@ -133,9 +192,32 @@ pub async fn show_org(
         crate::domain::Access::Org(role) => role.label().to_owned(),
         crate::domain::Access::Project(role) => format!("Project {}", role.label()),
     };
+    let members = MembersCard {
+        members: counts.total(),
+        pending,
+        seats: account_seats.as_ref().map(|(account, seats)| {
+            let plan = account.plan;
+            match plan.seat_limit() {
+                Some(limit) => format!("{seats} of {limit} seats ({} plan)", plan.label()),
+                None => format!("{seats} seats ({} plan, no limit)", plan.label()),
+            }
+        }),
+    };
+    let billing = account_seats.map(|(account, _)| BillingCard {
+        balance: account.balance(),
+    });
+    let usage = usage_rows.map(|(daily, keys)| UsageCard {
+        cost: Credits::from_micro(keys.iter().map(|k| k.cost_micro).sum()),
+        requests: keys.iter().map(|k| k.requests).sum(),
+        chart: super::usage::ChartView::build(first_day, OVERVIEW_DAYS, &daily),
+    });
     html(&OrgPage {
         layout: member.layout(Section::Overview, "Overview"),
+        slug: member.org.slug.clone(),
         role,
+        members,
+        billing,
+        usage,
         recent,
         can_view_activity,
     })

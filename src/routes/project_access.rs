@@ -155,10 +155,20 @@ pub async fn update_project_access(
             ops::project_access::change_role(conn, org_id, &actor, project_id, user_id, role)
         })
         .await?;
+    let mut location = format!("/orgs/{}/projects/{project_id}", member.org.slug);
+    if row.role != role {
+        // The project page offers Undo: the role before, as one more change.
+        let query = [
+            ("undo_member", user_id.to_string()),
+            ("undo_role", row.role.as_str().to_owned()),
+        ];
+        let query = serde_urlencoded::to_string(query).unwrap_or_default();
+        location = format!("{location}?{query}");
+    }
     Ok(redirect_with_flash(
         &req,
         &member.meta.hx,
-        &format!("/orgs/{}/projects/{project_id}", member.org.slug),
+        &location,
         &format!("{} is now a project {}", row.name, role.label()),
     ))
 }
@@ -168,7 +178,6 @@ pub async fn update_project_access(
 struct RemovePage {
     layout: Layout,
     slug: String,
-    csrf: String,
     row: ProjectMemberRow,
 }
 
@@ -191,7 +200,6 @@ pub async fn confirm_revoke_project_access(
     html(&RemovePage {
         layout: member.layout(Section::Projects, "Remove project access"),
         slug: member.org.slug.clone(),
-        csrf: member.meta.csrf.clone(),
         row,
     })
 }

@@ -140,9 +140,29 @@ struct ProjectPage {
     now: DateTime<Utc>,
     errors: FieldErrors,
     name: String,
+    undo: Option<AccessUndo>,
+}
+
+/// After a project-role change: the role Undo puts back.
+struct AccessUndo {
+    user_id: Uuid,
+    name: String,
+    role: ProjectRole,
+}
+
+/// Parsed leniently: what a project-role change left for Undo, if anything.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProjectQuery {
+    undo_member: Option<String>,
+    undo_role: Option<String>,
 }
 
 impl ProjectPage {
+    /// "5,762,511": counts read with digit groups.
+    fn grouped(&self, n: &i64) -> String {
+        crate::domain::billing::group_digits((*n).max(0) as u64)
+    }
+
     fn project_roles(&self) -> [ProjectRole; 2] {
         ProjectRole::ALL
     }
@@ -161,6 +181,7 @@ pub async fn show_project(
     db: web::Data<Db>,
     config: web::Data<Config>,
     path: web::Path<(String, Uuid)>,
+    query: web::Query<ProjectQuery>,
 ) -> Result<HttpResponse, AppError> {
     let project_id = path.1;
     member.require_project(Permission::ViewProjects, project_id)?;
@@ -203,7 +224,24 @@ pub async fn show_project(
             Ok::<_, AppError>((project, keys, people, pending, usage))
         })
         .await?;
+    let undo_member: Option<Uuid> = query.undo_member.as_deref().and_then(|u| u.parse().ok());
+    let undo_role = query
+        .undo_role
+        .as_deref()
+        .and_then(|r| ProjectRole::parse(r).ok());
+    let undo = match (undo_member, undo_role) {
+        (Some(user_id), Some(role)) if can.manage_access => people
+            .iter()
+            .find(|p| p.user_id == user_id && p.role != role)
+            .map(|p| AccessUndo {
+                user_id,
+                name: p.name.clone(),
+                role,
+            }),
+        _ => None,
+    };
     html(&ProjectPage {
+        undo,
         layout: member.layout(Section::Projects, &project.name),
         slug: member.org.slug.clone(),
         csrf: member.meta.csrf.clone(),

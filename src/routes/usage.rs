@@ -84,39 +84,55 @@ pub struct Report {
 }
 
 pub struct ChartView {
-    width: u32,
-    height: u32,
-    frame: Frame,
-    /// The value at the top of the plot.
-    max: Credits,
-    columns: Vec<ColumnView>,
-    series: Vec<String>,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) frame: Frame,
+    /// Round values with a gridline and a label, from 0 at the baseline.
+    pub(crate) ticks: Vec<TickView>,
+    pub(crate) columns: Vec<ColumnView>,
+    pub(crate) series: Vec<String>,
     /// The same numbers for screen readers: one row per day.
-    rows: Vec<DayRow>,
+    pub(crate) rows: Vec<DayRow>,
+}
+
+pub struct TickView {
+    pub(crate) y: u32,
+    pub(crate) label: String,
 }
 
 pub struct ColumnView {
-    x: u32,
-    center: u32,
-    label: Option<String>,
-    segments: Vec<SegmentView>,
+    pub(crate) x: u32,
+    pub(crate) center: u32,
+    pub(crate) label: Option<String>,
+    pub(crate) segments: Vec<SegmentView>,
 }
 
 pub struct SegmentView {
-    series: usize,
-    y: u32,
-    height: u32,
-    title: String,
+    pub(crate) series: usize,
+    pub(crate) y: u32,
+    pub(crate) height: u32,
+    pub(crate) title: String,
 }
 
 pub struct DayRow {
-    day: String,
-    values: Vec<Credits>,
-    total: Credits,
+    pub(crate) day: String,
+    pub(crate) values: Vec<Credits>,
+    pub(crate) total: Credits,
+}
+
+/// A gridline's label in credits, as short as it reads: "0", "0.5", "1.25", "1,000".
+fn axis_label(micro: i64) -> String {
+    let exact = Credits::from_micro(micro).display();
+    let trimmed = exact.trim_end_matches('0').trim_end_matches('.');
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 impl ChartView {
-    fn build(first_day: NaiveDate, days: i64, daily: &[DailyUsage]) -> Self {
+    pub(crate) fn build(first_day: NaiveDate, days: i64, daily: &[DailyUsage]) -> Self {
         let dates: Vec<NaiveDate> = (0..days).map(|i| first_day + Duration::days(i)).collect();
         // Projects in order of first appearance (the query orders them by name).
         let mut projects: Vec<(Uuid, String, i64)> = Vec::new();
@@ -146,7 +162,22 @@ impl ChartView {
             values[day][shown[p]] += row.cost_micro;
         }
         let frame = Frame::fit(dates.len(), CHART_WIDTH);
-        let laid_out = chart::stack(&values, frame);
+        let tallest = values
+            .iter()
+            .map(|day| day.iter().sum::<i64>())
+            .max()
+            .unwrap_or(0);
+        let tick_values = chart::ticks(tallest);
+        let top = tick_values.last().copied().unwrap_or(1).max(1);
+        let laid_out = chart::stack_to(&values, frame, top);
+        let ticks = tick_values
+            .iter()
+            .map(|&value| TickView {
+                y: frame.baseline()
+                    - (value as i128 * frame.plot_height as i128 / top as i128) as u32,
+                label: axis_label(value),
+            })
+            .collect();
         let every = dates.len().div_ceil(6).max(1);
         let columns = laid_out
             .iter()
@@ -176,7 +207,6 @@ impl ChartView {
                 }
             })
             .collect();
-        let max = laid_out.iter().map(|c| c.total).max().unwrap_or(0);
         let rows = dates
             .iter()
             .zip(&values)
@@ -187,10 +217,11 @@ impl ChartView {
             })
             .collect();
         ChartView {
-            width: frame.width(dates.len()),
+            // Room on the right for the last date's label, centred under its column.
+            width: frame.width(dates.len()) + 24,
             height: frame.height(),
             frame,
-            max: Credits::from_micro(max),
+            ticks,
             columns,
             series,
             rows,

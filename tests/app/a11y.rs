@@ -218,6 +218,13 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     b.wait_for_text_in(Region::Heading, "Create your account")
         .await;
     audit(b, "sign up, with errors", &mut failures).await;
+    b.fill("Name", "Someone New").await;
+    b.fill("Email", "someone.new@example.com").await;
+    b.fill("Password", PASSWORD).await;
+    b.click_button("Create account").await;
+    b.wait_for_text_in(Region::Heading, "Check your email to finish")
+        .await;
+    audit(b, "sign up, check your email", &mut failures).await;
     visit(b, &app, "/login", "Log in to Teamwork").await;
     audit(b, "log in", &mut failures).await;
     b.fill("Email", "nobody@example.com").await;
@@ -285,6 +292,15 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     ada.fill(
         "Email address",
         "nina.new@example.com, grace.hopper@example.com, not-an-address",
+    )
+    .await;
+    ada.click_button("Send Invitation").await;
+    ada.wait_for_text("Fix or remove this address before sending")
+        .await;
+    audit(&ada, "invite member, an address to fix", &mut failures).await;
+    ada.fill(
+        "Email address",
+        "nina.new@example.com, grace.hopper@example.com",
     )
     .await;
     ada.click_button("Send Invitation").await;

@@ -70,7 +70,7 @@ async fn get_hx(client: &TestClient, path: &str, target: &str) -> reqwest::Respo
 /// makes them a member with `role`.
 async fn person(app: &TestApp, slug: &str, name: &str, email: &str, role: Role) -> TestClient {
     let client = app.client();
-    let response = client.signup(name, email, PASSWORD).await;
+    let response = client.sign_up_and_log_in(name, email, PASSWORD).await;
     assert_eq!(
         response.status(),
         StatusCode::SEE_OTHER,

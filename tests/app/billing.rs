@@ -322,7 +322,11 @@ async fn every_report_is_charged_and_the_ledger_sum_is_the_balance_under_100_par
         assert_eq!(after, running);
     }
     let page = admin.get_text(&billing(&slug)).await;
-    assert!(page.contains("24.40") && page.contains("Website · production · gpt-large"));
+    // The charges of the day read as one line of usage, not 100.
+    assert!(
+        page.contains("24.40") && page.contains(" charges") && !page.contains(">1 charge<"),
+        "{page}"
+    );
 }
 
 #[actix_web::test]
@@ -402,7 +406,7 @@ async fn the_low_credit_warning_shows_to_those_who_can_add_credits() {
     for client in [&admin, &bill] {
         let page = client.get_text(&format!("/orgs/{slug}/members")).await;
         assert!(
-            page.contains(warning) && page.contains("9.994 left"),
+            page.contains(warning) && page.contains("9.99 left"),
             "{page}"
         );
         assert!(page.contains(&format!("href=\"/orgs/{slug}/billing\">Add credits")));
@@ -586,4 +590,77 @@ async fn the_ledger_pages_newest_first_as_links_and_htmx_fragments() {
     assert!(!older.contains("rel=\"next\""), "the last page");
     let bad_cursor = admin.get(&format!("{}?before=abc", billing(&slug))).await;
     assert_eq!(bad_cursor.status(), StatusCode::OK, "lenient");
+}
+
+/// Usage charges are one line per day, so purchases stay in sight; a filter by type.
+#[actix_web::test]
+async fn usage_charges_read_as_one_line_per_day_and_the_ledger_filters_by_type() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let project = location(
+        &admin
+            .post_form(&format!("/orgs/{slug}/projects"), &[("name", "Website")])
+            .await,
+    );
+    let page = admin
+        .post_form(&format!("{project}/keys"), &[("name", "production")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let key = crate::helpers::shown_key(&page);
+    for _ in 0..12 {
+        report(&app, &key, usage_body()).await;
+    }
+    add_credits(&admin, &slug, "10").await;
+
+    let page = admin.get_text(&billing(&slug)).await;
+    let html = scraper::Html::parse_document(&page);
+    let rows = scraper::Selector::parse("#ledger tbody tr").unwrap();
+    let lines: Vec<String> = html
+        .select(&rows)
+        .map(|r| {
+            r.text()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "a purchase, one line of usage, starting credits: {lines:?}"
+    );
+    assert!(lines[0].contains("Purchase"), "{lines:?}");
+    assert!(
+        lines[1].contains("Usage") && lines[1].contains("12 charges"),
+        "{lines:?}"
+    );
+    assert!(lines[2].contains("Starting credits"), "{lines:?}");
+    let day_link = scraper::Selector::parse("#ledger tbody tr td a").unwrap();
+    let links: Vec<_> = html
+        .select(&day_link)
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert_eq!(
+        links,
+        [format!("/orgs/{slug}/usage")],
+        "the usage line leads to its breakdown"
+    );
+
+    let purchases = admin
+        .get_text(&format!("{}?type=purchases", billing(&slug)))
+        .await;
+    assert!(purchases.contains("Purchase") && !purchases.contains("12 charges"));
+    assert!(!purchases.contains("Starting credits</td>"));
+    let usage = admin
+        .get_text(&format!("{}?type=usage", billing(&slug)))
+        .await;
+    assert!(usage.contains("12 charges") && !usage.contains(">Purchase<"));
+    let adjustments = admin
+        .get_text(&format!("{}?type=adjustments", billing(&slug)))
+        .await;
+    assert!(adjustments.contains(">Starting credits<") && !adjustments.contains("12 charges"));
 }

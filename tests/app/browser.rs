@@ -196,7 +196,10 @@ impl Browser {
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         let (path, doing) = (dir.join(name), format!("saving screenshot {name}"));
-        ok(std::fs::create_dir_all(&dir), &doing);
+        ok(
+            std::fs::create_dir_all(path.parent().unwrap_or(&dir)),
+            &doing,
+        );
         let png = ok(self.client.screenshot().await, &doing);
         ok(std::fs::write(&path, png), &doing);
         path

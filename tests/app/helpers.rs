@@ -256,7 +256,9 @@ impl TestApp {
     pub async fn signed_up(&self, name: &str) -> TestClient {
         let client = self.client();
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
-        let response = client.signup(name, &email, "correct horse battery").await;
+        let response = client
+            .sign_up_and_log_in(name, &email, "correct horse battery")
+            .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "signup of {name}");
         client
     }
@@ -534,6 +536,12 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         metrics_addr: None,
         db_pool_size: 5,
         trusted_proxies: Vec::new(),
+        // A cheap hash: the suite signs up hundreds of people. The production cost has
+        // its own test (auth::password) and production refuses less (config).
+        password_cost: teamwork::config::PasswordCost {
+            memory_kib: 64,
+            iterations: 1,
+        },
         // Every test signs up its people from 127.0.0.1; the production limits have
         // their own tests (security_hardening).
         limits: teamwork::config::Limits {
@@ -744,6 +752,25 @@ impl TestClient {
             &[("name", name), ("email", email), ("password", password)],
         )
         .await
+    }
+
+    /// Signs up (which answers "Check your email to finish" and signs nobody in, so that
+    /// the form does not tell which addresses have accounts), then logs in as a person
+    /// would. Returns the log-in response: a 303 when it worked.
+    pub async fn sign_up_and_log_in(
+        &self,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let signup = self.signup(name, email, password).await;
+        assert_eq!(signup.status(), StatusCode::OK, "sign-up of {email}");
+        let page = signup.text().await.unwrap();
+        assert!(
+            page.contains("Check your email to finish"),
+            "sign-up of {email}"
+        );
+        self.login(email, password).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {

@@ -105,6 +105,10 @@ async fn each_address_gets_its_own_result_and_nothing_is_half_done() {
     assert!(page.contains("Invalid address") && page.contains("not-an-address"));
     assert!(page.contains("Already a member"));
     assert!(page.contains("Already invited") && page.contains(">Resend</button>"));
+    // What is left to do is said once more below the table, with the way back.
+    assert!(page.contains("To fix: 1 address was not invited."));
+    assert!(page.contains("<strong>not-an-address</strong>: correct the address"));
+    assert!(page.contains("Back to Members"));
     assert_eq!(app.count("invitations"), 2);
 }
 
@@ -253,7 +257,7 @@ async fn another_account_cannot_accept_and_is_offered_to_switch() {
     // The same mailbox with a dot or a plus is another address (R14).
     let mallory = app.client();
     mallory
-        .signup("Mallory", "grace+x@example.com", PASSWORD)
+        .sign_up_and_log_in("Mallory", "grace+x@example.com", PASSWORD)
         .await;
     let page = mallory.get_text(&join).await;
     assert!(

@@ -149,7 +149,9 @@ async fn no_password_key_token_or_session_reaches_the_logs_or_the_database() {
     let mut secrets: Vec<(&str, String)> = vec![("password", password.to_owned())];
 
     let sam = app.client();
-    let signup = sam.signup("Sam Secret", "sam@example.com", password).await;
+    let signup = sam
+        .sign_up_and_log_in("Sam Secret", "sam@example.com", password)
+        .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     for value in session_secrets(&app, &sam) {
         secrets.push(("session", value));

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::helpers::TestDb;
 
 /// An organization whose members are all administrators; returns it and them.
-fn org_of_admins(db: &TestDb, name: &str, admins: usize) -> (Uuid, Vec<Actor>) {
+pub(crate) fn org_of_admins(db: &TestDb, name: &str, admins: usize) -> (Uuid, Vec<Actor>) {
     let mut conn = db.conn();
     let org_id = Uuid::now_v7();
     diesel::sql_query("INSERT INTO organizations (id, name, slug) VALUES ($1, $2, $2)")

@@ -187,3 +187,60 @@ async fn a_removed_member_loses_access_on_the_next_request() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The overview: people, credits, 7 days of usage and recent activity, each card for
+/// the roles that may open its page, each a link to it.
+#[actix_web::test]
+async fn the_overview_shows_each_role_the_cards_it_may_open() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let invited = admin
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "new.person@example.com"), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(invited.status(), reqwest::StatusCode::OK);
+    let overview = format!("/orgs/{slug}");
+    let page = admin.get_text(&overview).await;
+    for expected in [
+        "1</span> member",
+        "1 pending invitation",
+        "2 of 5 seats (Free plan)",
+        "25.00</span></span> credits",
+        "Usage, last 7 days",
+        "No usage these 7 days.",
+        "Recent activity",
+        &format!("href=\"/orgs/{slug}/billing\""),
+        &format!("href=\"/orgs/{slug}/usage\""),
+        &format!("href=\"/orgs/{slug}/members\""),
+    ] {
+        assert!(
+            page.contains(expected),
+            "{expected:?} on the administrator's overview"
+        );
+    }
+    let cards = |page: &str| {
+        [
+            "Credits</a>",
+            "Usage, last 7 days",
+            "Recent activity",
+            "seats (",
+        ]
+        .map(|card| page.contains(card))
+    };
+    for (name, role, wanted) in [
+        ("Bill", Role::BillingManager, [true, true, false, true]),
+        ("Dev", Role::Developer, [false, true, false, false]),
+        ("Vera", Role::Viewer, [true, true, true, true]),
+    ] {
+        let member = app.member_with_role(&slug, name, role).await;
+        let page = member.get_text(&overview).await;
+        assert!(page.contains("pending invitation"), "{role:?}");
+        assert_eq!(
+            cards(&page),
+            wanted,
+            "{role:?}: credits, usage, activity, seats"
+        );
+    }
+}

@@ -132,7 +132,7 @@ async fn a_key_is_shown_once_stored_hashed_and_reports_usage() {
     assert!(used.is_some());
     assert!(!admin.get_text(&project).await.contains(">never<"));
     assert!(
-        admin.get_text(&project).await.contains("1200"),
+        admin.get_text(&project).await.contains("1,200"),
         "the usage summary counts it"
     );
 

@@ -190,7 +190,7 @@ async fn one_request(load: &LoadClient, kind: Kind, n: usize, id: usize, dir: &s
 async fn load_client(address: &str, name: &str) -> LoadClient {
     let client = TestClient::new(address);
     let email = format!("{}@example.com", name.to_lowercase());
-    let signup = client.signup(name, &email, PASSWORD).await;
+    let signup = client.sign_up_and_log_in(name, &email, PASSWORD).await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER, "signup of {name}");
     let slug = client.create_org(&format!("{name} Org")).await;
     let csrf = client.csrf().await;
@@ -394,7 +394,9 @@ async fn the_app_starts_with_the_database_down_and_serves_once_it_comes_up() {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     let recovery = up_at.elapsed();
-    let signup = client.signup("Late", "late@example.com", PASSWORD).await;
+    let signup = client
+        .sign_up_and_log_in("Late", "late@example.com", PASSWORD)
+        .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     println!("database down at start: serving {recovery:?} after it came up, no restart");
     app.server.stop(true).await;
@@ -537,7 +539,9 @@ async fn two_instances_share_sessions_memberships_and_the_outbox() {
     let admin_on_b = admin.on(&b.address);
     assert_eq!(admin_on_b.get(&members).await.status(), StatusCode::OK);
     let bob = b.client();
-    let signup = bob.signup("Bob", "bob@example.com", PASSWORD).await;
+    let signup = bob
+        .sign_up_and_log_in("Bob", "bob@example.com", PASSWORD)
+        .await;
     assert_eq!(signup.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         bob.on(&app.address).get("/orgs/new").await.status(),

@@ -47,7 +47,12 @@ fn rss_mib() -> f64 {
 
 #[actix_web::test]
 async fn a_flood_of_signups_is_hashed_a_core_at_a_time_and_a_signed_in_page_stays_fast() {
-    let app = TestApp::spawn_with(trusting_localhost).await;
+    // At the production cost (19 MiB a hash): the memory bound is what is tested.
+    let app = TestApp::spawn_with(|c| {
+        trusting_localhost(c);
+        c.password_cost = Default::default();
+    })
+    .await;
     let (admin, slug) = app.admin_with_org("Acme").await;
     let members = format!("/orgs/{slug}/members");
     assert_eq!(admin.get(&members).await.status(), StatusCode::OK);
@@ -110,9 +115,10 @@ async fn a_flood_of_signups_is_hashed_a_core_at_a_time_and_a_signed_in_page_stay
         .iter()
         .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
         .count();
+    // A taken address gets the same 200 as a new one (no account enumeration).
     let answered = outcomes
         .iter()
-        .filter(|(s, _)| *s == StatusCode::UNPROCESSABLE_ENTITY)
+        .filter(|(s, _)| *s == StatusCode::OK)
         .count();
     let slowest = latencies.iter().max().unwrap();
     let quiet_slowest = quiet.iter().max().unwrap();
@@ -121,7 +127,7 @@ async fn a_flood_of_signups_is_hashed_a_core_at_a_time_and_a_signed_in_page_stay
          {busy} told 503 + Retry-After; members page while flooded: slowest {slowest:.2?} \
          (quiet {quiet_slowest:.2?}); RSS {rss_before:.0} MiB before, peak {peak_rss:.0} MiB"
     );
-    assert_eq!(answered + busy, FLOOD, "only 422 or 503: {outcomes:?}");
+    assert_eq!(answered + busy, FLOOD, "only 200 or 503: {outcomes:?}");
     assert!(
         outcomes
             .iter()
@@ -156,7 +162,7 @@ async fn signups_are_limited_per_address_before_any_hashing() {
         let client = app.client();
         let email = format!("person{i}@example.com");
         let response = client.signup("Person", &email, PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-up {i}");
+        assert_eq!(response.status(), StatusCode::OK, "sign-up {i}");
     }
     // The sixth from the same address, pretending to come from elsewhere: the header
     // is not believed from a peer that is not a trusted proxy.
@@ -303,7 +309,7 @@ async fn an_address_signed_up_by_someone_else_is_not_confirmed_by_its_owner_clic
     // The attacker signs up with the victim's address and a password of their own.
     let attacker = app.client();
     let response = attacker
-        .signup("Victim", "victim@example.com", "attacker password 1")
+        .sign_up_and_log_in("Victim", "victim@example.com", "attacker password 1")
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     // The victim gets the unsolicited mail and clicks "Confirm", signed out.
@@ -535,7 +541,7 @@ async fn a_name_in_a_subject_line_is_short_plain_text() {
     let name = "URGENT your account is suspended: call +1 555 0100 or visit evil.example today";
     assert_eq!(
         mallory
-            .signup(name, "mallory@example.com", PASSWORD)
+            .sign_up_and_log_in(name, "mallory@example.com", PASSWORD)
             .await
             .status(),
         StatusCode::SEE_OTHER
@@ -731,7 +737,7 @@ async fn a_sign_up_with_a_taken_address_tells_its_holder_once_an_hour() {
             .client()
             .signup("Mallory", "ada@example.com", "another password 1")
             .await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.status(), StatusCode::OK);
     }
     let notice = app
         .mail_with_subject(

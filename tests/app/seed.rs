@@ -65,6 +65,14 @@ async fn the_demo_organization_is_consistent_and_its_people_can_sign_in() {
         "l.amount_micro <> -e.cost_micro",
     );
     assert_eq!(unmatched, 0, "each charge is its report's cost");
+    // The demo's invitations read as delivered, each with its own email.
+    assert_eq!(
+        app.count_where(
+            "invitations i JOIN outbox o ON o.id = i.outbox_id",
+            "o.status = 'sent' AND o.recipient = i.email"
+        ),
+        app.count("invitations")
+    );
 
     // UUIDv7 ids from the entries' times: paging by id pages by time.
     let by_id: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)> = activity::table
@@ -91,7 +99,11 @@ async fn the_demo_organization_is_consistent_and_its_people_can_sign_in() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let page = bill.get_text("/orgs/demo-co/billing").await;
-    assert!(page.contains("Enterprise") && page.contains("Website · production · "));
+    // Ten days of hourly usage read as a line a day, so the purchase is on the first page.
+    assert!(
+        page.contains("Enterprise") && page.contains(" charges") && page.contains("INV-DEMO-0001"),
+        "{page}"
+    );
     assert_eq!(
         app.count_where("credit_ledger", "reference = 'INV-DEMO-0001'"),
         1

@@ -77,15 +77,20 @@ async fn acme_with_usage(app: &TestApp) -> (TestClient, String, String, String) 
     (admin, slug, website, mobile)
 }
 
-/// The rows of the table by project and key, cell texts with whitespace squashed.
+/// The rows of the table by project and key, cell texts with whitespace squashed; an
+/// amount shown rounded reads as its exact value (its title).
 fn key_table(page: &str) -> Vec<Vec<String>> {
     let html = Html::parse_document(page);
     let rows = Selector::parse("#usage-by-key tbody tr").unwrap();
     let cells = Selector::parse("td").unwrap();
+    let money = Selector::parse(".money[title]").unwrap();
     html.select(&rows)
         .map(|row| {
             row.select(&cells)
                 .map(|c| {
+                    if let Some(exact) = c.select(&money).next().and_then(|m| m.attr("title")) {
+                        return exact.trim_start_matches("Exactly ").to_owned();
+                    }
                     c.text()
                         .collect::<String>()
                         .split_whitespace()
@@ -177,6 +182,13 @@ async fn the_page_shows_cost_per_day_and_project_as_a_chart_and_a_table() {
     assert_eq!(days[29], format!("{today}|0.00|0.012|0.012"));
     assert_eq!(days[27], format!("{two_days_ago}|0.00075|0.00|0.00075"));
     assert!(!page.contains("style="), "no inline styles (CSP)");
+    // The y axis has round gridlines with labels, up to the first above the tallest day.
+    for label in ["0", "0.0025", "0.005", "0.0075", "0.01", "0.0125"] {
+        assert!(
+            page.contains(&format!("text-anchor=\"end\">{label}</text>")),
+            "gridline {label}"
+        );
+    }
 
     // The key cell shows the name, then the key's public prefix.
     let rows: Vec<Vec<String>> = key_table(&page)
@@ -195,6 +207,11 @@ async fn the_page_shows_cost_per_day_and_project_as_a_chart_and_a_table() {
         .map(|row| row.map(String::from))
     );
     assert!(page.contains("0.01275"), "the total");
+    // Costs read like money, to the hundredth; the exact amount is on hover.
+    assert!(
+        page.contains(r#"<span class="money" title="Exactly 0.012">0.01</span>"#),
+        "{page}"
+    );
     assert!(
         page.contains("gpt-large") && page.contains("0.0025") && page.contains("any other model")
     );
@@ -378,4 +395,14 @@ async fn the_usage_page_runs_a_constant_number_of_statements() {
     println!("usage page: {small:?} statements with 3 reports, {large:?} with 18,003");
     assert_eq!(small, large);
     assert!(large.iter().all(|n| *n <= 6), "{large:?}");
+}
+
+#[actix_web::test]
+async fn without_usage_the_page_says_what_to_do_instead_of_drawing_empty_axes() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let page = admin.get_text(&usage(&slug)).await;
+    assert!(page.contains("No usage in this period."));
+    assert!(page.contains("Keys are created on a project"), "{page}");
+    assert!(!page.contains("<svg"), "no empty chart");
 }

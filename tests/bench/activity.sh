@@ -71,6 +71,8 @@ post() { # post <path> <field=value>...
     curl -fsS -o /dev/null -b "$JAR" -c "$JAR" "${args[@]}" --data-urlencode "_csrf=$token" "$BASE$path"
 }
 post /signup "name=Ada Bench" "email=ada@example.com" "password=correct horse battery"
+# Signing up signs nobody in (it must not tell whether the address had an account).
+post /login "email=ada@example.com" "password=correct horse battery"
 post /orgs "name=Bench"
 COOKIE=$(awk '$6 == "teamwork" { print $6 "=" $7 }' "$JAR")
 

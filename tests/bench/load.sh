@@ -58,6 +58,11 @@ token=$(csrf /signup)
 curl -s -c "$jar" -b "$jar" -o /dev/null \
     --data-urlencode "name=Load Admin" --data-urlencode "email=load@example.com" \
     --data-urlencode "password=correct horse battery" --data-urlencode "_csrf=$token" "$base/signup"
+# Signing up signs nobody in (it must not tell whether the address had an account).
+token=$(csrf /login)
+curl -s -c "$jar" -b "$jar" -o /dev/null \
+    --data-urlencode "email=load@example.com" \
+    --data-urlencode "password=correct horse battery" --data-urlencode "_csrf=$token" "$base/login"
 members=$(post /orgs "name=Load Test")
 members=${members#"$base"}
 slug=${members#/orgs/}
