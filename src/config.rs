@@ -31,6 +31,9 @@ pub struct Settings {
     /// At least 32 random bytes signing and encrypting session cookies. Unset in development: generated once under DATA_DIR.
     #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
     pub session_key: Option<String>,
+    /// The Ed25519 key (base64 of its 32-byte seed) that signs activity checkpoints. Unset in development: generated once under DATA_DIR.
+    #[arg(long, env = "AUDIT_SIGNING_KEY", hide_env_values = true)]
+    pub audit_signing_key: Option<String>,
     /// Where local state lives: the dev database, dev mail, the dev session key.
     #[arg(long, env = "DATA_DIR", default_value = "./var")]
     pub data_dir: PathBuf,
@@ -147,6 +150,9 @@ pub struct Config {
     pub mail_from: String,
     /// `None`: generated once and kept under `data_dir` (development only).
     pub session_key: Option<SecretString>,
+    /// `None`: generated once and kept under `data_dir` (development); in production
+    /// no checkpoints are signed without it.
+    pub audit_signing_key: Option<SecretString>,
     pub data_dir: PathBuf,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
@@ -218,6 +224,7 @@ impl Config {
             smtp_url: s.smtp_url.map(SecretString::from),
             mail_from: s.mail_from,
             session_key: s.session_key.map(SecretString::from),
+            audit_signing_key: s.audit_signing_key.map(SecretString::from),
             data_dir: s.data_dir,
             session_idle_timeout: s.session_idle_timeout,
             session_lifetime: s.session_lifetime,
@@ -288,6 +295,7 @@ mod tests {
             smtp_url: None,
             mail_from: "Teamwork <teamwork@localhost>".into(),
             session_key: None,
+            audit_signing_key: None,
             data_dir: "./var".into(),
             app_env: "development".into(),
             session_idle_timeout: Duration::from_secs(7200),

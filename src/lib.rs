@@ -1,5 +1,6 @@
 //! Teamwork: a console where organizations manage who can reach their API platform.
 
+pub mod audit_key;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -1,4 +1,5 @@
-//! The `teamwork` command: serve the console (default), migrate, create-admin, seed-demo.
+//! The `teamwork` command: serve the console (default), migrate, create-admin, seed-demo,
+//! activity verify.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -53,6 +54,23 @@ enum Command {
         #[arg(long, default_value_t = 90)]
         days: i32,
     },
+    /// The activity log's hash chains.
+    Activity {
+        #[command(subcommand)]
+        command: ActivityCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ActivityCommand {
+    /// Recompute every organization's chain; exits 1 naming the first broken entry.
+    Verify {
+        /// Only this organization (its slug).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Sign a checkpoint of every chain that grew since its last one (also done hourly).
+    Checkpoint,
 }
 
 fn main() -> ExitCode {
@@ -116,6 +134,12 @@ fn run(cli: Cli) -> Result<(), String> {
                 };
                 teamwork::seed::seed_demo(&db, &config.base_url, options).await
             }
+            Command::Activity {
+                command: ActivityCommand::Verify { org },
+            } => teamwork::cli::verify_activity(&db, org.as_deref()).await,
+            Command::Activity {
+                command: ActivityCommand::Checkpoint,
+            } => teamwork::cli::checkpoint_activity(&db, &config).await,
         }
     })
 }
@@ -129,13 +153,14 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
             config.data_dir.display()
         )
     })?;
+    let audit_key = teamwork::audit_key::load_or_create(&config)?;
     let transport = Transport::from_config(&config).map_err(|e| e.to_string())?;
     let options = WorkerOptions::from_config(&config).map_err(|e| e.to_string())?;
     let mail = teamwork::mail::worker::spawn(db.clone(), transport, options);
     let base_url = config.base_url.clone();
     let app = Application::build(config, listener, db.clone(), key, mail.clone())
         .map_err(|e| e.to_string())?;
-    startup::spawn_maintenance(db);
+    startup::spawn_maintenance(db, audit_key, base_url.clone());
     tracing::info!("Teamwork is running at {base_url}");
     let served = app.run_until_stopped().await;
     // After the last request: the send in flight finishes, unsent claims go back to the queue.

@@ -15,6 +15,43 @@ diesel::table! {
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         created_at -> Timestamptz,
+        seq -> Int8,
+        prev_hash -> Bytea,
+        hash -> Bytea,
+        personal_digests -> Jsonb,
+        personal_salts -> Jsonb,
+    }
+}
+
+diesel::table! {
+    activity_chains (org_id) {
+        org_id -> Uuid,
+        seq -> Int8,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    activity_checkpoints (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        seq -> Int8,
+        hash -> Bytea,
+        created_at -> Timestamptz,
+        public_key -> Bytea,
+        signature -> Bytea,
+    }
+}
+
+diesel::table! {
+    activity_verifications (org_id) {
+        org_id -> Uuid,
+        seq -> Int8,
+        hash -> Bytea,
+        verified_at -> Timestamptz,
+        broken_seq -> Nullable<Int8>,
+        broken_reason -> Nullable<Text>,
+        broken_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -124,6 +161,7 @@ diesel::table! {
         viewers -> Int4,
         pending_invitations -> Int4,
         project_only_members -> Int4,
+        keep_personal_days -> Int4,
     }
 }
 
@@ -222,6 +260,9 @@ diesel::table! {
 }
 
 diesel::joinable!(activity -> organizations (org_id));
+diesel::joinable!(activity_chains -> organizations (org_id));
+diesel::joinable!(activity_checkpoints -> organizations (org_id));
+diesel::joinable!(activity_verifications -> organizations (org_id));
 diesel::joinable!(api_keys -> projects (project_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(billing_accounts -> organizations (org_id));
@@ -243,6 +284,9 @@ diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
+    activity_chains,
+    activity_checkpoints,
+    activity_verifications,
     api_keys,
     billing_accounts,
     credit_ledger,

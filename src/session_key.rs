@@ -29,7 +29,7 @@ pub fn load_or_create(config: &Config) -> std::io::Result<Key> {
     Ok(Key::derive_from(&bytes))
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {

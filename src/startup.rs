@@ -173,12 +173,24 @@ impl Application {
     }
 }
 
-/// Deletes expired sessions and old login failures every ten minutes.
-pub fn spawn_maintenance(db: Db) {
+/// Every ten minutes: deletes expired sessions and old login failures, redacts personal
+/// values past their retention, verifies new activity entries; hourly, signs checkpoints.
+pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, base_url: String) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
+        // Checkpoints hourly: every sixth pass, the first one at start.
+        let mut pass: u64 = 0;
         loop {
             tick.tick().await;
+            if let Some(key) = audit_key.clone().filter(|_| pass.is_multiple_of(6)) {
+                let signed = db
+                    .run(move |conn| crate::ops::audit::checkpoint(conn, &key, chrono::Utc::now()))
+                    .await;
+                if let Err(e) = signed {
+                    tracing::warn!(error = %e, "activity checkpoint failed");
+                }
+            }
+            pass += 1;
             let result = db
                 .run(|conn| crate::ops::maintenance::purge_expired(conn, chrono::Utc::now()))
                 .await;
@@ -187,6 +199,30 @@ pub fn spawn_maintenance(db: Db) {
                     tracing::debug!(sessions, failures, "expired rows deleted")
                 }
                 Err(e) => tracing::warn!(error = %e, "maintenance failed"),
+            }
+            let redacted = db
+                .run(|conn| crate::ops::maintenance::redact_personal(conn, chrono::Utc::now()))
+                .await;
+            match redacted {
+                Ok(0) => {}
+                Ok(entries) => tracing::info!(entries, "IP addresses and user agents redacted"),
+                Err(e) => tracing::warn!(error = %e, "activity redaction failed"),
+            }
+            let base = base_url.clone();
+            let verified = db
+                .run(move |conn| {
+                    crate::ops::audit::verify_incrementally(conn, chrono::Utc::now(), &base)
+                })
+                .await;
+            match verified {
+                Ok(broken) => {
+                    for (org_id, at) in broken {
+                        tracing::error!(%org_id, seq = at.seq, reason = at.reason,
+                            expected = %at.expected, found = %at.found,
+                            "activity log integrity check failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "activity verification failed"),
             }
         }
     });

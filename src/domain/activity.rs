@@ -22,6 +22,7 @@ pub struct Actor {
 pub enum Action {
     OrganizationCreated,
     OrganizationRenamed,
+    OrganizationRetentionChanged,
     MemberRoleChanged,
     MemberRemoved,
     MemberLeft,
@@ -43,9 +44,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
+        Action::OrganizationRetentionChanged,
         Action::MemberRoleChanged,
         Action::MemberRemoved,
         Action::MemberLeft,
@@ -70,6 +72,7 @@ impl Action {
         match self {
             Action::OrganizationCreated => "organization.created",
             Action::OrganizationRenamed => "organization.renamed",
+            Action::OrganizationRetentionChanged => "organization.retention_changed",
             Action::MemberRoleChanged => "member.role_changed",
             Action::MemberRemoved => "member.removed",
             Action::MemberLeft => "member.left",
@@ -96,6 +99,7 @@ impl Action {
         match self {
             Action::OrganizationCreated => "Organization created",
             Action::OrganizationRenamed => "Organization renamed",
+            Action::OrganizationRetentionChanged => "Retention changed",
             Action::MemberRoleChanged => "Role changed",
             Action::MemberRemoved => "Member removed",
             Action::MemberLeft => "Member left",
@@ -187,6 +191,13 @@ pub enum Event {
         org: Uuid,
         from: String,
         to: String,
+    },
+    /// "Keep IP addresses and user agents for N days" changed (0: never stored).
+    RetentionChanged {
+        org: Uuid,
+        org_name: String,
+        from: i32,
+        to: i32,
     },
     MemberRoleChanged {
         member: Person,
@@ -307,6 +318,17 @@ impl Event {
                 Target::of("organization", *org, to),
                 Some(json!({ "name": from })),
                 Some(json!({ "name": to })),
+            ),
+            RetentionChanged {
+                org,
+                org_name,
+                from,
+                to,
+            } => (
+                Action::OrganizationRetentionChanged,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "keep_personal_days": from })),
+                Some(json!({ "keep_personal_days": to })),
             ),
             MemberRoleChanged { member, from, to } => (
                 Action::MemberRoleChanged,

@@ -68,6 +68,7 @@ pub const GROUPS: [ActionGroup; 6] = [
         actions: &[
             option(Action::OrganizationCreated),
             option(Action::OrganizationRenamed),
+            option(Action::OrganizationRetentionChanged),
         ],
     },
     ActionGroup {

@@ -105,6 +105,10 @@ pub fn describe(
             .text(" created the organization ")
             .name(now("name").unwrap_or_else(|| target.to_owned())),
         OrganizationRenamed => renamed(start, "organization", was("name"), now("name"), target),
+        OrganizationRetentionChanged => start
+            .text(" changed how long IP addresses and user agents are kept")
+            .maybe(" from ", days_kept(before))
+            .maybe(" to ", days_kept(after)),
         MemberRoleChanged => changed(
             start,
             target,
@@ -312,6 +316,16 @@ fn humanize(stored: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => spaced,
     }
+}
+
+/// "90 days", "1 day", or "not at all" for 0, from `keep_personal_days`.
+fn days_kept(recorded: Option<&Value>) -> Option<String> {
+    let days = recorded?.get("keep_personal_days")?.as_i64()?;
+    Some(match days {
+        0 => "not at all".to_owned(),
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    })
 }
 
 #[cfg(test)]

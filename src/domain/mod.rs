@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod activity_filter;
 pub mod activity_text;
+pub mod audit_chain;
 pub mod billing;
 pub mod chart;
 pub mod client_ip;
@@ -14,6 +15,7 @@ mod names;
 mod password;
 pub mod pricing;
 pub mod redirect;
+pub mod retention;
 mod role;
 pub mod time;
 mod token;

@@ -24,6 +24,11 @@ pub struct ActivityRow {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub seq: i64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+    /// Digests of the personal values, by field; what the hash covers in their place.
+    pub personal_digests: Value,
 }
 
 /// Appends the entry of `event`. Call it inside the transaction of the change it
@@ -62,4 +67,26 @@ pub fn recent(conn: &mut PgConnection, org_id: Uuid, limit: i64) -> QueryResult<
         .limit(limit)
         .select(ActivityRow::as_select())
         .load(conn)
+}
+
+/// Blanks the IP address and user agent (and drops their salts) of up to `limit`
+/// entries older than their organization keeps them; the chain covers only their
+/// digests, so it still verifies. Returns how many entries were redacted.
+pub fn redact_personal(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Timestamptz};
+    diesel::sql_query(
+        "UPDATE activity SET ip = NULL, user_agent = NULL, \
+                personal_salts = personal_salts - 'ip' - 'user_agent' \
+         WHERE id IN (SELECT a.id FROM activity a JOIN organizations o ON o.id = a.org_id \
+                      WHERE (a.ip IS NOT NULL OR a.user_agent IS NOT NULL) \
+                        AND a.created_at < $1 - make_interval(days => o.keep_personal_days) \
+                      LIMIT $2)",
+    )
+    .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(limit)
+    .execute(conn)
 }

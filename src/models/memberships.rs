@@ -136,6 +136,20 @@ impl Membership {
             .optional()
     }
 
+    /// The name and email address of every administrator of `org_id`.
+    pub fn administrators(
+        conn: &mut PgConnection,
+        org_id: Uuid,
+    ) -> QueryResult<Vec<(String, String)>> {
+        use crate::schema::users;
+        memberships::table
+            .inner_join(users::table)
+            .filter(memberships::org_id.eq(org_id))
+            .filter(memberships::role.eq(Role::Administrator))
+            .select((users::name, users::email))
+            .load(conn)
+    }
+
     /// Call under the organization lock when the answer guards a change (R10).
     pub fn count_admins(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<i64> {
         memberships::table

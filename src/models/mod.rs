@@ -2,6 +2,8 @@
 //! first and return `QueryResult`; org-owned queries take the org id.
 
 pub mod activity;
+pub mod activity_chain;
+pub mod activity_checkpoints;
 pub mod activity_log;
 pub mod api_keys;
 pub mod billing;

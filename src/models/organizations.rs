@@ -13,6 +13,8 @@ pub struct Organization {
     pub slug: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How long activity entries keep IP addresses and user agents (0: never stored).
+    pub keep_personal_days: i32,
     #[diesel(embed)]
     pub counts: MemberCounts,
 }
@@ -150,6 +152,16 @@ impl Organization {
                 o::viewers.eq(o::viewers + change.role_delta(Role::Viewer)),
                 o::pending_invitations.eq(o::pending_invitations + change.pending_invitations),
                 o::project_only_members.eq(o::project_only_members + change.project_only_members),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn set_keep_personal_days(conn: &mut PgConnection, id: Uuid, days: i32) -> QueryResult<()> {
+        diesel::update(organizations::table.find(id))
+            .set((
+                organizations::keep_personal_days.eq(days),
+                organizations::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)
             .map(drop)

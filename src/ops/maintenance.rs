@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::PgConnection;
 
 use super::OpResult;
-use crate::models::{login_failures, sessions, throttle};
+use crate::models::{activity, login_failures, sessions, throttle};
 
 /// Deletes expired sessions, and login failures and throttle windows older than a day
 /// (no window is longer). Returns how many sessions and failures were deleted.
@@ -13,4 +13,22 @@ pub fn purge_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> OpResult<(u
     let failures = login_failures::delete_before(conn, now - Duration::days(1))?;
     throttle::delete_before(conn, now - Duration::days(1))?;
     Ok((sessions, failures))
+}
+
+/// Entries redacted per transaction: short transactions, so that the row locks never
+/// hold up the log for long.
+const REDACT_BATCH: i64 = 5_000;
+
+/// Blanks IP addresses and user agents of activity entries older than their
+/// organization's "Keep IP addresses and user agents for N days". Returns how many
+/// entries were redacted.
+pub fn redact_personal(conn: &mut PgConnection, now: DateTime<Utc>) -> OpResult<usize> {
+    let mut total = 0;
+    loop {
+        let done = activity::redact_personal(conn, now, REDACT_BATCH)?;
+        total += done;
+        if done < REDACT_BATCH as usize {
+            return Ok(total);
+        }
+    }
 }

@@ -7,6 +7,7 @@
 pub mod account_links;
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod billing;
 pub mod invitations;
 pub mod joining;

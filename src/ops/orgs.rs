@@ -1,4 +1,4 @@
-//! Founding and renaming organizations.
+//! Founding, renaming and the retention setting of organizations.
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{OpResult, locked, recheck, tx};
 use crate::domain::activity::{Actor, Event};
 use crate::domain::billing::STARTING_CREDITS;
+use crate::domain::retention::KeepDays;
 use crate::domain::{OrgName, Permission, Role};
 use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
@@ -86,6 +87,31 @@ pub fn rename(
             org: org_id,
             from: before.name.clone(),
             to: name.as_str().to_owned(),
+        };
+        activity::record(conn, org_id, actor, &event)?;
+        Ok(())
+    })
+}
+
+/// Sets how long activity entries keep IP addresses and user agents; the maintenance
+/// job blanks older ones (`maintenance::redact_personal`), 0 stops storing them.
+pub fn set_keep_personal_days(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    days: KeepDays,
+) -> OpResult<()> {
+    locked(conn, org_id, |conn, before| {
+        recheck(conn, org_id, actor, Permission::ManageOrganization)?;
+        if before.keep_personal_days == days.days() {
+            return Ok(());
+        }
+        Organization::set_keep_personal_days(conn, org_id, days.days())?;
+        let event = Event::RetentionChanged {
+            org: org_id,
+            org_name: before.name.clone(),
+            from: before.keep_personal_days,
+            to: days.days(),
         };
         activity::record(conn, org_id, actor, &event)?;
         Ok(())

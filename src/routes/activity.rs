@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::htmx::{Hx, html};
 use crate::layout::{Layout, Section};
 use crate::models::activity::ActivityRow;
+use crate::models::activity_chain::{self, VerificationState};
 use crate::models::activity_log::{self, LogFilter, Person};
 
 /// Query parameters are parsed leniently: a bad value is ignored, never an error.
@@ -126,6 +127,9 @@ pub struct EntryView {
     pub ago: String,
     pub ip: String,
     pub user_agent: String,
+    /// Blanked by retention (its digest is still in the chain): shown as "redacted".
+    pub ip_redacted: bool,
+    pub user_agent_redacted: bool,
 }
 
 impl EntryView {
@@ -137,6 +141,9 @@ impl EntryView {
             exact: row.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             ago: crate::domain::time::ago(row.created_at, now),
             action: row.action,
+            ip_redacted: row.ip.is_none() && row.personal_digests.get("ip").is_some(),
+            user_agent_redacted: row.user_agent.is_none()
+                && row.personal_digests.get("user_agent").is_some(),
             ip: row.ip.unwrap_or_default(),
             user_agent: row.user_agent.unwrap_or_default(),
         }
@@ -167,6 +174,8 @@ struct ActivityPage {
     entries: Vec<EntryView>,
     /// The next, older page, when there is one.
     older_link: Option<String>,
+    /// "Integrity: verified up to #N at <time>", for administrators.
+    integrity: Option<String>,
 }
 
 /// "Load more": the next rows and, when there are more, the row with the button. The
@@ -310,9 +319,15 @@ pub async fn list_activity(
     let wanted = search.clone();
     // The form names the filtered person and, without JavaScript, lists the search's
     // matches: at most one statement each, never a list of everyone.
-    let (page, selected, results) = db
+    let show_integrity = full_page && member.can(Permission::ManageOrganization);
+    let (page, selected, results, integrity) = db
         .run(move |conn| {
             let page = activity_log::page(conn, org_id, &filter, before)?;
+            let integrity = if show_integrity {
+                Some(integrity_line(activity_chain::state(conn, org_id)?))
+            } else {
+                None
+            };
             let selected = match selected_id {
                 Some(id) => activity_log::person(conn, org_id, id)?,
                 None => None,
@@ -322,7 +337,7 @@ pub async fn list_activity(
             } else {
                 None
             };
-            Ok::<_, AppError>((page, selected, results))
+            Ok::<_, AppError>((page, selected, results, integrity))
         })
         .await?;
     let now = config.clock.now();
@@ -344,10 +359,34 @@ pub async fn list_activity(
         results,
         entries: entries.collect(),
         older_link,
+        integrity,
     };
     if full_page {
         html(&page)
     } else {
         html(&page.as_activity_list())
+    }
+}
+
+/// What the maintenance job last found; never computed per request.
+fn integrity_line(state: Option<VerificationState>) -> String {
+    let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    match state {
+        None => "Integrity: not verified yet (the check runs every 10 minutes)".to_owned(),
+        Some(VerificationState {
+            broken_seq: Some(seq),
+            broken_reason,
+            broken_at,
+            ..
+        }) => format!(
+            "Integrity: the log does not verify at #{seq} ({}), found {}",
+            broken_reason.unwrap_or_default(),
+            broken_at.map(at).unwrap_or_default()
+        ),
+        Some(state) => format!(
+            "Integrity: verified up to #{} at {}",
+            state.seq,
+            at(state.verified_at)
+        ),
     }
 }

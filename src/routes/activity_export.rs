@@ -12,9 +12,11 @@ use crate::auth::OrgMember;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::Permission;
+use crate::domain::audit_chain;
 use crate::domain::csv::Csv;
 use crate::error::AppError;
 use crate::models::activity::ActivityRow;
+use crate::models::activity_checkpoints;
 use crate::models::activity_log::{self, EXPORT_CHUNK};
 
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +25,7 @@ enum Format {
     JsonLines,
 }
 
-const CSV_HEADER: [&str; 13] = [
+const CSV_HEADER: [&str; 19] = [
     "id",
     "time",
     "actor_id",
@@ -37,6 +39,12 @@ const CSV_HEADER: [&str; 13] = [
     "after",
     "ip",
     "user_agent",
+    "org_id",
+    "seq",
+    "created_at",
+    "personal",
+    "prev_hash",
+    "hash",
 ];
 
 impl Format {
@@ -55,7 +63,8 @@ impl Format {
     }
 
     /// Entries in the format, after the header row when `header` is set. Both formats
-    /// have the same fields; times are ISO 8601 UTC.
+    /// have the same fields; times are ISO 8601 UTC. `org_id` to `hash` are what an
+    /// auditor needs to re-verify the chain offline (README, "Verifying the activity log").
     fn render(self, rows: &[ActivityRow], header: bool) -> String {
         match self {
             Format::Csv => {
@@ -88,7 +97,7 @@ fn time_of(row: &ActivityRow) -> String {
 }
 
 /// One entry as CSV cells, in the order of [`CSV_HEADER`].
-fn csv_cells(row: &ActivityRow) -> [String; 13] {
+fn csv_cells(row: &ActivityRow) -> [String; 19] {
     let id = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
     let json =
         |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
@@ -106,6 +115,12 @@ fn csv_cells(row: &ActivityRow) -> [String; 13] {
         json(&row.after),
         row.ip.clone().unwrap_or_default(),
         row.user_agent.clone().unwrap_or_default(),
+        row.org_id.to_string(),
+        row.seq.to_string(),
+        audit_chain::timestamp(row.created_at),
+        row.personal_digests.to_string(),
+        audit_chain::hex(&row.prev_hash),
+        audit_chain::hex(&row.hash),
     ]
 }
 
@@ -124,6 +139,12 @@ fn json_line(row: &ActivityRow) -> serde_json::Value {
         "after": row.after,
         "ip": row.ip,
         "user_agent": row.user_agent,
+        "org_id": row.org_id,
+        "seq": row.seq,
+        "created_at": audit_chain::timestamp(row.created_at),
+        "personal": row.personal_digests,
+        "prev_hash": audit_chain::hex(&row.prev_hash),
+        "hash": audit_chain::hex(&row.hash),
     })
 }
 
@@ -199,4 +220,40 @@ fn export(
             format!("attachment; filename=\"{filename}\""),
         ))
         .streaming(chunks))
+}
+
+/// GET /orgs/{org}/activity/checkpoints.jsonl: every signed checkpoint, oldest first, for
+/// an auditor to keep with an export (README, "Signed checkpoints").
+pub async fn export_activity_checkpoints(
+    member: OrgMember,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    member.require_org_wide(Permission::ViewActivity)?;
+    let org_id = member.org.id;
+    let checkpoints = db
+        .run(move |conn| Ok::<_, AppError>(activity_checkpoints::of_org(conn, org_id)?))
+        .await?;
+    let body = checkpoints.iter().fold(String::new(), |mut out, c| {
+        let line = json!({
+            "org_id": c.org_id,
+            "seq": c.seq,
+            "hash": audit_chain::hex(&c.hash),
+            "created_at": audit_chain::timestamp(c.created_at),
+            "public_key": audit_chain::hex(&c.public_key),
+            "signature": audit_chain::hex(&c.signature),
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+        out
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(Format::JsonLines.content_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-checkpoints.jsonl\"",
+                member.org.slug
+            ),
+        ))
+        .body(body))
 }

@@ -97,8 +97,10 @@ url_map! {
     get  "/orgs/{org}/activity/people"                                    => activity::search_activity_people,
     get  "/orgs/{org}/activity/export.csv"                                => activity_export::export_activity_csv,
     get  "/orgs/{org}/activity/export.jsonl"                              => activity_export::export_activity_jsonl,
+    get  "/orgs/{org}/activity/checkpoints.jsonl"                         => activity_export::export_activity_checkpoints,
     get  "/orgs/{org}/leave"                                              => leave::confirm_leave_org,
     post "/orgs/{org}/leave"                                              => leave::leave_org,
     get  "/orgs/{org}/settings"                                           => settings::show_settings,
     post "/orgs/{org}/settings"                                           => settings::rename_org,
+    post "/orgs/{org}/settings/retention"                                 => settings::update_retention,
 }

@@ -717,7 +717,8 @@ async fn the_csv_export_of_a_filtered_view_holds_exactly_its_rows() {
     let lines: Vec<&str> = body.split_terminator("\r\n").collect();
     assert_eq!(
         lines[0],
-        "id,time,actor_id,actor,action,summary,target_type,target_id,target,before,after,ip,user_agent"
+        "id,time,actor_id,actor,action,summary,target_type,target_id,target,before,after,ip,user_agent,\
+         org_id,seq,created_at,personal,prev_hash,hash"
     );
     let ids: Vec<Uuid> = lines[1..]
         .iter()

@@ -532,6 +532,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         smtp_url: None,
         mail_from: "Teamwork <teamwork@example.com>".into(),
         session_key: None,
+        audit_signing_key: None,
         data_dir: std::env::temp_dir(),
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
