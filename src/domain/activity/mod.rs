@@ -1,0 +1,145 @@
+//! What the activity log records: who acted, and one typed `Event` per action. An event
+//! is the only way to write an entry; it yields the stored action, target and before/after.
+
+use uuid::Uuid;
+
+mod event;
+
+pub use event::{Event, Held, InvitationFacts, KeyFacts, Person, Stored};
+
+/// Who did it, and from where. Names are copied into the entry so that history keeps
+/// the name a person had at the time.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub name: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Every kind of entry the log can hold; stored as `noun.verb` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    OrganizationCreated,
+    OrganizationRenamed,
+    OrganizationRetentionChanged,
+    MemberRoleChanged,
+    MemberRemoved,
+    MemberLeft,
+    InvitationSent,
+    InvitationResent,
+    InvitationCancelled,
+    InvitationAccepted,
+    ProjectCreated,
+    ProjectRenamed,
+    ProjectArchived,
+    ProjectAccessGranted,
+    ProjectAccessChanged,
+    ProjectAccessRevoked,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    ApiKeyRotated,
+    BillingCreditsAdded,
+    BillingPlanChanged,
+}
+
+impl Action {
+    pub const ALL: [Action; 21] = [
+        Action::OrganizationCreated,
+        Action::OrganizationRenamed,
+        Action::OrganizationRetentionChanged,
+        Action::MemberRoleChanged,
+        Action::MemberRemoved,
+        Action::MemberLeft,
+        Action::InvitationSent,
+        Action::InvitationResent,
+        Action::InvitationCancelled,
+        Action::InvitationAccepted,
+        Action::ProjectCreated,
+        Action::ProjectRenamed,
+        Action::ProjectArchived,
+        Action::ProjectAccessGranted,
+        Action::ProjectAccessChanged,
+        Action::ProjectAccessRevoked,
+        Action::ApiKeyCreated,
+        Action::ApiKeyRevoked,
+        Action::ApiKeyRotated,
+        Action::BillingCreditsAdded,
+        Action::BillingPlanChanged,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::OrganizationCreated => "organization.created",
+            Action::OrganizationRenamed => "organization.renamed",
+            Action::OrganizationRetentionChanged => "organization.retention_changed",
+            Action::MemberRoleChanged => "member.role_changed",
+            Action::MemberRemoved => "member.removed",
+            Action::MemberLeft => "member.left",
+            Action::InvitationSent => "invitation.sent",
+            Action::InvitationResent => "invitation.resent",
+            Action::InvitationCancelled => "invitation.cancelled",
+            Action::InvitationAccepted => "invitation.accepted",
+            Action::ProjectCreated => "project.created",
+            Action::ProjectRenamed => "project.renamed",
+            Action::ProjectArchived => "project.archived",
+            Action::ProjectAccessGranted => "project_access.granted",
+            Action::ProjectAccessChanged => "project_access.changed",
+            Action::ProjectAccessRevoked => "project_access.revoked",
+            Action::ApiKeyCreated => "api_key.created",
+            Action::ApiKeyRevoked => "api_key.revoked",
+            Action::ApiKeyRotated => "api_key.rotated",
+            Action::BillingCreditsAdded => "billing.credits_added",
+            Action::BillingPlanChanged => "billing.plan_changed",
+        }
+    }
+
+    /// The label of the action in the log's "Action" filter.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Action::OrganizationCreated => "Organization created",
+            Action::OrganizationRenamed => "Organization renamed",
+            Action::OrganizationRetentionChanged => "Retention changed",
+            Action::MemberRoleChanged => "Role changed",
+            Action::MemberRemoved => "Member removed",
+            Action::MemberLeft => "Member left",
+            Action::InvitationSent => "Invitation sent",
+            Action::InvitationResent => "Invitation resent",
+            Action::InvitationCancelled => "Invitation cancelled",
+            Action::InvitationAccepted => "Invitation accepted",
+            Action::ProjectCreated => "Project created",
+            Action::ProjectRenamed => "Project renamed",
+            Action::ProjectArchived => "Project archived",
+            Action::ProjectAccessGranted => "Project access given",
+            Action::ProjectAccessChanged => "Project access changed",
+            Action::ProjectAccessRevoked => "Project access taken away",
+            Action::ApiKeyCreated => "API key created",
+            Action::ApiKeyRevoked => "API key revoked",
+            Action::ApiKeyRotated => "API key rotated",
+            Action::BillingCreditsAdded => "Credits added",
+            Action::BillingPlanChanged => "Plan changed",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == stored)
+    }
+}
+
+/// What the action was done to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub kind: &'static str,
+    pub id: Option<Uuid>,
+    pub label: String,
+}
+
+impl Target {
+    pub(super) fn of(kind: &'static str, id: Uuid, label: &str) -> Self {
+        Target {
+            kind,
+            id: Some(id),
+            label: label.to_owned(),
+        }
+    }
+}
