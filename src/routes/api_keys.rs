@@ -169,6 +169,23 @@ struct RotatePage {
     key: ApiKey,
 }
 
+/// The key a confirmation page asks about: the project's, in a live project whose keys
+/// the member may change.
+async fn key_to_confirm(
+    db: &Db,
+    member: &OrgMember,
+    project_id: Uuid,
+    key_id: Uuid,
+) -> Result<ApiKey, AppError> {
+    let project = project_for_keys(db, member, project_id).await?;
+    db.run(move |conn| {
+        api_keys::find(conn, project.org_id, key_id)?
+            .filter(|k| k.project_id == project.id)
+            .ok_or(AppError::NotFound)
+    })
+    .await
+}
+
 /// GET /orgs/{org}/projects/{project_id}/keys/{key_id}/rotate: what rotating does, and
 /// how long the old key keeps working (24 hours unless chosen otherwise).
 pub async fn confirm_rotate_api_key(
@@ -177,14 +194,7 @@ pub async fn confirm_rotate_api_key(
     path: web::Path<(String, Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (_, project_id, key_id) = path.into_inner();
-    let project = project_for_keys(&db, &member, project_id).await?;
-    let key = db
-        .run(move |conn| {
-            api_keys::find(conn, project.org_id, key_id)?
-                .filter(|k| k.project_id == project.id)
-                .ok_or(AppError::NotFound)
-        })
-        .await?;
+    let key = key_to_confirm(&db, &member, project_id, key_id).await?;
     html(&RotatePage {
         layout: member.layout(Section::Projects, "Rotate API key"),
         project_url: project_url(&member, project_id),
@@ -207,14 +217,7 @@ pub async fn confirm_revoke_api_key(
     path: web::Path<(String, Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (_, project_id, key_id) = path.into_inner();
-    let project = project_for_keys(&db, &member, project_id).await?;
-    let key = db
-        .run(move |conn| {
-            api_keys::find(conn, project.org_id, key_id)?
-                .filter(|k| k.project_id == project.id)
-                .ok_or(AppError::NotFound)
-        })
-        .await?;
+    let key = key_to_confirm(&db, &member, project_id, key_id).await?;
     html(&RevokePage {
         layout: member.layout(Section::Projects, "Revoke API key"),
         project_url: project_url(&member, project_id),
