@@ -315,12 +315,12 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
         .await;
     audit(&ada, "API key secret", &mut failures).await;
     ada.click_link("Done").await;
-    ada.click_button_named("Revoke production").await;
+    ada.click_named("Revoke production").await;
     ada.wait_for_text_in(Region::Heading, "Revoke API key")
         .await;
     audit(&ada, "revoke API key", &mut failures).await;
     visit(&ada, &app, &website, "Website").await;
-    ada.click_button_named("Rotate production").await;
+    ada.click_named("Rotate production").await;
     ada.wait_for_text_in(Region::Heading, "Rotate API key")
         .await;
     audit(&ada, "rotate API key", &mut failures).await;
@@ -424,7 +424,7 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     .await;
     audit(&ada, "change role, confirmation page", &mut failures).await;
     visit(&ada, &app, &format!("{org}/members"), "Members").await;
-    ada.click_button_named("Remove Grace Hopper").await;
+    ada.click_named("Remove Grace Hopper").await;
     ada.wait_for_text_in(Region::Heading, "Remove member").await;
     audit(&ada, "remove member, with a key", &mut failures).await;
     ada.resize(390, 844).await;

@@ -237,17 +237,27 @@ impl Browser {
             .await;
     }
 
-    /// Clicks the button whose accessible name is `name`: its `aria-label` when it has
-    /// one (e.g. "Remove Grace Hopper" on a button that reads "Remove"), else its text.
-    pub async fn click_button_named(&self, name: &str) {
+    /// Clicks the control (a button, a submit or button `<input>`, or a link) whose
+    /// accessible name is `name`: its `aria-label` when it has one (e.g. "Remove Grace
+    /// Hopper" on a control that reads "Remove"), else its text. A confirmation is often
+    /// opened by a link that looks like a button, an action by a button: the test names
+    /// what a screen reader announces, not which element carries it.
+    pub async fn click_named(&self, name: &str) {
         let n = xpath_literal(name);
         let xpath = format!(
             "//button[normalize-space(@aria-label)={n} or \
                       (not(@aria-label) and normalize-space(.)={n})] | \
+             //a[@href and (normalize-space(@aria-label)={n} or \
+                            (not(@aria-label) and normalize-space(.)={n}))] | \
              //input[(@type='submit' or @type='button') and \
                      (normalize-space(@aria-label)={n} or normalize-space(@value)={n})]"
         );
-        self.click(&xpath, format!("button named {name:?}")).await;
+        self.click(&xpath, format!("control named {name:?}")).await;
+    }
+
+    /// The full address of the page shown, query string included.
+    pub async fn current_url(&self) -> String {
+        ok(self.client.current_url().await, "reading the address").to_string()
     }
 
     /// Clicks the button reading `text` in the same form as the field labelled `label`:
@@ -284,9 +294,14 @@ impl Browser {
         self.text_of(&xpath).await
     }
 
-    /// How many buttons read `text` (whatever their accessible name) and are shown.
+    /// How many buttons read `text` (whatever their accessible name) and are shown:
+    /// `<button>`s, and links that look like buttons (a confirmation opened by a link).
     pub async fn count_buttons(&self, text: &str) -> usize {
-        let xpath = format!("//button[normalize-space(.)={}]", xpath_literal(text));
+        let t = xpath_literal(text);
+        let xpath = format!(
+            "//button[normalize-space(.)={t}] | \
+             //a[contains(concat(' ', normalize-space(@class), ' '), ' btn ') and normalize-space(.)={t}]"
+        );
         let mut shown = 0;
         for button in self
             .client

@@ -213,7 +213,7 @@ async fn administrator_removes_a_member_through_the_confirmation() {
         2,
         "one per member but Ada herself"
     );
-    ada.click_button_named("Remove Grace Hopper").await;
+    ada.click_named("Remove Grace Hopper").await;
     ada.wait_for_text_in(Region::Heading, "Remove member").await;
     let confirmation = ada.text_in(Region::Main).await;
     for expected in ["Grace Hopper", GRACE, "Viewer", "Acme", "stay active"] {
@@ -301,7 +301,7 @@ async fn without_javascript_an_administrator_changes_a_role_and_removes_a_member
         Some(Role::Developer)
     );
 
-    ada.click_button_named("Remove Grace Hopper").await;
+    ada.click_named("Remove Grace Hopper").await;
     ada.wait_for_text_in(Region::Heading, "Remove member").await;
     assert!(ada.text_in(Region::Main).await.contains("stay active"));
     ada.click_button("Remove member").await;
@@ -362,7 +362,7 @@ async fn granting_administrator_asks_first_and_undo_puts_the_previous_role_back(
     assert_eq!(app.role_of(&slug, GRACE), Some(Role::Administrator));
     ada.screenshot("members-role-changed-undo.png").await;
 
-    ada.click_button_named("Undo: make Grace Hopper a Viewer again")
+    ada.click_named("Undo: make Grace Hopper a Viewer again")
         .await;
     ada.wait_for_text("Grace Hopper is now a Viewer").await;
     assert_eq!(app.role_of(&slug, GRACE), Some(Role::Viewer));
@@ -405,7 +405,7 @@ async fn without_javascript_removing_administrator_goes_through_a_confirmation_p
     assert_eq!(app.role_of(&slug, GRACE), Some(Role::Developer));
     assert_eq!(ada.current_path().await, format!("/orgs/{slug}/members"));
 
-    ada.click_button_named("Undo: make Grace Hopper an Administrator again")
+    ada.click_named("Undo: make Grace Hopper an Administrator again")
         .await;
     ada.wait_for_text("Grace Hopper is now an Administrator")
         .await;
@@ -432,7 +432,7 @@ async fn cancelling_an_invitation_takes_its_row_away_in_place() {
     ada.wait_for_text_in(Region::Heading, "Members").await;
     ada.mark_page().await;
 
-    ada.click_button_named("Cancel the invitation to drop@example.com")
+    ada.click_named("Cancel the invitation to drop@example.com")
         .await;
     ada.click_button("Cancel invitation").await;
     ada.wait_for_text("Invitation to drop@example.com cancelled")
@@ -458,7 +458,7 @@ async fn the_one_administrator_notice_is_dismissed_in_place_and_stays_dismissed(
     let notice = "This organization has only one administrator";
     ada.wait_for_text(notice).await;
     ada.mark_page().await;
-    ada.click_button_named("Dismiss this notice").await;
+    ada.click_named("Dismiss this notice").await;
     ada.wait_for_page("the notice to go", |page| !page.contains(notice))
         .await;
     assert!(ada.page_is_marked().await, "no reload");
@@ -550,7 +550,7 @@ async fn the_project_role_select_saves_only_on_save_and_offers_undo() {
     ada.wait_for_text("Carla Contractor is now a project Developer")
         .await;
     assert_eq!(viewers(), 0);
-    ada.click_button_named("Undo: make Carla Contractor a project Viewer again")
+    ada.click_named("Undo: make Carla Contractor a project Viewer again")
         .await;
     ada.wait_for_text("Carla Contractor is now a project Viewer")
         .await;
@@ -750,7 +750,7 @@ async fn invites_three_people_at_once(javascript: bool) {
     if javascript {
         ada.mark_page().await;
     }
-    ada.click_button_named(&format!("Resend the invitation to {CAROL}"))
+    ada.click_named(&format!("Resend the invitation to {CAROL}"))
         .await;
     ada.wait_for_text(&format!(
         "Invitation to {CAROL} sent again. The previous link no longer works."
@@ -855,7 +855,7 @@ async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
 
     // Ada removes Grace; the confirmation names the key to rotate.
     ada.goto(&members_page(&app, &slug)).await;
-    ada.click_button_named("Remove Grace Hopper").await;
+    ada.click_named("Remove Grace Hopper").await;
     ada.wait_for_text_in(Region::Heading, "Remove member").await;
     let confirmation = ada.text_in(Region::Main).await;
     for expected in ["Keys Grace Hopper created", "stay active"] {
@@ -884,7 +884,7 @@ async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
         row.contains("creator removed") && row.contains("Active"),
         "{row}"
     );
-    ada.click_button_named("Rotate grace-laptop").await;
+    ada.click_named("Rotate grace-laptop").await;
     ada.wait_for_text_in(Region::Heading, "Rotate API key")
         .await;
     assert!(
@@ -1005,10 +1005,11 @@ async fn a_contractor_invited_to_one_project_sees_only_that_project() {
 const VERA: &str = "vera.viewer@example.com";
 
 /// What a Viewer may operate: the header, leaving, and the Members page's filters.
-const VIEWER_CONTROLS: [&str; 6] = [
+const VIEWER_CONTROLS: [&str; 7] = [
     "menu: Acme (switch organization)",
     "button: Log out",
     "button: Leave organization",
+    "link: Leave organization",
     "field: Search",
     "select: Role",
     "select: Sort by",

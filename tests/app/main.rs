@@ -13,6 +13,7 @@ mod audit_retention;
 mod authorization;
 mod billing;
 mod browser;
+mod consistency;
 mod csrf;
 mod hardening;
 mod headers;
