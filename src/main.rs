@@ -132,7 +132,9 @@ fn run(cli: Cli) -> Result<(), String> {
                     activity,
                     days,
                 };
-                teamwork::seed::seed_demo(&db, &config.base_url, options).await
+                let text = teamwork::seed::seed_demo(&db, &config.base_url, options).await?;
+                print!("{text}");
+                Ok(())
             }
             Command::Activity {
                 command: ActivityCommand::Verify { org },
