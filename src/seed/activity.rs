@@ -320,35 +320,34 @@ fn filler(
     .execute(conn)?;
     let second_half = time.now - time.half;
     diesel::sql_query(
-        "WITH quiet AS (SELECT *, count(*) OVER () AS size FROM seed_quiet), \
-              admins AS (SELECT *, count(*) OVER () AS size FROM seed_admins), \
-              changes AS ( \
-                SELECT r, q.*, (r - 1) / q.size + 1 AS j FROM generate_series(1, $1) AS r \
-                JOIN quiet q ON q.q = 1 + (r - 1) % q.size) \
+        "WITH changes AS ( \
+                SELECT r, 1 + (r - 1) % n.quiet AS q, (r - 1) / n.quiet + 1 AS j, r % n.admins AS a \
+                FROM generate_series(1, $1) AS r, \
+                     (SELECT (SELECT count(*) FROM seed_quiet) AS quiet, \
+                             (SELECT count(*) FROM seed_admins) AS admins) n) \
          INSERT INTO seed_log \
-         SELECT $2 + $3 * c.r / ($1 + 1), a.id, a.name, 'member.role_changed', 'member', c.user_id, c.name, \
-                jsonb_build_object('role', CASE WHEN (c.k - c.j + 1) % 2 = 0 THEN c.final_role ELSE c.alt_role END), \
-                jsonb_build_object('role', CASE WHEN (c.k - c.j) % 2 = 0 THEN c.final_role ELSE c.alt_role END), \
+         SELECT $2 + $3 * c.r / ($1 + 1), a.id, a.name, 'member.role_changed', 'member', q.user_id, q.name, \
+                jsonb_build_object('role', CASE WHEN (q.k - c.j + 1) % 2 = 0 THEN q.final_role ELSE q.alt_role END), \
+                jsonb_build_object('role', CASE WHEN (q.k - c.j) % 2 = 0 THEN q.final_role ELSE q.alt_role END), \
                 10, 'filler' \
-         FROM changes c JOIN admins a ON a.a = c.r % a.size",
+         FROM changes c JOIN seed_quiet q ON q.q = c.q JOIN seed_admins a ON a.a = c.a",
     )
     .bind::<BigInt, _>(plan.role_changes)
     .bind::<Timestamptz, _>(time.half)
     .bind::<Interval, _>(second_half)
     .execute(conn)?;
     diesel::sql_query(
-        "WITH admins AS (SELECT *, count(*) OVER () AS size FROM seed_admins), \
-              invitations AS ( \
+        "WITH invitations AS ( \
                 SELECT p, md5($4::text || p)::uuid AS id, 'candidate' || p || '@' || $5 AS email, \
                        CASE WHEN p % 2 = 0 THEN 'developer' ELSE 'viewer' END AS role, \
-                       $2 + $3 * p / ($1 + 1) AS sent_at \
+                       $2 + $3 * p / ($1 + 1) AS sent_at, p % (SELECT count(*) FROM seed_admins) AS a \
                 FROM generate_series(1, $1) AS p), \
               facts AS ( \
                 SELECT i.*, a.id AS actor_id, a.name AS actor_name, \
                        jsonb_build_object('email', i.email, 'role', i.role, 'expires_at', \
                          to_char((i.sent_at + interval '7 days') AT TIME ZONE 'UTC', \
                                  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) AS json \
-                FROM invitations i JOIN admins a ON a.a = i.p % a.size) \
+                FROM invitations i JOIN seed_admins a ON a.a = i.a) \
          INSERT INTO seed_log \
          SELECT sent_at, actor_id, actor_name, 'invitation.sent', 'invitation', id, email, NULL::jsonb, json, \
                 10, 'filler' FROM facts \
@@ -364,10 +363,10 @@ fn filler(
     .execute(conn)?;
     let after_founding = time.now - (time.start + time.setup);
     diesel::sql_query(format!(
-        "WITH keys AS (SELECT *, count(*) OVER () AS size FROM seed_keys), \
-              rotations AS ( \
-                SELECT r, k.*, (r - 1) / k.size + 1 AS j FROM generate_series(1, $1) AS r \
-                JOIN keys k ON k.c = 1 + (r - 1) % k.size) \
+        "WITH numbered AS ( \
+                SELECT r, 1 + (r - 1) % n.keys AS c, (r - 1) / n.keys + 1 AS j \
+                FROM generate_series(1, $1) AS r, (SELECT count(*) AS keys FROM seed_keys) n), \
+              rotations AS (SELECT n.r, n.j, k.* FROM numbered n JOIN seed_keys k ON k.c = n.c) \
          INSERT INTO seed_log \
          SELECT $2 + $3 * r.r / ($1 + 1), a.id, a.name, 'api_key.rotated', 'api_key', r.id, r.name, \
                 jsonb_build_object('prefix', {}), \
