@@ -37,4 +37,5 @@ mod security_hardening;
 mod seed;
 mod shutdown;
 mod smtp;
+mod two_factor;
 mod usage;
