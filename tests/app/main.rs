@@ -38,4 +38,5 @@ mod seed;
 mod shutdown;
 mod smtp;
 mod two_factor;
+mod two_factor_journey;
 mod usage;

@@ -608,3 +608,32 @@ async fn invitees_of_an_organization_that_requires_it_set_it_up_before_joining()
         Some(Role::Developer)
     );
 }
+
+/// One code, sent by eight browsers at once after their password steps: one signs in.
+#[actix_web::test]
+async fn one_code_sent_at_once_from_many_browsers_signs_in_once() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("Ada").await;
+    let (secret, _) = turn_on(&app, &ada).await;
+    let mut browsers = Vec::new();
+    for _ in 0..8 {
+        let client = app.client();
+        password_step(&client, "ada@example.com").await;
+        client.csrf().await;
+        browsers.push(client);
+    }
+    let code = code_at(&secret, fresh_step(&app));
+    let answers =
+        futures_util::future::join_all(browsers.iter().map(|client| code_step(client, &code)))
+            .await;
+    let signed_in = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::SEE_OTHER && location(r) == "/")
+        .count();
+    assert_eq!(
+        signed_in,
+        1,
+        "statuses: {:?}",
+        answers.iter().map(|r| r.status()).collect::<Vec<_>>()
+    );
+}
