@@ -39,4 +39,5 @@ mod shutdown;
 mod smtp;
 mod two_factor;
 mod two_factor_journey;
+mod two_factor_orgs;
 mod usage;
