@@ -34,6 +34,9 @@ pub struct Settings {
     /// The Ed25519 key (base64 of its 32-byte seed) that signs activity checkpoints. Unset in development: generated once under DATA_DIR.
     #[arg(long, env = "AUDIT_SIGNING_KEY", hide_env_values = true)]
     pub audit_signing_key: Option<String>,
+    /// Base64 of 32 random bytes encrypting secrets at rest (two-factor secrets). Unset in development: generated once under DATA_DIR; production requires it.
+    #[arg(long, env = "SECRETS_KEY", hide_env_values = true)]
+    pub secrets_key: Option<String>,
     /// Where local state lives: the dev database, dev mail, the dev session key.
     #[arg(long, env = "DATA_DIR", default_value = "./var")]
     pub data_dir: PathBuf,
@@ -153,6 +156,8 @@ pub struct Config {
     /// `None`: generated once and kept under `data_dir` (development); in production
     /// no checkpoints are signed without it.
     pub audit_signing_key: Option<SecretString>,
+    /// `None`: generated once and kept under `data_dir` (development only).
+    pub secrets_key: Option<SecretString>,
     pub data_dir: PathBuf,
     pub session_idle_timeout: Duration,
     pub session_lifetime: Duration,
@@ -225,6 +230,7 @@ impl Config {
             mail_from: s.mail_from,
             session_key: s.session_key.map(SecretString::from),
             audit_signing_key: s.audit_signing_key.map(SecretString::from),
+            secrets_key: s.secrets_key.map(SecretString::from),
             data_dir: s.data_dir,
             session_idle_timeout: s.session_idle_timeout,
             session_lifetime: s.session_lifetime,
@@ -258,6 +264,9 @@ impl Config {
         }
         if self.session_key.is_none() {
             return Err(ConfigError::Production("SESSION_KEY"));
+        }
+        if self.secrets_key.is_none() {
+            return Err(ConfigError::Production("SECRETS_KEY"));
         }
         if !self.is_https() {
             return Err(ConfigError::Production("an https:// BASE_URL"));
@@ -296,6 +305,7 @@ mod tests {
             mail_from: "Teamwork <teamwork@localhost>".into(),
             session_key: None,
             audit_signing_key: None,
+            secrets_key: None,
             data_dir: "./var".into(),
             app_env: "development".into(),
             session_idle_timeout: Duration::from_secs(7200),
@@ -329,6 +339,8 @@ mod tests {
         s.smtp_url = Some("smtps://mail.example.com".into());
         assert!(err(&s).contains("SESSION_KEY"));
         s.session_key = Some("k".repeat(64));
+        assert!(err(&s).contains("SECRETS_KEY"));
+        s.secrets_key = Some("a2V5".repeat(11));
         assert!(err(&s).contains("https"));
         s.base_url = Some("https://console.example.com/".into());
         s.argon2_memory_kib = 4096;

@@ -22,6 +22,10 @@ pub enum AppError {
     /// No signed-in user. `next` is the path to come back to after logging in.
     #[error("not signed in")]
     Unauthenticated { htmx: bool, next: String },
+    /// The organization `org` (its slug) requires two-factor sign-in and the member has
+    /// none: they are sent to set it up (their membership stays).
+    #[error("two-factor authentication required")]
+    TwoFactorRequired { htmx: bool, org: String },
     #[error("forbidden")]
     Forbidden,
     /// An unsafe request without the session's CSRF token, or from another site (R26).
@@ -65,6 +69,11 @@ impl AppError {
     fn title_and_message(&self) -> (&'static str, String) {
         match self {
             AppError::Unauthenticated { .. } => ("Log in required", "Log in to continue.".into()),
+            AppError::TwoFactorRequired { .. } => (
+                "Two-factor authentication required",
+                "This organization requires two-factor authentication. Set it up to continue."
+                    .into(),
+            ),
             AppError::Forbidden => (
                 "Not allowed",
                 "Your role in this organization does not allow this. Ask an administrator if you need it."
@@ -102,7 +111,9 @@ impl AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::Unauthenticated { .. } => StatusCode::SEE_OTHER,
+            AppError::Unauthenticated { .. } | AppError::TwoFactorRequired { .. } => {
+                StatusCode::SEE_OTHER
+            }
             AppError::Forbidden | AppError::InvalidCsrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -130,6 +141,21 @@ impl ResponseError for AppError {
             } else {
                 HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, login))
+                    .finish()
+            };
+        }
+        if let AppError::TwoFactorRequired { htmx, org } = self {
+            let setup = format!(
+                "/account/security?org={}",
+                crate::domain::redirect::encode_next(org)
+            );
+            return if *htmx {
+                HttpResponse::Ok()
+                    .insert_header(("HX-Redirect", setup))
+                    .finish()
+            } else {
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, setup))
                     .finish()
             };
         }

@@ -19,6 +19,7 @@ pub mod ops;
 mod request_log;
 pub mod routes;
 pub mod schema;
+pub mod secrets_key;
 pub mod security_headers;
 pub mod seed;
 pub mod session_key;

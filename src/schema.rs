@@ -162,6 +162,7 @@ diesel::table! {
         pending_invitations -> Int4,
         project_only_members -> Int4,
         keep_personal_days -> Int4,
+        require_two_factor -> Bool,
     }
 }
 
@@ -209,6 +210,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    recovery_codes (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (key_hash) {
         key_hash -> Bytea,
         user_id -> Nullable<Uuid>,
@@ -216,6 +227,16 @@ diesel::table! {
         created_at -> Timestamptz,
         last_seen_at -> Timestamptz,
         expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    two_factor_secrets (user_id) {
+        user_id -> Uuid,
+        secret_encrypted -> Bytea,
+        enabled_at -> Nullable<Timestamptz>,
+        last_used_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -277,7 +298,9 @@ diesel::joinable!(outbox -> organizations (org_id));
 diesel::joinable!(project_members -> projects (project_id));
 diesel::joinable!(project_members -> users (user_id));
 diesel::joinable!(projects -> organizations (org_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(two_factor_secrets -> users (user_id));
 diesel::joinable!(usage_events -> api_keys (api_key_id));
 diesel::joinable!(usage_events -> projects (project_id));
 diesel::joinable!(user_tokens -> users (user_id));
@@ -298,7 +321,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     project_members,
     projects,
+    recovery_codes,
     sessions,
+    two_factor_secrets,
     usage_events,
     user_tokens,
     users,

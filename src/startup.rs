@@ -70,6 +70,9 @@ impl Application {
         let hashing_data = web::Data::new(crate::auth::password::PasswordHashing::sized_to_cores(
             config.password_cost,
         ));
+        let secrets_data = web::Data::new(
+            crate::secrets_key::load_or_create(&config).map_err(AppError::Internal)?,
+        );
         let config_data = web::Data::new(config);
         let db_data = web::Data::new(db);
         let mail_data = web::Data::new(mail);
@@ -100,6 +103,7 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(mail_data.clone())
                 .app_data(hashing_data.clone())
+                .app_data(secrets_data.clone())
                 .app_data(metrics_data.clone())
                 .app_data(endpoint_data.clone())
                 .app_data(

@@ -18,6 +18,7 @@ use crate::models::activity::Actor;
 use crate::models::memberships::{Membership, OrgLink};
 use crate::models::organizations::Organization;
 use crate::models::project_members;
+use crate::models::two_factor;
 use crate::models::users::User;
 
 /// Facts about the request that handlers and the activity log need.
@@ -171,6 +172,18 @@ impl FromRequest for OrgMember {
                     ))
                 })
                 .await?;
+            if org.require_two_factor {
+                let user_id = user.id;
+                let enabled = db
+                    .run(move |conn| Ok::<_, AppError>(two_factor::is_enabled(conn, user_id)?))
+                    .await?;
+                if !enabled {
+                    return Err(AppError::TwoFactorRequired {
+                        htmx: meta.hx.is_htmx(),
+                        org: org.slug,
+                    });
+                }
+            }
             Ok(OrgMember {
                 user,
                 org,

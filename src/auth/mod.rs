@@ -3,6 +3,7 @@
 pub mod csrf;
 mod extractors;
 pub mod password;
+pub mod pending_sign_in;
 pub mod session;
 pub mod session_store;
 

@@ -36,7 +36,7 @@ const fn option(action: Action) -> ActionOption {
 }
 
 /// Every action the console writes, grouped as the filter shows them.
-pub const GROUPS: [ActionGroup; 6] = [
+pub const GROUPS: [ActionGroup; 7] = [
     ActionGroup {
         key: "invitations",
         label: "Invitations",
@@ -69,6 +69,8 @@ pub const GROUPS: [ActionGroup; 6] = [
             option(Action::OrganizationCreated),
             option(Action::OrganizationRenamed),
             option(Action::OrganizationRetentionChanged),
+            option(Action::OrganizationTwoFactorRequired),
+            option(Action::OrganizationTwoFactorOptional),
         ],
     },
     ActionGroup {
@@ -106,6 +108,16 @@ pub const GROUPS: [ActionGroup; 6] = [
             option(Action::BillingPlanChanged),
         ],
     },
+    ActionGroup {
+        key: "accounts",
+        label: "Accounts",
+        all_label: "All account actions",
+        stem: "account",
+        actions: &[
+            option(Action::AccountTwoFactorEnabled),
+            option(Action::AccountTwoFactorDisabled),
+        ],
+    },
 ];
 
 /// The "Action" filter.
@@ -128,7 +140,11 @@ impl ActionFilter {
         let well_formed = value.len() <= 64
             && value.split_once('.').is_some_and(|(noun, verb)| {
                 [noun, verb].iter().all(|part| {
-                    !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    // Digits too: `organization.2fa_required`.
+                    !part.is_empty()
+                        && part
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
                 })
             });
         if well_formed {

@@ -245,6 +245,12 @@ pub fn describe(
             .text(" changed the plan")
             .maybe(" from ", was("plan").map(plan_label))
             .maybe(" to ", now("plan").map(plan_label)),
+        OrganizationTwoFactorRequired => {
+            start.text(" required two-factor authentication for every member")
+        }
+        OrganizationTwoFactorOptional => start.text(" made two-factor authentication optional"),
+        AccountTwoFactorEnabled => start.text(" turned on two-factor authentication"),
+        AccountTwoFactorDisabled => start.text(" turned off two-factor authentication"),
     }
 }
 

@@ -17,8 +17,10 @@ pub mod pricing;
 pub mod redirect;
 pub mod retention;
 mod role;
+pub mod sealed;
 pub mod time;
 mod token;
+pub mod totp;
 
 pub use billing::{Credits, Plan};
 pub use email::EmailAddress;

@@ -6,6 +6,7 @@ pub mod invitations;
 pub mod outbox;
 mod runtime;
 pub mod transport;
+pub mod two_factor;
 pub mod worker;
 
 pub use outbox::{Delivery, OutboxId};

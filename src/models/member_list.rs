@@ -5,7 +5,17 @@ use uuid::Uuid;
 
 use super::lower;
 use crate::domain::Role;
-use crate::schema::{memberships, users};
+use crate::schema::{memberships, two_factor_secrets, users};
+
+/// Whether the listed user has two-factor sign-in on (a confirmed setup).
+#[diesel::dsl::auto_type]
+fn two_factor_on() -> _ {
+    diesel::dsl::exists(
+        two_factor_secrets::table
+            .filter(two_factor_secrets::user_id.eq(users::id))
+            .filter(two_factor_secrets::enabled_at.is_not_null()),
+    )
+}
 
 /// Members listed per page.
 pub const PAGE_SIZE: i64 = 50;
@@ -19,6 +29,8 @@ pub struct MemberRow {
     pub role: Role,
     pub joined_at: DateTime<Utc>,
     pub last_active_at: Option<DateTime<Utc>>,
+    /// Signs in with two-factor authentication (the "2FA" column, for administrators).
+    pub two_factor: bool,
 }
 
 impl MemberRow {
@@ -136,6 +148,7 @@ pub fn page(
             memberships::role,
             memberships::created_at,
             users::last_active_at,
+            two_factor_on(),
         ),
         diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
             if filter.search.is_empty() {
@@ -188,6 +201,7 @@ pub fn find(
             memberships::role,
             memberships::created_at,
             users::last_active_at,
+            two_factor_on(),
         ))
         .first(conn)
         .optional()

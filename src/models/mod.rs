@@ -18,6 +18,7 @@ pub mod project_members;
 pub mod projects;
 pub mod sessions;
 pub mod throttle;
+pub mod two_factor;
 pub mod usage;
 pub mod user_tokens;
 pub mod users;

@@ -15,6 +15,8 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
     /// How long activity entries keep IP addresses and user agents (0: never stored).
     pub keep_personal_days: i32,
+    /// Members without two-factor sign-in reach only the page asking them to set it up.
+    pub require_two_factor: bool,
     #[diesel(embed)]
     pub counts: MemberCounts,
 }

@@ -16,6 +16,7 @@ use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
 use crate::models::project_members;
 use crate::models::projects::Project;
+use crate::models::two_factor;
 use crate::models::users::User;
 
 /// Why a join link cannot be used right now; each case gets its own page.
@@ -33,6 +34,12 @@ pub enum Refusal {
     AlreadyMember,
     /// "Create account and join" for an address that already has an account.
     AccountExists,
+    /// The organization requires two-factor sign-in and the account has none: set it
+    /// up, then accept. `new_account` is the account "Create account and join" just
+    /// made (it stays, verified by the link, and is signed in to do that).
+    TwoFactorRequired {
+        new_account: Option<Uuid>,
+    },
 }
 
 /// Where an accepted invitation leads.
@@ -160,6 +167,11 @@ pub fn sign_up_and_accept(
         }
         let user = User::create(conn, &email, name, password_hash)?;
         User::mark_verified(conn, user.id, ctx.now)?;
+        if org.require_two_factor {
+            return Ok(Err(Refusal::TwoFactorRequired {
+                new_account: Some(user.id),
+            }));
+        }
         let actor = Actor {
             user_id: user.id,
             name: user.name.clone(),
@@ -178,6 +190,9 @@ fn join(
     actor: &Actor,
     ctx: &Context,
 ) -> OpResult<Result<Joined, Refusal>> {
+    if org.require_two_factor && !two_factor::is_enabled(conn, user.id)? {
+        return Ok(Err(Refusal::TwoFactorRequired { new_account: None }));
+    }
     if !store::mark_accepted(conn, invitation.id, user.id, ctx.now)? {
         return Ok(Err(Refusal::Used));
     }

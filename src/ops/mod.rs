@@ -17,6 +17,8 @@ pub mod notices;
 pub mod orgs;
 pub mod project_access;
 pub mod projects;
+pub mod two_factor;
+pub mod two_factor_policy;
 pub mod usage;
 
 use std::time::Duration;

@@ -225,10 +225,16 @@ pub async fn create_session(
     let ip = meta.ip.clone();
     match user_id.filter(|_| verified) {
         Some(user_id) => {
-            db.run(move |conn| ops::accounts::login_succeeded(conn, &email, &ip))
-                .await?;
-            TypedSession::of(&req).sign_in(user_id)?;
-            Ok(redirect(&meta.hx, &next))
+            if db
+                .run(move |conn| ops::two_factor::is_enabled(conn, user_id))
+                .await?
+            {
+                // Not signed in yet: the code step establishes the session.
+                return super::two_factor_login::ask_for_code(
+                    &req, &meta, &config, user_id, &email, &next,
+                );
+            }
+            establish_session(&req, &meta, &db, user_id, email, &next).await
         }
         None => {
             tracing::warn!(ip = %meta.ip, "login failed");
@@ -237,6 +243,23 @@ pub async fn create_session(
             refuse(StatusCode::UNPROCESSABLE_ENTITY, wrong)
         }
     }
+}
+
+/// The end of every successful sign-in (password only, or password then code): the
+/// account's password throttle is cleared and the session is signed in on a new id.
+pub(super) async fn establish_session(
+    req: &HttpRequest,
+    meta: &RequestMeta,
+    db: &Db,
+    user_id: uuid::Uuid,
+    email: EmailAddress,
+    next: &str,
+) -> Result<HttpResponse, AppError> {
+    let ip = meta.ip.clone();
+    db.run(move |conn| ops::accounts::login_succeeded(conn, &email, &ip))
+        .await?;
+    TypedSession::of(req).sign_in(user_id)?;
+    Ok(redirect(&meta.hx, next))
 }
 
 #[derive(Deserialize)]

@@ -197,6 +197,8 @@ fn refusal_mode(refusal: Refusal) -> Mode {
         Refusal::Unverified => Mode::Unverified,
         Refusal::AlreadyMember => Mode::AlreadyMember,
         Refusal::AccountExists => Mode::LogIn,
+        // Answered with a redirect to the setup (see `two_factor_first`).
+        Refusal::TwoFactorRequired { .. } => Mode::Accept,
     }
 }
 
@@ -259,8 +261,15 @@ pub async fn accept_invitation(
                 &joined.welcome(),
             ))
         }
+        Err(Refusal::TwoFactorRequired { .. }) => Ok(two_factor_first(&current.meta.hx, &raw)),
         Err(refusal) => refused(&req, &db, &config, &current.meta, &raw, refusal).await,
     }
+}
+
+/// The organization requires two-factor sign-in: set it up, then back to this link.
+fn two_factor_first(hx: &crate::htmx::Hx, raw: &str) -> HttpResponse {
+    let back = crate::domain::redirect::encode_next(&format!("/invitations/{raw}"));
+    redirect(hx, &format!("/account/security?next={back}"))
 }
 
 #[derive(Deserialize)]
@@ -325,6 +334,12 @@ pub async fn create_account_and_join(
                 &joined.landing(),
                 &joined.welcome(),
             ))
+        }
+        Err(Refusal::TwoFactorRequired {
+            new_account: Some(user_id),
+        }) => {
+            TypedSession::of(&req).sign_in(user_id)?;
+            Ok(two_factor_first(&meta.hx, &raw))
         }
         Err(refusal) => refused(&req, &db, &config, &meta, &raw, refusal).await,
     }

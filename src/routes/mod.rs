@@ -20,6 +20,9 @@ mod orgs;
 mod project_access;
 mod projects;
 mod settings;
+mod two_factor;
+mod two_factor_login;
+mod two_factor_policy;
 mod usage;
 
 pub use forms::FieldErrors;
@@ -103,4 +106,12 @@ url_map! {
     get  "/orgs/{org}/settings"                                           => settings::show_settings,
     post "/orgs/{org}/settings"                                           => settings::rename_org,
     post "/orgs/{org}/settings/retention"                                 => settings::update_retention,
+    get  "/login/two-factor"                                              => two_factor_login::new_two_factor_session,
+    post "/login/two-factor"                                              => two_factor_login::create_two_factor_session,
+    get  "/account/security"                                              => two_factor::show_security,
+    post "/account/security/two-factor"                                   => two_factor::start_two_factor_setup,
+    get  "/account/security/two-factor"                                   => two_factor::show_two_factor_setup,
+    post "/account/security/two-factor/confirm"                           => two_factor::confirm_two_factor_setup,
+    post "/account/security/two-factor/disable"                           => two_factor::disable_two_factor,
+    post "/orgs/{org}/settings/two-factor"                                => two_factor_policy::update_two_factor_requirement,
 }

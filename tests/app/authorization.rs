@@ -60,6 +60,9 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
             "/invitations/{token}" | "/invitations/{token}/accept" | "/invitations/{token}/signup",
         ) => Public,
         ("post", "/verify-email") => SignedIn,
+        (_, "/login/two-factor") => Public,
+        (_, p) if p.starts_with("/account/security") => SignedIn,
+        ("post", "/orgs/{org}/settings/two-factor") => Org(ManageOrganization),
         ("get", "/orgs/new") | ("post", "/orgs") => SignedIn,
         ("get", "/orgs/{org}") => AnyAccess,
         (_, "/orgs/{org}/leave") => AnyAccess,
@@ -222,6 +225,8 @@ impl World {
     pub(crate) async fn build() -> World {
         let app = TestApp::spawn().await;
         let (admin, slug) = app.admin_with_org("Acme").await;
+        // Requiring two-factor sign-in needs it on the acting administrator's account.
+        crate::two_factor::turn_on_directly(&app, "ada.admin@example.com");
         // Room for everyone below and for the invitation an allowed cell sends.
         app.unlimited_seats(&slug);
         let project_path = create(
@@ -466,6 +471,10 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         "rotate" => vec![("overlap", "1")],
         "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],
         "plan" => vec![("plan", "team")],
+        "two-factor" if path.starts_with("/orgs/") => vec![("required", "true")],
+        "two-factor" if path.starts_with("/login/") => vec![("code", "000000")],
+        "confirm" => vec![("code", "000000")],
+        "disable" => vec![("password", PASSWORD), ("code", "000000")],
         _ if path.starts_with("/password/reset/") => vec![("password", "a new secret phrase")],
         _ => vec![],
     }

@@ -523,6 +523,9 @@ fn drop_database(database: &str) {
     }
 }
 
+/// Base64 of 32 bytes; never used outside tests.
+pub(crate) const TEST_SECRETS_KEY: &str = "dGVzdC1zZWNyZXRzLWtleS0wMTIzNDU2Nzg5YWJjZGU=";
+
 pub fn test_config(port: u16, database_url: &str) -> Config {
     Config {
         app_env: AppEnv::Development,
@@ -533,6 +536,8 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         mail_from: "Teamwork <teamwork@example.com>".into(),
         session_key: None,
         audit_signing_key: None,
+        // One fixed key: forks and second instances read the same encrypted secrets.
+        secrets_key: Some(TEST_SECRETS_KEY.to_owned().into()),
         data_dir: std::env::temp_dir(),
         session_idle_timeout: std::time::Duration::from_secs(7200),
         session_lifetime: std::time::Duration::from_secs(7 * 86400),

@@ -140,6 +140,23 @@ pub enum Event {
         from: Plan,
         to: Plan,
     },
+    /// "Require two-factor authentication" turned on.
+    TwoFactorRequired {
+        org: Uuid,
+        org_name: String,
+    },
+    TwoFactorOptional {
+        org: Uuid,
+        org_name: String,
+    },
+    /// A member turned two-factor sign-in on for their account (in every organization
+    /// they belong to).
+    TwoFactorEnabled {
+        account: Person,
+    },
+    TwoFactorDisabled {
+        account: Person,
+    },
 }
 
 /// The stored parts of an entry.
@@ -359,6 +376,30 @@ impl Event {
                 Target::of("organization", *org, org_name),
                 Some(json!({ "plan": from.as_str() })),
                 Some(json!({ "plan": to.as_str() })),
+            ),
+            TwoFactorRequired { org, org_name } => (
+                Action::OrganizationTwoFactorRequired,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "require_two_factor": false })),
+                Some(json!({ "require_two_factor": true })),
+            ),
+            TwoFactorOptional { org, org_name } => (
+                Action::OrganizationTwoFactorOptional,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "require_two_factor": true })),
+                Some(json!({ "require_two_factor": false })),
+            ),
+            TwoFactorEnabled { account } => (
+                Action::AccountTwoFactorEnabled,
+                Target::of("member", account.id, &account.name),
+                Some(json!({ "two_factor": false })),
+                Some(json!({ "two_factor": true })),
+            ),
+            TwoFactorDisabled { account } => (
+                Action::AccountTwoFactorDisabled,
+                Target::of("member", account.id, &account.name),
+                Some(json!({ "two_factor": true })),
+                Some(json!({ "two_factor": false })),
             ),
         };
         Stored {

@@ -41,10 +41,14 @@ pub enum Action {
     ApiKeyRotated,
     BillingCreditsAdded,
     BillingPlanChanged,
+    OrganizationTwoFactorRequired,
+    OrganizationTwoFactorOptional,
+    AccountTwoFactorEnabled,
+    AccountTwoFactorDisabled,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 25] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -66,6 +70,10 @@ impl Action {
         Action::ApiKeyRotated,
         Action::BillingCreditsAdded,
         Action::BillingPlanChanged,
+        Action::OrganizationTwoFactorRequired,
+        Action::OrganizationTwoFactorOptional,
+        Action::AccountTwoFactorEnabled,
+        Action::AccountTwoFactorDisabled,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -91,6 +99,10 @@ impl Action {
             Action::ApiKeyRotated => "api_key.rotated",
             Action::BillingCreditsAdded => "billing.credits_added",
             Action::BillingPlanChanged => "billing.plan_changed",
+            Action::OrganizationTwoFactorRequired => "organization.2fa_required",
+            Action::OrganizationTwoFactorOptional => "organization.2fa_optional",
+            Action::AccountTwoFactorEnabled => "account.2fa_enabled",
+            Action::AccountTwoFactorDisabled => "account.2fa_disabled",
         }
     }
 
@@ -118,6 +130,10 @@ impl Action {
             Action::ApiKeyRotated => "API key rotated",
             Action::BillingCreditsAdded => "Credits added",
             Action::BillingPlanChanged => "Plan changed",
+            Action::OrganizationTwoFactorRequired => "Two-factor authentication required",
+            Action::OrganizationTwoFactorOptional => "Two-factor authentication made optional",
+            Action::AccountTwoFactorEnabled => "Two-factor authentication turned on",
+            Action::AccountTwoFactorDisabled => "Two-factor authentication turned off",
         }
     }
 
