@@ -227,7 +227,7 @@ pub async fn create_session(
         Some(user_id) => {
             db.run(move |conn| ops::accounts::login_succeeded(conn, &email, &ip))
                 .await?;
-            TypedSession::of(&req).sign_in(user_id)?;
+            super::sign_in::session_established(&req, &meta, user_id).await?;
             Ok(redirect(&meta.hx, &next))
         }
         None => {

@@ -3,6 +3,8 @@
 use actix_web::web;
 
 mod account_links;
+mod account_sessions;
+mod account_settings;
 mod accounts;
 mod activity;
 mod activity_export;
@@ -20,6 +22,7 @@ mod orgs;
 mod project_access;
 mod projects;
 mod settings;
+mod sign_in;
 mod usage;
 
 pub use forms::FieldErrors;
@@ -103,4 +106,13 @@ url_map! {
     get  "/orgs/{org}/settings"                                           => settings::show_settings,
     post "/orgs/{org}/settings"                                           => settings::rename_org,
     post "/orgs/{org}/settings/retention"                                 => settings::update_retention,
+    get  "/account"                                                       => account_settings::show_account,
+    post "/account/name"                                                  => account_settings::update_name,
+    post "/account/email"                                                 => account_settings::request_email_change,
+    get  "/account/email/{token}"                                         => account_links::show_email_change,
+    post "/account/email/{token}"                                         => account_links::confirm_email_change,
+    post "/account/password"                                              => account_settings::update_password,
+    get  "/account/sessions"                                              => account_sessions::list_sessions,
+    post "/account/sessions/sign-out-others"                              => account_sessions::delete_other_sessions,
+    post "/account/sessions/{id}/sign-out"                                => account_sessions::delete_session,
 }

@@ -1005,9 +1005,10 @@ async fn a_contractor_invited_to_one_project_sees_only_that_project() {
 const VERA: &str = "vera.viewer@example.com";
 
 /// What a Viewer may operate: the header, leaving, and the Members page's filters.
-const VIEWER_CONTROLS: [&str; 6] = [
+const VIEWER_CONTROLS: [&str; 7] = [
     "menu: Acme (switch organization)",
-    "button: Log out",
+    "menu: Vera Viewer (account menu)",
+    "button: Sign out",
     "button: Leave organization",
     "field: Search",
     "select: Role",
@@ -1097,7 +1098,7 @@ async fn a_viewer_browses_everything_and_finds_no_control_that_changes_anything(
             );
         }
         assert!(
-            controls.contains(&"button: Log out".to_owned()),
+            controls.contains(&"menu: Vera Viewer (account menu)".to_owned()),
             "{page}: {controls:?}"
         );
     }
