@@ -130,6 +130,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    known_devices (user_id, fingerprint) {
+        user_id -> Uuid,
+        fingerprint -> Bytea,
+        first_seen_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Text,
@@ -227,6 +236,9 @@ diesel::table! {
         created_at -> Timestamptz,
         last_seen_at -> Timestamptz,
         expires_at -> Timestamptz,
+        id -> Uuid,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
     }
 }
 
@@ -265,6 +277,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        new_email -> Nullable<Text>,
     }
 }
 
@@ -292,6 +305,7 @@ diesel::joinable!(credit_ledger -> usage_events (usage_event_id));
 diesel::joinable!(invitation_sends -> organizations (org_id));
 diesel::joinable!(invitations -> organizations (org_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
+diesel::joinable!(known_devices -> users (user_id));
 diesel::joinable!(memberships -> organizations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(outbox -> organizations (org_id));
@@ -315,6 +329,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_ledger,
     invitation_sends,
     invitations,
+    known_devices,
     login_failures,
     memberships,
     organizations,

@@ -504,12 +504,14 @@
     }
   });
 
-  // ------------------------------------------------ organisation switcher
+  // ------------------------------------------------ header menus
 
-  // <details class="org-switcher"> works without JS; this only closes it on an
-  // outside click or Escape, as a menu is expected to behave.
+  // <details class="org-switcher"> and <details class="user-menu"> work without JS;
+  // this only closes them on an outside click or Escape, as a menu is expected to behave.
+  var MENUS = "details.org-switcher[open], details.user-menu[open]";
+
   document.addEventListener("click", function (evt) {
-    var open = document.querySelectorAll("details.org-switcher[open]");
+    var open = document.querySelectorAll(MENUS);
     for (var i = 0; i < open.length; i++) {
       if (!(evt.target instanceof Node) || !open[i].contains(evt.target)) open[i].removeAttribute("open");
     }
@@ -517,7 +519,7 @@
 
   document.addEventListener("keydown", function (evt) {
     if (evt.key !== "Escape" || !(evt.target instanceof Element)) return;
-    var menu = evt.target.closest("details.org-switcher[open]");
+    var menu = evt.target.closest(MENUS);
     if (!menu) return;
     menu.removeAttribute("open");
     var summary = menu.querySelector("summary");

@@ -4,8 +4,9 @@ use actix_session::{Session, SessionExt};
 use actix_web::HttpRequest;
 use uuid::Uuid;
 
-use super::session_store::USER_ID_KEY;
+use super::session_store::{SESSION_ID_KEY, SIGN_IN_IP_KEY, SIGN_IN_USER_AGENT_KEY, USER_ID_KEY};
 use crate::domain::PlainToken;
+use crate::domain::device::Device;
 use crate::error::AppError;
 
 const CSRF_KEY: &str = "csrf";
@@ -49,14 +50,27 @@ impl TypedSession {
         self.0.get::<String>(CSRF_KEY).ok().flatten()
     }
 
+    /// The opaque id of this session (the Sessions page's), once it is stored; `None`
+    /// for a session created by this very request.
+    pub fn session_id(&self) -> Option<Uuid> {
+        self.0.get::<Uuid>(SESSION_ID_KEY).ok().flatten()
+    }
+
     /// Signs the user in on a brand-new session id with a fresh CSRF token, dropping
-    /// everything the anonymous session held (R20).
-    pub fn sign_in(&self, user_id: Uuid) -> Result<(), AppError> {
+    /// everything the anonymous session held (R20). The device goes to the new session's
+    /// row, not its state. Call it through `routes::sign_in::session_established`, which
+    /// also keeps the account's devices.
+    pub fn sign_in(&self, user_id: Uuid, device: &Device) -> Result<(), AppError> {
+        let state = |_| AppError::Internal("session state".into());
         self.0.clear();
         self.0.renew();
-        self.0
-            .insert(USER_ID_KEY, user_id)
-            .map_err(|_| AppError::Internal("session state".into()))?;
+        self.0.insert(USER_ID_KEY, user_id).map_err(state)?;
+        if let Some(user_agent) = &device.user_agent {
+            self.0
+                .insert(SIGN_IN_USER_AGENT_KEY, user_agent)
+                .map_err(state)?;
+        }
+        self.0.insert(SIGN_IN_IP_KEY, &device.ip).map_err(state)?;
         self.csrf_token().map(drop)
     }
 

@@ -21,6 +21,15 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 /// that all of a user's sessions can be revoked at once.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// The session's opaque id (the `id` column, for URLs of the Sessions page): put into
+/// the state by `load`, never stored in it.
+pub const SESSION_ID_KEY: &str = "sid";
+
+/// The device a sign-in came from: set in the state by the sign-in, moved into the
+/// `user_agent` and `ip` columns when the new session is saved, never kept in the state.
+pub const SIGN_IN_USER_AGENT_KEY: &str = "signin_user_agent";
+pub const SIGN_IN_IP_KEY: &str = "signin_ip";
+
 /// Sessions end after `idle` without a request or `lifetime` after they began,
 /// whichever is first, judged from server-side timestamps (R22).
 #[derive(Clone)]
@@ -60,8 +69,20 @@ fn user_id_of(state: &SessionState) -> Option<Uuid> {
         .and_then(|raw| serde_json::from_str::<Uuid>(raw).ok())
 }
 
+/// The state as stored: without the keys that live in columns.
 fn to_json(state: &SessionState) -> Value {
-    serde_json::to_value(state).unwrap_or(Value::Null)
+    let mut kept = state.clone();
+    for key in [SESSION_ID_KEY, SIGN_IN_USER_AGENT_KEY, SIGN_IN_IP_KEY] {
+        kept.remove(key);
+    }
+    serde_json::to_value(kept).unwrap_or(Value::Null)
+}
+
+/// A string value of the state (values are JSON-encoded by actix-session).
+fn string_of(state: &SessionState, key: &str) -> Option<String> {
+    state
+        .get(key)
+        .and_then(|raw| serde_json::from_str::<String>(raw).ok())
 }
 
 fn other(e: crate::error::AppError) -> anyhow::Error {
@@ -84,12 +105,15 @@ impl SessionStore for PgSessionStore {
                 {
                     sessions::touch(conn, &hash, now, store.expires_at(row.created_at, now))?;
                 }
-                Ok(Some(row.state))
+                Ok(Some((row.id, row.state)))
             })
             .await
             .map_err(|e| LoadError::Other(other(e)))?;
-        row.map(|state| {
-            serde_json::from_value(state).map_err(|e| LoadError::Deserialization(e.into()))
+        row.map(|(id, state)| {
+            let mut state: SessionState =
+                serde_json::from_value(state).map_err(|e| LoadError::Deserialization(e.into()))?;
+            state.insert(SESSION_ID_KEY.to_owned(), format!("\"{id}\""));
+            Ok(state)
         })
         .transpose()
     }
@@ -102,13 +126,21 @@ impl SessionStore for PgSessionStore {
         let token = PlainToken::generate("");
         let hash = token.hash();
         let (user_id, json) = (user_id_of(&state), to_json(&state));
+        let user_agent = string_of(&state, SIGN_IN_USER_AGENT_KEY);
+        let ip = string_of(&state, SIGN_IN_IP_KEY);
         let store = self.clone();
         self.db
             .run(move |conn| {
                 let now = Utc::now();
+                let new = sessions::NewSession {
+                    id: Uuid::new_v4(),
+                    user_agent: user_agent.as_deref(),
+                    ip: ip.as_deref(),
+                };
                 Ok(sessions::insert(
                     conn,
                     &hash,
+                    new,
                     user_id,
                     &json,
                     now,

@@ -8,6 +8,7 @@ pub mod billing;
 pub mod chart;
 pub mod client_ip;
 pub mod csv;
+pub mod device;
 mod email;
 pub mod invite;
 pub mod membership;

@@ -40,7 +40,8 @@ struct ResetHtml<'a> {
     link: &'a str,
 }
 
-/// The email that carries a link of `purpose` to `user` at `recipient` (their address).
+/// The email that carries a link of `purpose` to `user` at `recipient` (their address,
+/// or the new one for a change of address).
 pub fn account_link(
     user: &User,
     recipient: EmailAddress,
@@ -59,6 +60,10 @@ pub fn account_link(
             ResetText { name, email, link }.render()?,
             ResetHtml { name, email, link }.render()?,
         ),
+        // `recipient` is the new address here, `user.email` still the old one.
+        Purpose::ChangeEmail => {
+            return super::account_notices::confirm_new_address(recipient, name, email, link);
+        }
     };
     Ok(Email {
         recipient,

@@ -1,6 +1,7 @@
 //! Outgoing email: the outbox written inside transactions, the worker that sends it, its transports.
 
 pub mod account_links;
+pub mod account_notices;
 pub mod integrity;
 pub mod invitations;
 pub mod outbox;

@@ -1,6 +1,7 @@
 //! Diesel rows and queries, one file per table group. Functions take the connection
 //! first and return `QueryResult`; org-owned queries take the org id.
 
+pub mod account_orgs;
 pub mod activity;
 pub mod activity_chain;
 pub mod activity_checkpoints;
@@ -8,6 +9,7 @@ pub mod activity_log;
 pub mod api_keys;
 pub mod billing;
 pub mod invitations;
+pub mod known_devices;
 pub mod login_failures;
 pub mod member_extras;
 pub mod member_list;

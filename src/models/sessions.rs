@@ -9,6 +9,7 @@ use crate::schema::{sessions, users};
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
+    pub id: Uuid,
     pub state: Value,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
@@ -28,9 +29,17 @@ pub fn find_live(
         .optional()
 }
 
+/// The opaque id and the device of a new session row.
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
 pub fn insert(
     conn: &mut PgConnection,
     key: &TokenHash,
+    new: NewSession<'_>,
     user_id: Option<Uuid>,
     state: &Value,
     now: DateTime<Utc>,
@@ -39,6 +48,9 @@ pub fn insert(
     diesel::insert_into(sessions::table)
         .values((
             sessions::key_hash.eq(&key.0),
+            sessions::id.eq(new.id),
+            sessions::user_agent.eq(new.user_agent),
+            sessions::ip.eq(new.ip),
             sessions::user_id.eq(user_id),
             sessions::state.eq(state),
             sessions::created_at.eq(now),
@@ -109,4 +121,55 @@ pub fn delete_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResul
 
 pub fn delete_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}
+
+/// A signed-in session as the account's Sessions page lists it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct AccountSession {
+    pub id: Uuid,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The live sessions of an account, most recently seen first.
+pub fn live_for_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<AccountSession>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::last_seen_at.desc(), sessions::created_at.desc()))
+        .select(AccountSession::as_select())
+        .load(conn)
+}
+
+/// Ends the session `id` if it belongs to `user_id`; false when there is no such session
+/// of theirs (another account's session is never touched).
+pub fn delete_of_user(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user_id)),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Ends every session of a user but `keep` (the one asking); returns how many ended.
+pub fn delete_others_of_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep: Uuid,
+) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)
 }

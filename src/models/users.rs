@@ -109,4 +109,37 @@ impl User {
             .execute(conn)
             .map(drop)
     }
+
+    /// The password hash of an account, to check its current password.
+    pub fn password_hash_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<String>> {
+        users::table
+            .find(id)
+            .select(users::password_hash)
+            .first(conn)
+            .optional()
+    }
+
+    pub fn rename(conn: &mut PgConnection, id: Uuid, name: &PersonName) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set(users::name.eq(name.as_str()))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    /// Makes `email` the account's address, proven by the link that reached it. Fails
+    /// with a unique violation when another account took the address meanwhile.
+    pub fn change_email(
+        conn: &mut PgConnection,
+        id: Uuid,
+        email: &EmailAddress,
+        at: DateTime<Utc>,
+    ) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::email.eq(email.as_str()),
+                users::email_verified_at.eq(Some(at)),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
 }

@@ -14,10 +14,11 @@ use crate::models::users::User;
 /// At most this many links of one kind per account and hour; more requests send nothing.
 pub const PER_HOUR: i64 = 5;
 
-fn path(purpose: Purpose) -> &'static str {
+pub(super) fn path(purpose: Purpose) -> &'static str {
     match purpose {
         Purpose::VerifyEmail => "/verify-email/",
         Purpose::ResetPassword => "/password/reset/",
+        Purpose::ChangeEmail => "/account/email/",
     }
 }
 
@@ -35,11 +36,12 @@ pub(super) fn send(
         return Ok(None);
     }
     let token = PlainToken::generate(purpose.prefix());
-    user_tokens::issue(conn, user.id, purpose, &token.hash(), ctx.now)?;
+    user_tokens::issue(conn, user.id, purpose, &token.hash(), None, ctx.now)?;
     let link = ctx.link(&format!("{}{}", path(purpose), token.expose()));
     let kind = match purpose {
         Purpose::VerifyEmail => "email_verification",
         Purpose::ResetPassword => "password_reset",
+        Purpose::ChangeEmail => "email_change",
     };
     let recipient = EmailAddress::parse(&user.email)
         .map_err(|e| OpError::Internal(format!("stored email: {e}")))?;

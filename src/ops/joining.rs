@@ -28,9 +28,6 @@ pub enum Refusal {
     Used,
     /// Signed in as another address than the invited one.
     WrongAccount,
-    /// The account's address is not confirmed: an unconfirmed account could belong to
-    /// someone who typed another person's address at sign-up.
-    Unverified,
     AlreadyMember,
     /// "Create account and join" for an address that already has an account.
     AccountExists,
@@ -119,7 +116,12 @@ fn pending_under_lock(
     })
 }
 
-/// Accepts for `user`, re-checking everything under the organization lock (R15).
+/// Accepts for `user`, re-checking everything under the organization lock (R15). The
+/// link was mailed to the invited address, so opening it proves that mailbox: an account
+/// with that address whose address was not confirmed yet is confirmed by accepting,
+/// as "Create account and join" does (R14). Whoever signed up with someone else's
+/// address never receives the link; the owner takes the address back with a password
+/// reset, which ends every other session (R43).
 pub fn accept(
     conn: &mut PgConnection,
     token: &TokenHash,
@@ -139,9 +141,7 @@ pub fn accept(
         if member || project_members::find(conn, org.id, user.id)?.is_some() {
             return Ok(Err(Refusal::AlreadyMember));
         }
-        if user.email_verified_at.is_none() {
-            return Ok(Err(Refusal::Unverified));
-        }
+        User::mark_verified(conn, user.id, ctx.now)?;
         join(conn, &org, &invitation, user, meta, ctx)
     })
 }

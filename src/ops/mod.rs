@@ -5,6 +5,7 @@
 //! its activity event and queues its mail. The pages and the JSON API call the same ops.
 
 pub mod account_links;
+pub mod account_settings;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod project_access;
 pub mod projects;
 pub mod two_factor;
 pub mod two_factor_policy;
+pub mod sessions;
 pub mod usage;
 
 use std::time::Duration;

@@ -21,13 +21,16 @@ use crate::htmx::{html_with_status, redirect, secret_page};
 use crate::layout::Layout;
 use crate::mail::{Context, WorkerHandle, log_link_in_development};
 use crate::models::user_tokens::{self, Purpose};
+use crate::ops;
 use crate::ops::account_links::{self, Confirmation};
+use crate::ops::account_settings::EmailChange;
 
 /// Which version of a link page to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     ConfirmEmail,
     ChooseNewPassword,
+    ConfirmNewEmail,
     /// Used, expired or unknown.
     Invalid,
 }
@@ -77,6 +80,11 @@ async fn link_page(
             "Choose a new password",
             Mode::ChooseNewPassword,
             "/password/reset/",
+        ),
+        Purpose::ChangeEmail => (
+            "Confirm your new email address",
+            Mode::ConfirmNewEmail,
+            "/account/email/",
         ),
     };
     Ok(LinkPage {
@@ -139,6 +147,66 @@ pub async fn confirm_email(
         )),
         Confirmation::Invalid => invalid().await,
     }
+}
+
+/// GET /account/email/{token}
+pub async fn show_email_change(
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    respond(&link_page(&db, &config, &meta, Purpose::ChangeEmail, &token).await?)
+}
+
+/// POST /account/email/{token}: makes the new address the account's, only for a
+/// session of that account; signed out, the person logs in first and comes back.
+pub async fn confirm_email_change(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let page = link_page(&db, &config, &meta, Purpose::ChangeEmail, &token).await?;
+    let Some(hash) = account_links::parse(Purpose::ChangeEmail, &token) else {
+        return respond(&page);
+    };
+    let Some(signed_in) = TypedSession::of(&req).user_id()? else {
+        if page.mode == Mode::Invalid {
+            return respond(&page);
+        }
+        let back = format!("/account/email/{}", token.as_str());
+        return Ok(redirect(
+            &meta.hx,
+            &format!("/login?next={}", encode_next(&back)),
+        ));
+    };
+    let ctx = Context::from_config(&config);
+    match db
+        .run(move |conn| ops::account_settings::confirm_email_change(conn, &hash, signed_in, &ctx))
+        .await?
+    {
+        EmailChange::Changed { user, .. } => {
+            mail.wake();
+            Ok(redirect_with_flash(
+                &req,
+                &meta.hx,
+                "/account",
+                &format!("Your email address is now {}.", user.email),
+            ))
+        }
+        EmailChange::OtherAccount => Err(AppError::Conflict(
+            "This link changes the address of another account. Sign out, then sign in to the account that asked for the change.".into(),
+        )),
+        EmailChange::Invalid => respond(&page_invalid(page)),
+    }
+}
+
+fn page_invalid(mut page: LinkPage) -> LinkPage {
+    page.mode = Mode::Invalid;
+    page
 }
 
 /// POST /verify-email: sends the confirmation link again to the signed-in account.
@@ -286,9 +354,9 @@ pub async fn update_password(
         .await?
     {
         Some(user) => {
-            let session = TypedSession::of(&req);
-            session.sign_in(user.id)?;
-            session.set_flash("Your password was changed. Other devices were signed out.");
+            super::sign_in::session_established(&req, &meta, user.id).await?;
+            TypedSession::of(&req)
+                .set_flash("Your password was changed. Other devices were signed out.");
             Ok(redirect(&meta.hx, "/"))
         }
         None => {

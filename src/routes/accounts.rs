@@ -258,7 +258,7 @@ pub(super) async fn establish_session(
     let ip = meta.ip.clone();
     db.run(move |conn| ops::accounts::login_succeeded(conn, &email, &ip))
         .await?;
-    TypedSession::of(req).sign_in(user_id)?;
+    super::sign_in::session_established(req, meta, user_id).await?;
     Ok(redirect(&meta.hx, next))
 }
 

@@ -34,8 +34,6 @@ pub enum Mode {
     /// Not signed in, the invited address has an account.
     LogIn,
     WrongAccount,
-    /// Signed in as the invited address, which is not confirmed yet.
-    Unverified,
     AlreadyMember,
     Expired,
     Cancelled,
@@ -57,6 +55,8 @@ struct JoinPage {
     role: Option<Role>,
     email: String,
     signed_in_as: String,
+    /// Accepting also confirms the signed-in account's address.
+    confirms_address: bool,
     name: String,
     errors: FieldErrors,
 }
@@ -74,6 +74,7 @@ impl JoinPage {
             role: None,
             email: String::new(),
             signed_in_as: String::new(),
+            confirms_address: false,
             name: String::new(),
             errors: FieldErrors::default(),
         }
@@ -153,7 +154,6 @@ async fn load(
         (State::Accepted, _) => Mode::Used,
         (State::Pending, Some(u)) if !same_address(u) => Mode::WrongAccount,
         (State::Pending, Some(_)) if already_member => Mode::AlreadyMember,
-        (State::Pending, Some(u)) if u.email_verified_at.is_none() => Mode::Unverified,
         (State::Pending, Some(_)) => Mode::Accept,
         (State::Pending, None) if has_account => Mode::LogIn,
         (State::Pending, None) => Mode::SignUp,
@@ -168,6 +168,7 @@ async fn load(
         inviter: invitation.invited_by_name,
         role: Some(invitation.role),
         email: invitation.email,
+        confirms_address: user.as_ref().is_some_and(|u| u.email_verified_at.is_none()),
         signed_in_as: user.map(|u| u.email).unwrap_or_default(),
         name: String::new(),
         errors: FieldErrors::default(),
@@ -194,7 +195,6 @@ fn refusal_mode(refusal: Refusal) -> Mode {
         Refusal::Cancelled => Mode::Cancelled,
         Refusal::Used => Mode::Used,
         Refusal::WrongAccount => Mode::WrongAccount,
-        Refusal::Unverified => Mode::Unverified,
         Refusal::AlreadyMember => Mode::AlreadyMember,
         Refusal::AccountExists => Mode::LogIn,
         // Answered with a redirect to the setup (see `two_factor_first`).
@@ -327,7 +327,7 @@ pub async fn create_account_and_join(
     match outcome {
         Ok((user, joined)) => {
             mail.wake();
-            TypedSession::of(&req).sign_in(user.id)?;
+            super::sign_in::session_established(&req, &meta, user.id).await?;
             Ok(redirect_with_flash(
                 &req,
                 &meta.hx,
@@ -338,7 +338,7 @@ pub async fn create_account_and_join(
         Err(Refusal::TwoFactorRequired {
             new_account: Some(user_id),
         }) => {
-            TypedSession::of(&req).sign_in(user_id)?;
+            super::sign_in::session_established(&req, &meta, user_id).await?;
             Ok(two_factor_first(&meta.hx, &raw))
         }
         Err(refusal) => refused(&req, &db, &config, &meta, &raw, refusal).await,

@@ -3,6 +3,8 @@
 use actix_web::web;
 
 mod account_links;
+mod account_sessions;
+mod account_settings;
 mod accounts;
 mod activity;
 mod activity_export;
@@ -20,6 +22,7 @@ mod orgs;
 mod project_access;
 mod projects;
 mod settings;
+mod sign_in;
 mod two_factor;
 mod two_factor_login;
 mod two_factor_policy;
@@ -114,4 +117,13 @@ url_map! {
     post "/account/security/two-factor/confirm"                           => two_factor::confirm_two_factor_setup,
     post "/account/security/two-factor/disable"                           => two_factor::disable_two_factor,
     post "/orgs/{org}/settings/two-factor"                                => two_factor_policy::update_two_factor_requirement,
+    get  "/account"                                                       => account_settings::show_account,
+    post "/account/name"                                                  => account_settings::update_name,
+    post "/account/email"                                                 => account_settings::request_email_change,
+    get  "/account/email/{token}"                                         => account_links::show_email_change,
+    post "/account/email/{token}"                                         => account_links::confirm_email_change,
+    post "/account/password"                                              => account_settings::update_password,
+    get  "/account/sessions"                                              => account_sessions::list_sessions,
+    post "/account/sessions/sign-out-others"                              => account_sessions::delete_other_sessions,
+    post "/account/sessions/{id}/sign-out"                                => account_sessions::delete_session,
 }

@@ -344,6 +344,13 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     audit(&ada, "settings", &mut failures).await;
     visit(&ada, &app, &format!("{org}/leave"), "Leave organization").await;
     audit(&ada, "leave, refused", &mut failures).await;
+    visit(&ada, &app, "/account", "Account").await;
+    audit(&ada, "account", &mut failures).await;
+    ada.click_button("Change password").await;
+    ada.wait_for_text("Use at least 8 characters.").await;
+    audit(&ada, "account, with errors", &mut failures).await;
+    visit(&ada, &app, "/account/sessions", "Sessions").await;
+    audit(&ada, "sessions", &mut failures).await;
 
     // The join pages: a newcomer's and a member with an account's.
     let nina = app.join_path("nina.new@example.com", 1).await;

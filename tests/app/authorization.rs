@@ -46,6 +46,9 @@ enum Rule {
     Any(Permission),
     /// A permission on the project named in the path.
     Project(Permission),
+    /// Signing out a session of another account (the path names one): a 404 for every
+    /// signed-in principal, as for a session that does not exist.
+    OthersSession,
 }
 
 /// The rule of every route; the test fails when the URL map has a route missing here.
@@ -63,6 +66,10 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         (_, "/login/two-factor") => Public,
         (_, p) if p.starts_with("/account/security") => SignedIn,
         ("post", "/orgs/{org}/settings/two-factor") => Org(ManageOrganization),
+        (_, "/account/email/{token}") => Public,
+        (_, "/account" | "/account/name" | "/account/email" | "/account/password") => SignedIn,
+        (_, "/account/sessions" | "/account/sessions/sign-out-others") => SignedIn,
+        ("post", "/account/sessions/{id}/sign-out") => OthersSession,
         ("get", "/orgs/new") | ("post", "/orgs") => SignedIn,
         ("get", "/orgs/{org}") => AnyAccess,
         (_, "/orgs/{org}/leave") => AnyAccess,
@@ -154,6 +161,7 @@ fn expect(principal: Principal, rule: Rule) -> Expect {
         (_, Rule::Public) => Allowed,
         (Principal::Anonymous | Principal::ApiKey, _) => Login,
         (_, Rule::SignedIn) => Allowed,
+        (_, Rule::OthersSession) => NotFound,
         (Principal::NonMember | Principal::OtherOrgAdmin | Principal::Removed, _) => NotFound,
         (Principal::Member(_), Rule::AnyAccess | Rule::OrgMember) => Allowed,
         (Principal::Member(role), Rule::Org(p) | Rule::Any(p) | Rule::Project(p)) => {
@@ -203,6 +211,8 @@ pub(crate) struct World {
     target: Uuid,
     /// A project-only Viewer the access routes act on.
     access_target: Uuid,
+    /// A session of the Viewer `target`, whom no principal is.
+    target_session: Uuid,
     invitation: Uuid,
     join_token: String,
     clients: Vec<(Principal, TestClient)>,
@@ -328,6 +338,11 @@ impl World {
         clients.push((Principal::OtherOrgAdmin, other_admin));
         clients.push((Principal::Anonymous, app.client()));
         clients.push((Principal::ApiKey, TestClient::new(&app.address)));
+        let target_session: Uuid = teamwork::schema::sessions::table
+            .filter(teamwork::schema::sessions::user_id.eq(target))
+            .select(teamwork::schema::sessions::id)
+            .first(&mut app.conn())
+            .unwrap();
         World {
             app,
             slug,
@@ -336,6 +351,7 @@ impl World {
             key_secret,
             target,
             access_target,
+            target_session,
             invitation,
             join_token,
             clients,
@@ -358,6 +374,7 @@ impl World {
             key_secret: self.key_secret.clone(),
             target: self.target,
             access_target: self.access_target,
+            target_session: self.target_session,
             invitation: self.invitation,
             join_token: self.join_token.clone(),
             clients,
@@ -373,14 +390,20 @@ impl World {
         let token = match pattern {
             p if p.starts_with("/invitations/") => self.join_token.clone(),
             p if p.starts_with("/verify-email/") => "ver_unknown".to_owned(),
+            p if p.starts_with("/account/email/") => "eml_unknown".to_owned(),
             _ => "rst_unknown".to_owned(),
+        };
+        let id = if pattern.starts_with("/account/sessions/") {
+            self.target_session
+        } else {
+            self.invitation
         };
         pattern
             .replace("{org}", &self.slug)
             .replace("{project_id}", &self.project.to_string())
             .replace("{user_id}", &user.to_string())
             .replace("{key_id}", &self.key_id.to_string())
-            .replace("{id}", &self.invitation.to_string())
+            .replace("{id}", &id.to_string())
             .replace("{token}", &token)
     }
 
@@ -475,6 +498,14 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         "two-factor" if path.starts_with("/login/") => vec![("code", "000000")],
         "confirm" => vec![("code", "000000")],
         "disable" => vec![("password", PASSWORD), ("code", "000000")],
+        "name" => vec![("name", "A new name")],
+        "email" if path == "/account/email" => {
+            vec![("email", "new.address@example.com"), ("password", PASSWORD)]
+        }
+        "password" if path == "/account/password" => vec![
+            ("current_password", PASSWORD),
+            ("new_password", "another secret phrase"),
+        ],
         _ if path.starts_with("/password/reset/") => vec![("password", "a new secret phrase")],
         _ => vec![],
     }

@@ -203,7 +203,7 @@ async fn a_new_person_creates_an_account_from_the_link_and_joins() {
 }
 
 #[actix_web::test]
-async fn someone_with_an_account_logs_in_from_the_link_then_accepts() {
+async fn someone_with_an_unconfirmed_account_logs_in_from_the_link_and_accepts_in_one_step() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
     app.signed_up("Alan").await;
@@ -228,21 +228,24 @@ async fn someone_with_an_account_logs_in_from_the_link_then_accepts() {
         join,
         "back to the join page after logging in"
     );
-    // An unconfirmed account cannot take the invitation: anyone can sign up with any address.
-    assert!(
-        alan.get_text(&join)
-            .await
-            .contains("Confirm your email address first")
-    );
-    let early = alan.post_form(&format!("{join}/accept"), &[]).await;
-    assert_eq!(early.status(), StatusCode::CONFLICT);
-    assert_eq!(app.role_of(&slug, "alan@example.com"), None);
-    app.confirm_email(&alan, "alan@example.com").await;
-
-    assert!(alan.get_text(&join).await.contains("Accept invitation"));
+    // The link was mailed to the invited address: accepting it as the account with that
+    // address confirms the address and joins in one step, like "Create account and join".
+    let page = alan.get_text(&join).await;
+    assert!(page.contains("Accept invitation"));
+    assert!(page.contains("Accepting also confirms that ALAN@example.com is your address"));
+    assert!(page.contains("Signed in as <strong>alan@example.com</strong>"));
+    assert!(page.contains(">Sign out</button>"));
     let accepted = alan.post_form(&format!("{join}/accept"), &[]).await;
     assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.role_of(&slug, "alan@example.com"), Some(Role::Viewer));
+    assert_eq!(
+        app.count_where(
+            "users",
+            "email = 'alan@example.com' AND email_verified_at IS NOT NULL"
+        ),
+        1,
+        "the address is confirmed by the same step"
+    );
     let again = alan.post_form(&format!("{join}/accept"), &[]).await;
     assert_eq!(again.status(), StatusCode::GONE);
     assert_eq!(app.count("memberships"), 2);

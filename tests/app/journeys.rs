@@ -1007,7 +1007,8 @@ const VERA: &str = "vera.viewer@example.com";
 /// What a Viewer may operate: the header, leaving, and the Members page's filters.
 const VIEWER_CONTROLS: [&str; 7] = [
     "menu: Acme (switch organization)",
-    "button: Log out",
+    "menu: Vera Viewer (account menu)",
+    "button: Sign out",
     "button: Leave organization",
     "link: Leave organization",
     "field: Search",
@@ -1098,7 +1099,7 @@ async fn a_viewer_browses_everything_and_finds_no_control_that_changes_anything(
             );
         }
         assert!(
-            controls.contains(&"button: Log out".to_owned()),
+            controls.contains(&"menu: Vera Viewer (account menu)".to_owned()),
             "{page}: {controls:?}"
         );
     }

@@ -2,6 +2,8 @@
 
 mod a11y;
 mod account_links;
+mod account_sessions;
+mod account_settings;
 mod accounts;
 mod activity;
 mod activity_log;

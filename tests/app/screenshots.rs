@@ -93,6 +93,8 @@ async fn every_page_for_every_role_at_both_widths() {
         ("activity-log", format!("{org}/activity")),
         ("settings", format!("{org}/settings")),
         ("new-organization", "/orgs/new".to_owned()),
+        ("account", "/account".to_owned()),
+        ("sessions", "/account/sessions".to_owned()),
     ];
     let who = [
         ("administrator", "ada.admin@example.com"),
@@ -123,6 +125,18 @@ async fn every_page_for_every_role_at_both_widths() {
                     .await;
                 saved += 1;
             }
+            // The header's account menu, open (the name must stay readable on a phone).
+            browser.goto(&format!("{}{org}/members", app.address)).await;
+            let menu = "//summary[contains(normalize-space(.), '(account menu)')]";
+            let menu = browser
+                .client()
+                .find(fantoccini::Locator::XPath(menu))
+                .await;
+            menu.expect("the account menu").click().await.unwrap();
+            browser
+                .screenshot(&format!("pages/{role}/account-menu-{size}.png"))
+                .await;
+            saved += 1;
         }
         browser.close().await;
     }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, TestClient, extract_csrf};
+use crate::helpers::{TestApp, TestClient, extract_csrf, location};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -321,7 +321,7 @@ async fn an_address_signed_up_by_someone_else_is_not_confirmed_by_its_owner_clic
     let clicked = victim.post_form(&confirm, &[]).await;
     assert_eq!(clicked.status(), StatusCode::SEE_OTHER);
     assert!(
-        crate::helpers::location(&clicked).starts_with("/login?next=/verify-email/"),
+        location(&clicked).starts_with("/login?next=/verify-email/"),
         "asked to log in to that account"
     );
     // Signed in as another account, the link does nothing either.
@@ -336,7 +336,10 @@ async fn an_address_signed_up_by_someone_else_is_not_confirmed_by_its_owner_clic
         "still unconfirmed"
     );
 
-    // An administrator invites the victim; the attacker's account cannot take it.
+    // An administrator invites the victim. The join link goes to the victim's mailbox,
+    // and opening it proves that mailbox (R14): the account holding the address accepts
+    // in one step. The attacker never receives the link; the victim, without the
+    // attacker's password, is asked to log in, and no other account can use the link.
     let invited = admin
         .post_form(
             &format!("/orgs/{slug}/invitations"),
@@ -345,8 +348,15 @@ async fn an_address_signed_up_by_someone_else_is_not_confirmed_by_its_owner_clic
         .await;
     assert!(invited.status().is_success() || invited.status().is_redirection());
     let join = app.join_path("victim@example.com", 1).await;
-    let taken = attacker.post_form(&format!("{join}/accept"), &[]).await;
-    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert!(victim.get_text(&join).await.contains("Log in to accept"));
+    let signed_out = victim.post_form(&format!("{join}/accept"), &[]).await;
+    assert_eq!(
+        location(&signed_out),
+        join,
+        "back to the link, nothing taken"
+    );
+    let other = admin.post_form(&format!("{join}/accept"), &[]).await;
+    assert_eq!(other.status(), StatusCode::CONFLICT, "another account");
     assert_eq!(app.role_of(&slug, "victim@example.com"), None);
     assert_eq!(
         attacker

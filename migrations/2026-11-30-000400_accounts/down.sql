@@ -1,0 +1,9 @@
+DELETE FROM user_tokens WHERE purpose = 'change_email';
+ALTER TABLE user_tokens DROP CONSTRAINT user_tokens_new_email_only_for_changes;
+ALTER TABLE user_tokens DROP CONSTRAINT user_tokens_purpose_check;
+ALTER TABLE user_tokens ADD CONSTRAINT user_tokens_purpose_check
+    CHECK (purpose IN ('verify_email', 'reset_password'));
+ALTER TABLE user_tokens DROP COLUMN new_email;
+DROP TABLE known_devices;
+DROP INDEX sessions_id_key;
+ALTER TABLE sessions DROP COLUMN id, DROP COLUMN user_agent, DROP COLUMN ip;
