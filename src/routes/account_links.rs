@@ -354,6 +354,18 @@ pub async fn update_password(
         .await?
     {
         Some(user) => {
+            // A mailbox alone does not pass a second factor: the code step comes first.
+            let user_id = user.id;
+            if db
+                .run(move |conn| crate::ops::two_factor::is_enabled(conn, user_id))
+                .await?
+            {
+                let email = EmailAddress::parse(&user.email)
+                    .map_err(|e| AppError::Internal(format!("stored email: {e}")))?;
+                return super::two_factor_login::ask_for_code(
+                    &req, &meta, &config, user.id, &email, "/",
+                );
+            }
             super::sign_in::session_established(&req, &meta, user.id).await?;
             TypedSession::of(&req)
                 .set_flash("Your password was changed. Other devices were signed out.");

@@ -1005,7 +1005,7 @@ async fn a_contractor_invited_to_one_project_sees_only_that_project() {
 const VERA: &str = "vera.viewer@example.com";
 
 /// What a Viewer may operate: the header, leaving, and the Members page's filters.
-const VIEWER_CONTROLS: [&str; 7] = [
+const VIEWER_CONTROLS: [&str; 8] = [
     "menu: Acme (switch organization)",
     "menu: Vera Viewer (account menu)",
     "button: Sign out",

@@ -429,6 +429,30 @@ async fn turning_it_off_needs_the_password_and_a_code_and_sends_a_notice() {
     );
 }
 
+/// A reset link proves the mailbox, not the second factor: the code step still comes.
+#[actix_web::test]
+async fn a_password_reset_still_asks_for_the_authentication_code() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("Ada").await;
+    let (secret, _) = turn_on(&app, &ada).await;
+    let stranger = app.client();
+    stranger
+        .post_form("/password/forgot", &[("email", "ada@example.com")])
+        .await;
+    let path = app
+        .mailed_path("ada@example.com", "/password/reset/", 1)
+        .await;
+    let response = stranger
+        .post_form(&path, &[("password", "a brand new passphrase")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/login/two-factor");
+    assert!(!signed_in(stranger.get("/orgs/new").await.status()));
+    let response = code_step(&stranger, &code_at(&secret, fresh_step(&app))).await;
+    assert_eq!(location(&response), "/");
+    assert!(signed_in(stranger.get("/orgs/new").await.status()));
+}
+
 /// One code, sent by eight browsers at once after their password steps: one signs in.
 #[actix_web::test]
 async fn one_code_sent_at_once_from_many_browsers_signs_in_once() {

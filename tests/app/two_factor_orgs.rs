@@ -42,6 +42,20 @@ async fn requiring_two_factor_is_refused_while_the_administrator_has_none() {
     let response = ada.post_form(&path, &[("required", "true")]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(count_action(&app, "organization.2fa_required"), 1);
+    let log = ada
+        .get_text(&format!(
+            "/orgs/{slug}/activity?action=organization.2fa_required"
+        ))
+        .await;
+    assert!(log.contains("required two-factor authentication for every member"));
+    let log = ada
+        .get_text(&format!("/orgs/{slug}/activity?action=accounts"))
+        .await;
+    assert!(log.contains("turned on two-factor authentication"));
+    assert!(
+        !log.contains("required two-factor"),
+        "the Accounts group only"
+    );
     let developer = app.member_with_role(&slug, "Dev", Role::Developer).await;
     turn_on(&app, &developer).await;
     let response = developer.post_form(&path, &[("required", "false")]).await;
