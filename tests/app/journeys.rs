@@ -1008,7 +1008,7 @@ const VERA: &str = "vera.viewer@example.com";
 const VIEWER_CONTROLS: [&str; 8] = [
     "menu: Acme (switch organization)",
     "menu: Vera Viewer (account menu)",
-    "button: Sign out",
+    "button: Log out",
     "button: Leave organization",
     "link: Leave organization",
     "field: Search",
