@@ -162,6 +162,8 @@ diesel::table! {
         pending_invitations -> Int4,
         project_only_members -> Int4,
         keep_personal_days -> Int4,
+        deleted_at -> Nullable<Timestamptz>,
+        deleted_by -> Nullable<Uuid>,
     }
 }
 

@@ -69,6 +69,8 @@ pub const GROUPS: [ActionGroup; 6] = [
             option(Action::OrganizationCreated),
             option(Action::OrganizationRenamed),
             option(Action::OrganizationRetentionChanged),
+            option(Action::OrganizationDeleted),
+            option(Action::OrganizationRestored),
         ],
     },
     ActionGroup {

@@ -14,6 +14,7 @@ pub mod joining;
 pub mod maintenance;
 pub mod members;
 pub mod notices;
+pub mod org_deletion;
 pub mod orgs;
 pub mod project_access;
 pub mod projects;

@@ -16,6 +16,7 @@ mod invitations;
 mod join;
 mod leave;
 mod members;
+mod org_deletion;
 mod orgs;
 mod project_access;
 mod projects;
@@ -103,4 +104,8 @@ url_map! {
     get  "/orgs/{org}/settings"                                           => settings::show_settings,
     post "/orgs/{org}/settings"                                           => settings::rename_org,
     post "/orgs/{org}/settings/retention"                                 => settings::update_retention,
+    get  "/orgs/{org}/delete"                                             => org_deletion::confirm_delete_org,
+    post "/orgs/{org}/delete"                                             => org_deletion::delete_org,
+    get  "/orgs/{org}/restore"                                            => org_deletion::confirm_restore_org,
+    post "/orgs/{org}/restore"                                            => org_deletion::restore_org,
 }

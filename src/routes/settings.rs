@@ -28,6 +28,8 @@ struct SettingsPage {
     keep_personal_days: String,
     /// Hex of the Ed25519 public key of the newest checkpoint, when there is one.
     checkpoint_key: Option<String>,
+    /// Days a deleted organization can be restored ("Delete organization").
+    restore_days: i64,
     errors: FieldErrors,
 }
 
@@ -40,6 +42,7 @@ impl SettingsPage {
             can_rename: member.can(Permission::ManageOrganization),
             keep_personal_days: member.org.keep_personal_days.to_string(),
             checkpoint_key: None,
+            restore_days: crate::domain::org_deletion::RESTORE_DAYS,
             errors: FieldErrors::default(),
         }
     }

@@ -14,6 +14,7 @@ mod authorization;
 mod billing;
 mod browser;
 mod csrf;
+mod delete_org;
 mod hardening;
 mod headers;
 mod health;
