@@ -123,8 +123,13 @@ pub fn locked<T>(
     org_id: Uuid,
     f: impl FnOnce(&mut PgConnection, &Organization) -> OpResult<T>,
 ) -> OpResult<T> {
+    use diesel::OptionalExtension;
     conn.transaction(|conn| {
-        let org = Organization::lock(conn, org_id)?;
+        // None for a deleted organization: a change that waited on the lock while it
+        // was being deleted must not write into it.
+        let org = Organization::lock(conn, org_id)
+            .optional()?
+            .ok_or(OpError::NotFound)?;
         f(conn, &org)
     })
 }
