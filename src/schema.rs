@@ -172,6 +172,8 @@ diesel::table! {
         project_only_members -> Int4,
         keep_personal_days -> Int4,
         require_two_factor -> Bool,
+        deleted_at -> Nullable<Timestamptz>,
+        deleted_by -> Nullable<Uuid>,
     }
 }
 

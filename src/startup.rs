@@ -177,8 +177,9 @@ impl Application {
     }
 }
 
-/// Every ten minutes: deletes expired sessions and old login failures, redacts personal
-/// values past their retention, verifies new activity entries; hourly, signs checkpoints.
+/// Every ten minutes: deletes expired sessions and old login failures, purges
+/// organizations deleted longer ago than their restore window, redacts personal values
+/// past their retention, verifies new activity entries; hourly, signs checkpoints.
 pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, base_url: String) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
@@ -203,6 +204,12 @@ pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, b
                     tracing::debug!(sessions, failures, "expired rows deleted")
                 }
                 Err(e) => tracing::warn!(error = %e, "maintenance failed"),
+            }
+            let purged = db.run(crate::ops::maintenance::purge_deleted_orgs).await;
+            match purged {
+                Ok(0) => {}
+                Ok(orgs) => tracing::info!(orgs, "deleted organizations purged"),
+                Err(e) => tracing::warn!(error = %e, "purging deleted organizations failed"),
             }
             let redacted = db
                 .run(|conn| crate::ops::maintenance::redact_personal(conn, chrono::Utc::now()))

@@ -71,6 +71,8 @@ pub const GROUPS: [ActionGroup; 7] = [
             option(Action::OrganizationRetentionChanged),
             option(Action::OrganizationTwoFactorRequired),
             option(Action::OrganizationTwoFactorOptional),
+            option(Action::OrganizationDeleted),
+            option(Action::OrganizationRestored),
         ],
     },
     ActionGroup {

@@ -109,6 +109,19 @@ pub fn describe(
             .text(" changed how long IP addresses and user agents are kept")
             .maybe(" from ", days_kept(before))
             .maybe(" to ", days_kept(after)),
+        OrganizationDeleted => {
+            let sentence = start.text(" deleted the organization ").name(target);
+            match now("invitations_cancelled").and_then(|n| n.parse::<i64>().ok()) {
+                Some(1) => sentence
+                    .text(" and cancelled ")
+                    .value("1 pending invitation"),
+                Some(n) if n > 1 => sentence
+                    .text(" and cancelled ")
+                    .value(format!("{n} pending invitations")),
+                _ => sentence,
+            }
+        }
+        OrganizationRestored => start.text(" restored the organization ").name(target),
         MemberRoleChanged => changed(
             start,
             target,

@@ -321,3 +321,37 @@ fn names_are_separate_segments_so_markup_stays_text() {
             .any(|s| s.is_value() && s.text == "<b>")
     );
 }
+
+#[test]
+fn deletion_entries() {
+    assert_eq!(
+        say(
+            "organization.deleted",
+            "Ada",
+            "Acme",
+            Value::Null,
+            json!({"restore_until": "2026-12-30T10:00:00Z", "invitations_cancelled": 2})
+        ),
+        "Ada deleted the organization Acme and cancelled 2 pending invitations"
+    );
+    assert_eq!(
+        say(
+            "organization.deleted",
+            "Ada",
+            "Acme",
+            Value::Null,
+            json!({"invitations_cancelled": 0})
+        ),
+        "Ada deleted the organization Acme"
+    );
+    assert_eq!(
+        say(
+            "organization.restored",
+            "Ada",
+            "Acme",
+            Value::Null,
+            Value::Null
+        ),
+        "Ada restored the organization Acme"
+    );
+}

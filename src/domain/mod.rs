@@ -13,6 +13,7 @@ mod email;
 pub mod invite;
 pub mod membership;
 mod names;
+pub mod org_deletion;
 mod password;
 pub mod pricing;
 pub mod redirect;

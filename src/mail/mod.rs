@@ -4,6 +4,7 @@ pub mod account_links;
 pub mod account_notices;
 pub mod integrity;
 pub mod invitations;
+pub mod org_deletion;
 pub mod outbox;
 mod runtime;
 pub mod transport;

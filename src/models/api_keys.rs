@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::domain::{KeyName, TokenHash};
-use crate::schema::{api_keys, memberships, project_members, projects};
+use crate::schema::{api_keys, memberships, organizations, project_members, projects};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
@@ -220,11 +220,14 @@ pub struct Caller {
     pub project_archived_at: Option<DateTime<Utc>>,
 }
 
-/// The key with this secret (one indexed lookup), whatever its state.
+/// The key with this secret (one indexed lookup), whatever its state; none when its
+/// organization is deleted, so that a deleted organization's keys authenticate nothing
+/// (restoring the organization brings them back as they were).
 pub fn caller(conn: &mut PgConnection, secret: &TokenHash) -> QueryResult<Option<Caller>> {
     api_keys::table
-        .inner_join(projects::table)
+        .inner_join(projects::table.inner_join(organizations::table))
         .filter(api_keys::secret_hash.eq(&secret.0))
+        .filter(organizations::deleted_at.is_null())
         .select((
             api_keys::id,
             api_keys::org_id,

@@ -235,6 +235,30 @@ pub fn cancel(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryRes
     .map(|done| done.is_some())
 }
 
+/// Cancels every pending invitation of the organization (expired ones too: a resend
+/// would revive them), for its deletion. Call under the organization lock; keeps the
+/// organization's counts. Returns how many were cancelled.
+pub fn cancel_all_pending(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
+    let cancelled = diesel::update(
+        invitations::table
+            .filter(invitations::org_id.eq(org_id))
+            .filter(invitations::status.eq("pending")),
+    )
+    .set((
+        invitations::status.eq("cancelled"),
+        invitations::cancelled_at.eq(now),
+    ))
+    .execute(conn)? as i32;
+    if cancelled > 0 {
+        Organization::count(conn, org_id, pending_change(-cancelled))?;
+    }
+    Ok(i64::from(cancelled))
+}
+
 /// Marks the invitation used, only if it is still pending and unexpired at `now`:
 /// of many concurrent accepts exactly one gets `true` (R12).
 pub fn mark_accepted(

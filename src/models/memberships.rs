@@ -74,6 +74,7 @@ impl Membership {
             .inner_join(organizations::table)
             .filter(memberships::user_id.eq(user_id))
             .filter(organizations::slug.eq(slug))
+            .filter(organizations::deleted_at.is_null())
             .select((
                 User::as_select(),
                 Organization::as_select(),
@@ -115,6 +116,7 @@ impl Membership {
                     .eq_any(member_of)
                     .or(organizations::id.eq_any(project_of)),
             )
+            .filter(organizations::deleted_at.is_null())
             .select((organizations::name, organizations::slug))
             .order((organizations::name, organizations::slug))
             .load(conn)
@@ -210,8 +212,8 @@ impl Membership {
 pub fn switcher() -> diesel::expression::SqlLiteral<diesel::sql_types::Jsonb> {
     diesel::dsl::sql(
         "(SELECT coalesce(jsonb_agg(jsonb_build_object('name', o.name, 'slug', o.slug) \
-         ORDER BY o.name, o.slug), '[]'::jsonb) FROM organizations o WHERE o.id IN \
-         (SELECT m.org_id FROM memberships m WHERE m.user_id = users.id \
+         ORDER BY o.name, o.slug), '[]'::jsonb) FROM organizations o WHERE o.deleted_at IS NULL \
+         AND o.id IN (SELECT m.org_id FROM memberships m WHERE m.user_id = users.id \
           UNION SELECT p.org_id FROM project_members p WHERE p.user_id = users.id))",
     )
 }

@@ -15,6 +15,7 @@ pub mod member_extras;
 pub mod member_list;
 pub mod memberships;
 pub mod notices;
+pub mod org_deletion;
 pub mod organizations;
 pub mod project_members;
 pub mod projects;

@@ -125,10 +125,13 @@ impl Organization {
 
     /// Locks the organization row for the rest of the transaction. Every transaction
     /// that changes memberships or invitations takes this lock first, so their
-    /// invariant checks (last administrator, seats) cannot race (R10).
+    /// invariant checks (last administrator, seats) cannot race (R10). A deleted
+    /// organization is not found: a change that queued behind its deletion fails
+    /// instead of writing into it.
     pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Organization> {
         organizations::table
             .find(id)
+            .filter(organizations::deleted_at.is_null())
             .select(Organization::as_select())
             .for_update()
             .first(conn)

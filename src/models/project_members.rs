@@ -41,6 +41,7 @@ pub fn load_access(
         .inner_join(projects::table.inner_join(organizations::table))
         .filter(project_members::user_id.eq(user_id))
         .filter(organizations::slug.eq(slug))
+        .filter(organizations::deleted_at.is_null())
         .filter(projects::archived_at.is_null())
         .select((
             User::as_select(),

@@ -108,7 +108,10 @@ fn pending_under_lock(
     let Some((invitation, _)) = store::find_by_token(conn, token)? else {
         return Ok(Err(Refusal::Unknown));
     };
-    let org = Organization::lock(conn, invitation.org_id)?;
+    // A deleted organization's invitations were cancelled with it.
+    let Some(org) = Organization::lock(conn, invitation.org_id).optional()? else {
+        return Ok(Err(Refusal::Cancelled));
+    };
     let invitation = store::find(conn, org.id, invitation.id)?.ok_or(OpError::NotFound)?;
     Ok(match refusal_for(invitation.state(ctx.now)) {
         Some(refusal) => Err(refusal),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::PgConnection;
 
 use super::OpResult;
-use crate::models::{activity, login_failures, sessions, throttle};
+use crate::models::{activity, login_failures, org_deletion, sessions, throttle};
 
 /// Deletes expired sessions, and login failures and throttle windows older than a day
 /// (no window is longer). Returns how many sessions and failures were deleted.
@@ -31,4 +31,21 @@ pub fn redact_personal(conn: &mut PgConnection, now: DateTime<Utc>) -> OpResult<
             return Ok(total);
         }
     }
+}
+
+/// Organizations purged per pass; the next pass takes the rest.
+const PURGE_BATCH: i64 = 100;
+
+/// Drops the rows of organizations deleted more than `RESTORE_DAYS` days ago, each in
+/// its own transaction through the database function `purge_organization` (the only
+/// path that may delete activity and ledger entries). Returns how many were purged.
+pub fn purge_deleted_orgs(conn: &mut PgConnection) -> OpResult<usize> {
+    let mut purged = 0;
+    for org_id in org_deletion::purgeable(conn, PURGE_BATCH)? {
+        if org_deletion::purge(conn, org_id)? {
+            tracing::info!(%org_id, "deleted organization purged");
+            purged += 1;
+        }
+    }
+    Ok(purged)
 }

@@ -15,6 +15,7 @@ pub mod joining;
 pub mod maintenance;
 pub mod members;
 pub mod notices;
+pub mod org_deletion;
 pub mod orgs;
 pub mod project_access;
 pub mod projects;
@@ -126,8 +127,13 @@ pub fn locked<T>(
     org_id: Uuid,
     f: impl FnOnce(&mut PgConnection, &Organization) -> OpResult<T>,
 ) -> OpResult<T> {
+    use diesel::OptionalExtension;
     conn.transaction(|conn| {
-        let org = Organization::lock(conn, org_id)?;
+        // None for a deleted organization: a change that waited on the lock while it
+        // was being deleted must not write into it.
+        let org = Organization::lock(conn, org_id)
+            .optional()?
+            .ok_or(OpError::NotFound)?;
         f(conn, &org)
     })
 }

@@ -18,6 +18,7 @@ mod invitations;
 mod join;
 mod leave;
 mod members;
+mod org_deletion;
 mod orgs;
 mod project_access;
 mod projects;
@@ -126,4 +127,8 @@ url_map! {
     get  "/account/sessions"                                              => account_sessions::list_sessions,
     post "/account/sessions/sign-out-others"                              => account_sessions::delete_other_sessions,
     post "/account/sessions/{id}/sign-out"                                => account_sessions::delete_session,
+    get  "/orgs/{org}/delete"                                             => org_deletion::confirm_delete_org,
+    post "/orgs/{org}/delete"                                             => org_deletion::delete_org,
+    get  "/orgs/{org}/restore"                                            => org_deletion::confirm_restore_org,
+    post "/orgs/{org}/restore"                                            => org_deletion::restore_org,
 }

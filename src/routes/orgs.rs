@@ -1,7 +1,7 @@
 //! Creating organizations, the home redirect and the organization overview.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use serde::Deserialize;
@@ -16,23 +16,46 @@ use crate::domain::{OrgName, Permission};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status, redirect};
 use crate::layout::{Layout, Section};
-use crate::models::memberships::Membership;
+use crate::models::memberships::{Membership, OrgLink};
 use crate::models::{activity, billing, usage};
 use crate::ops;
 
-/// GET /: the first organization's members page, the new-organization form, or login.
-pub async fn home(req: HttpRequest, db: web::Data<Db>) -> Result<HttpResponse, AppError> {
+/// GET /: the first organization's overview, the new-organization form, or login. A
+/// person who deleted organizations they can still restore gets a page instead: their
+/// organizations, and the deleted ones with "Restore".
+pub async fn home(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse, AppError> {
     let Some(user_id) = TypedSession::of(&req).user_id()? else {
         return Ok(redirect(&Default::default(), "/login"));
     };
+    let deleted_orgs = super::org_deletion::deleted_orgs(&db, user_id, config.clock.now()).await?;
     let orgs = db
         .run(move |conn| Ok::<_, AppError>(Membership::orgs_of_user(conn, user_id)?))
         .await?;
+    if !deleted_orgs.is_empty() {
+        let current = CurrentUser::from_request(&req, &mut actix_web::dev::Payload::None).await?;
+        return html(&HomePage {
+            layout: current.layout("Organizations"),
+            orgs,
+            deleted_orgs,
+        });
+    }
     let target = match orgs.first() {
         Some(org) => format!("/orgs/{}", org.slug),
         None => "/orgs/new".to_owned(),
     };
     Ok(redirect(&Default::default(), &target))
+}
+
+#[derive(Template)]
+#[template(path = "orgs/home.html")]
+struct HomePage {
+    layout: Layout,
+    orgs: Vec<OrgLink>,
+    deleted_orgs: Vec<super::org_deletion::DeletedOrgRow>,
 }
 
 #[derive(Deserialize)]

@@ -30,6 +30,8 @@ struct SettingsPage {
     checkpoint_key: Option<String>,
     /// "Require two-factor authentication" (settings/_two_factor.html).
     require_two_factor: bool,
+    /// Days a deleted organization can be restored ("Delete organization").
+    restore_days: i64,
     errors: FieldErrors,
 }
 
@@ -43,6 +45,7 @@ impl SettingsPage {
             keep_personal_days: member.org.keep_personal_days.to_string(),
             checkpoint_key: None,
             require_two_factor: member.org.require_two_factor,
+            restore_days: crate::domain::org_deletion::RESTORE_DAYS,
             errors: FieldErrors::default(),
         }
     }

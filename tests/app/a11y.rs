@@ -85,6 +85,17 @@ async fn axe(browser: &Browser, page: &str) -> Vec<Violation> {
     violations
 }
 
+/// The serious or critical violations axe finds on the current page, one line each, for
+/// the journeys of other modules.
+pub(crate) async fn serious_violations(browser: &Browser, page: &str) -> Vec<String> {
+    axe(browser, page)
+        .await
+        .into_iter()
+        .filter(Violation::is_serious)
+        .map(|v| format!("{page}: {} ({}): {}", v.id, v.help, v.nodes.join(" | ")))
+        .collect()
+}
+
 /// What the audits found: accessibility failures, and the pages for the HTML checker.
 #[derive(Default)]
 struct Audit {

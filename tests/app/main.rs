@@ -17,6 +17,7 @@ mod billing;
 mod browser;
 mod consistency;
 mod csrf;
+mod delete_org;
 mod hardening;
 mod headers;
 mod health;

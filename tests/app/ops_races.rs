@@ -107,7 +107,7 @@ fn wait_for_waiters(db: &TestDb, n: i64) -> bool {
 const ORG_LOCK: &str = "SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE";
 
 /// Runs `first` then `second` queued behind the organization lock, in that order.
-fn queued<A, B>(
+pub(crate) fn queued<A, B>(
     db: &TestDb,
     org_id: Uuid,
     first: impl FnOnce(&mut PgConnection) -> A + Send + 'static,

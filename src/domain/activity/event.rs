@@ -63,6 +63,19 @@ pub enum Event {
         from: i32,
         to: i32,
     },
+    /// Deleted (a soft delete): restorable by its deleter until `restore_until`; its
+    /// pending invitations were cancelled.
+    OrganizationDeleted {
+        org: Uuid,
+        name: String,
+        restore_until: DateTime<Utc>,
+        invitations_cancelled: i64,
+    },
+    /// Restored within the window by the administrator who deleted it.
+    OrganizationRestored {
+        org: Uuid,
+        name: String,
+    },
     MemberRoleChanged {
         member: Person,
         from: Role,
@@ -210,6 +223,26 @@ impl Event {
                 Target::of("organization", *org, org_name),
                 Some(json!({ "keep_personal_days": from })),
                 Some(json!({ "keep_personal_days": to })),
+            ),
+            OrganizationDeleted {
+                org,
+                name,
+                restore_until,
+                invitations_cancelled,
+            } => (
+                Action::OrganizationDeleted,
+                Target::of("organization", *org, name),
+                None,
+                Some(json!({
+                    "restore_until": restore_until,
+                    "invitations_cancelled": invitations_cancelled,
+                })),
+            ),
+            OrganizationRestored { org, name } => (
+                Action::OrganizationRestored,
+                Target::of("organization", *org, name),
+                None,
+                None,
             ),
             MemberRoleChanged { member, from, to } => (
                 Action::MemberRoleChanged,

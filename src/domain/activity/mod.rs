@@ -23,6 +23,8 @@ pub enum Action {
     OrganizationCreated,
     OrganizationRenamed,
     OrganizationRetentionChanged,
+    OrganizationDeleted,
+    OrganizationRestored,
     MemberRoleChanged,
     MemberRemoved,
     MemberLeft,
@@ -48,10 +50,12 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 27] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
+        Action::OrganizationDeleted,
+        Action::OrganizationRestored,
         Action::MemberRoleChanged,
         Action::MemberRemoved,
         Action::MemberLeft,
@@ -81,6 +85,8 @@ impl Action {
             Action::OrganizationCreated => "organization.created",
             Action::OrganizationRenamed => "organization.renamed",
             Action::OrganizationRetentionChanged => "organization.retention_changed",
+            Action::OrganizationDeleted => "organization.deleted",
+            Action::OrganizationRestored => "organization.restored",
             Action::MemberRoleChanged => "member.role_changed",
             Action::MemberRemoved => "member.removed",
             Action::MemberLeft => "member.left",
@@ -112,6 +118,8 @@ impl Action {
             Action::OrganizationCreated => "Organization created",
             Action::OrganizationRenamed => "Organization renamed",
             Action::OrganizationRetentionChanged => "Retention changed",
+            Action::OrganizationDeleted => "Organization deleted",
+            Action::OrganizationRestored => "Organization restored",
             Action::MemberRoleChanged => "Role changed",
             Action::MemberRemoved => "Member removed",
             Action::MemberLeft => "Member left",
