@@ -69,6 +69,9 @@ pub const GROUPS: [ActionGroup; 6] = [
             option(Action::OrganizationCreated),
             option(Action::OrganizationRenamed),
             option(Action::OrganizationRetentionChanged),
+            option(Action::OrganizationAuditStreamUpdated),
+            option(Action::OrganizationAuditStreamDisabled),
+            option(Action::OrganizationAuditStreamTested),
         ],
     },
     ActionGroup {

@@ -8,6 +8,7 @@ pub mod account_links;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_stream;
 pub mod billing;
 pub mod invitations;
 pub mod joining;

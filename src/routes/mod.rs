@@ -9,6 +9,7 @@ mod activity_export;
 pub mod api;
 mod api_keys;
 pub mod assets;
+mod audit_stream;
 mod billing;
 mod forms;
 pub mod health;
@@ -103,4 +104,8 @@ url_map! {
     get  "/orgs/{org}/settings"                                           => settings::show_settings,
     post "/orgs/{org}/settings"                                           => settings::rename_org,
     post "/orgs/{org}/settings/retention"                                 => settings::update_retention,
+    get  "/orgs/{org}/settings/streaming"                                 => audit_stream::show_audit_stream,
+    post "/orgs/{org}/settings/streaming"                                 => audit_stream::update_audit_stream,
+    post "/orgs/{org}/settings/streaming/disable"                         => audit_stream::disable_audit_stream,
+    post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
 }

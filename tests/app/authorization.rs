@@ -66,6 +66,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/orgs/{org}/settings") => OrgMember,
         ("post", "/orgs/{org}/settings") => Org(ManageOrganization),
         ("post", "/orgs/{org}/settings/retention") => Org(ManageOrganization),
+        (_, p) if p.starts_with("/orgs/{org}/settings/streaming") => Org(ManageOrganization),
         ("get", "/orgs/{org}/members") => Org(ViewMembers),
         (_, p) if p.starts_with("/orgs/{org}/members/") => Org(ManageMembers),
         (_, p) if p.starts_with("/orgs/{org}/invitations") => Org(ManageMembers),
@@ -255,6 +256,17 @@ impl World {
                 &[("emails", "invitee@example.com"), ("role", "viewer")],
             )
             .await;
+        // Streaming on (to a port nobody listens on), so that turning it off and
+        // "Send test event" have something to act on.
+        admin
+            .post_form(
+                &format!("/orgs/{slug}/settings/streaming"),
+                &[
+                    ("url", "http://127.0.0.1:9/audit"),
+                    ("secret", "0123456789abcdef"),
+                ],
+            )
+            .await;
         let join = app.join_path("invitee@example.com", 1).await;
         let join_token = join.trim_start_matches("/invitations/").to_owned();
         let invitation: Uuid = teamwork::schema::invitations::table
@@ -382,7 +394,7 @@ impl World {
     /// Rows in every table a request could change (sessions aside: visiting a page may
     /// open one), counted in one statement.
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, i64> {
-        const TABLES: [&str; 12] = [
+        const TABLES: [&str; 13] = [
             "users",
             "organizations",
             "memberships",
@@ -395,6 +407,7 @@ impl World {
             "activity",
             "usage_events",
             "user_tokens",
+            "audit_streams",
         ];
         #[derive(QueryableByName)]
         struct Counts {
@@ -462,6 +475,10 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         "orgs" | "projects" | "keys" | "rename" | "settings" => vec![("name", "A name")],
         "role" => vec![("role", "developer")],
         "retention" => vec![("keep_personal_days", "30")],
+        "streaming" => vec![
+            ("url", "http://127.0.0.1:9/audit"),
+            ("secret", "a-new-secret-0123456789"),
+        ],
         "invitations" => vec![("emails", "new.person@example.com"), ("role", "viewer")],
         "rotate" => vec![("overlap", "1")],
         "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],

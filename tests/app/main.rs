@@ -10,6 +10,7 @@ mod audit_chain;
 mod audit_export;
 mod audit_integrity;
 mod audit_retention;
+mod audit_stream;
 mod authorization;
 mod billing;
 mod browser;

@@ -23,6 +23,9 @@ pub enum Action {
     OrganizationCreated,
     OrganizationRenamed,
     OrganizationRetentionChanged,
+    OrganizationAuditStreamUpdated,
+    OrganizationAuditStreamDisabled,
+    OrganizationAuditStreamTested,
     MemberRoleChanged,
     MemberRemoved,
     MemberLeft,
@@ -44,10 +47,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
+        Action::OrganizationAuditStreamUpdated,
+        Action::OrganizationAuditStreamDisabled,
+        Action::OrganizationAuditStreamTested,
         Action::MemberRoleChanged,
         Action::MemberRemoved,
         Action::MemberLeft,
@@ -73,6 +79,9 @@ impl Action {
             Action::OrganizationCreated => "organization.created",
             Action::OrganizationRenamed => "organization.renamed",
             Action::OrganizationRetentionChanged => "organization.retention_changed",
+            Action::OrganizationAuditStreamUpdated => "organization.audit_stream_updated",
+            Action::OrganizationAuditStreamDisabled => "organization.audit_stream_disabled",
+            Action::OrganizationAuditStreamTested => "organization.audit_stream_tested",
             Action::MemberRoleChanged => "member.role_changed",
             Action::MemberRemoved => "member.removed",
             Action::MemberLeft => "member.left",
@@ -100,6 +109,9 @@ impl Action {
             Action::OrganizationCreated => "Organization created",
             Action::OrganizationRenamed => "Organization renamed",
             Action::OrganizationRetentionChanged => "Retention changed",
+            Action::OrganizationAuditStreamUpdated => "Audit log streaming changed",
+            Action::OrganizationAuditStreamDisabled => "Audit log streaming turned off",
+            Action::OrganizationAuditStreamTested => "Audit log streaming test event",
             Action::MemberRoleChanged => "Role changed",
             Action::MemberRemoved => "Member removed",
             Action::MemberLeft => "Member left",
