@@ -24,4 +24,5 @@ pub mod security_headers;
 pub mod seed;
 pub mod session_key;
 pub mod startup;
+pub mod stream;
 pub mod toast;

@@ -159,6 +159,8 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let transport = Transport::from_config(&config).map_err(|e| e.to_string())?;
     let options = WorkerOptions::from_config(&config).map_err(|e| e.to_string())?;
     let mail = teamwork::mail::worker::spawn(db.clone(), transport, options);
+    let sender = teamwork::stream::Sender::for_config(&config)?;
+    let streams = teamwork::stream::worker::spawn(db.clone(), sender, Default::default());
     let base_url = config.base_url.clone();
     let app = Application::build(config, listener, db.clone(), key, mail.clone())
         .map_err(|e| e.to_string())?;
@@ -167,6 +169,7 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let served = app.run_until_stopped().await;
     // After the last request: the send in flight finishes, unsent claims go back to the queue.
     mail.stop().await;
+    streams.stop().await;
     served.map_err(|e| e.to_string())
 }
 

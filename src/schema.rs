@@ -74,6 +74,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_streams (org_id) {
+        org_id -> Uuid,
+        url -> Text,
+        secret -> Text,
+        enabled -> Bool,
+        delivered_seq -> Int8,
+        attempts -> Int4,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_delivered_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamptz,
+        lease_token -> Nullable<Uuid>,
+        leased_until -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     billing_accounts (org_id) {
         org_id -> Uuid,
         plan -> Text,
@@ -301,6 +319,7 @@ diesel::joinable!(activity_checkpoints -> organizations (org_id));
 diesel::joinable!(activity_verifications -> organizations (org_id));
 diesel::joinable!(api_keys -> projects (project_id));
 diesel::joinable!(api_keys -> users (created_by));
+diesel::joinable!(audit_streams -> organizations (org_id));
 diesel::joinable!(billing_accounts -> organizations (org_id));
 diesel::joinable!(credit_ledger -> organizations (org_id));
 diesel::joinable!(credit_ledger -> usage_events (usage_event_id));
@@ -327,6 +346,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_checkpoints,
     activity_verifications,
     api_keys,
+    audit_streams,
     billing_accounts,
     credit_ledger,
     invitation_sends,

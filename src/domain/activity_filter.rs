@@ -73,6 +73,9 @@ pub const GROUPS: [ActionGroup; 7] = [
             option(Action::OrganizationTwoFactorOptional),
             option(Action::OrganizationDeleted),
             option(Action::OrganizationRestored),
+            option(Action::OrganizationAuditStreamUpdated),
+            option(Action::OrganizationAuditStreamDisabled),
+            option(Action::OrganizationAuditStreamTested),
         ],
     },
     ActionGroup {

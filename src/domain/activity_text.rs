@@ -122,6 +122,26 @@ pub fn describe(
             }
         }
         OrganizationRestored => start.text(" restored the organization ").name(target),
+        OrganizationAuditStreamUpdated => {
+            let verb = if before.is_some() {
+                " changed audit log streaming to "
+            } else {
+                " turned on audit log streaming to "
+            };
+            let sentence = start.text(verb).value(now("endpoint").unwrap_or_default());
+            match after.and_then(|a| a.get("secret_replaced")) {
+                Some(Value::Bool(true)) if before.is_some() => {
+                    sentence.text(" and replaced its secret")
+                }
+                _ => sentence,
+            }
+        }
+        OrganizationAuditStreamDisabled => start
+            .text(" turned off audit log streaming")
+            .maybe(" to ", was("endpoint")),
+        OrganizationAuditStreamTested => start
+            .text(" sent a test event to ")
+            .value(now("endpoint").unwrap_or_default()),
         MemberRoleChanged => changed(
             start,
             target,

@@ -3,7 +3,9 @@
 pub mod activity;
 pub mod activity_filter;
 pub mod activity_text;
+pub mod audit_canonical;
 pub mod audit_chain;
+pub mod audit_stream;
 pub mod billing;
 pub mod chart;
 pub mod client_ip;

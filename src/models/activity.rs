@@ -31,6 +31,43 @@ pub struct ActivityRow {
     pub personal_digests: Value,
 }
 
+impl ActivityRow {
+    /// The entry as the JSON Lines export writes it (and audit log streaming sends it):
+    /// `org_id` to `hash` are what an auditor needs to re-verify the chain offline
+    /// (README, "Verifying the activity log").
+    pub fn export_json(&self) -> Value {
+        use crate::domain::audit_chain;
+        let summary = crate::domain::activity_text::describe(
+            &self.action,
+            &self.actor_name,
+            &self.target_label,
+            self.before.as_ref(),
+            self.after.as_ref(),
+        );
+        serde_json::json!({
+            "id": self.id,
+            "time": self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "actor_id": self.actor_id,
+            "actor": self.actor_name,
+            "action": self.action,
+            "summary": summary.plain(),
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "target": self.target_label,
+            "before": self.before,
+            "after": self.after,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "org_id": self.org_id,
+            "seq": self.seq,
+            "created_at": audit_chain::timestamp(self.created_at),
+            "personal": self.personal_digests,
+            "prev_hash": audit_chain::hex(&self.prev_hash),
+            "hash": audit_chain::hex(&self.hash),
+        })
+    }
+}
+
 /// Appends the entry of `event`. Call it inside the transaction of the change it
 /// describes, so that the change and its entry commit or roll back together (R33).
 pub fn record(

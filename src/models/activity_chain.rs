@@ -105,6 +105,7 @@ pub fn verify(
 ) -> QueryResult<Verification> {
     let head = head(conn, org_id)?;
     let mut at = from;
+    let mut buffer = Vec::with_capacity(1024);
     while at.seq < head.seq {
         let rows: Vec<ChainRow> = activity::table
             .filter(activity::org_id.eq(org_id))
@@ -119,7 +120,7 @@ pub fn verify(
         }
         for row in rows {
             let entry = ChainEntry::from(row);
-            if let Err(broken) = audit_chain::check(&entry, at.seq, &at.hash) {
+            if let Err(broken) = audit_chain::check_with(&entry, at.seq, &at.hash, &mut buffer) {
                 return Ok(Verification::Broken(broken));
             }
             at = ChainPoint {

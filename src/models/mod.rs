@@ -7,6 +7,7 @@ pub mod activity_chain;
 pub mod activity_checkpoints;
 pub mod activity_log;
 pub mod api_keys;
+pub mod audit_streams;
 pub mod billing;
 pub mod invitations;
 pub mod known_devices;

@@ -9,6 +9,7 @@ pub mod account_settings;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_stream;
 pub mod billing;
 pub mod invitations;
 pub mod joining;

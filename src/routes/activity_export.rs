@@ -84,7 +84,7 @@ impl Format {
                 csv.finish()
             }
             Format::JsonLines => rows.iter().fold(String::new(), |mut out, row| {
-                out.push_str(&json_line(row).to_string());
+                out.push_str(&row.export_json().to_string());
                 out.push('\n');
                 out
             }),
@@ -122,30 +122,6 @@ fn csv_cells(row: &ActivityRow) -> [String; 19] {
         audit_chain::hex(&row.prev_hash),
         audit_chain::hex(&row.hash),
     ]
-}
-
-fn json_line(row: &ActivityRow) -> serde_json::Value {
-    json!({
-        "id": row.id,
-        "time": time_of(row),
-        "actor_id": row.actor_id,
-        "actor": row.actor_name,
-        "action": row.action,
-        "summary": sentence_of(row).plain(),
-        "target_type": row.target_type,
-        "target_id": row.target_id,
-        "target": row.target_label,
-        "before": row.before,
-        "after": row.after,
-        "ip": row.ip,
-        "user_agent": row.user_agent,
-        "org_id": row.org_id,
-        "seq": row.seq,
-        "created_at": audit_chain::timestamp(row.created_at),
-        "personal": row.personal_digests,
-        "prev_hash": audit_chain::hex(&row.prev_hash),
-        "hash": audit_chain::hex(&row.hash),
-    })
 }
 
 /// GET /orgs/{org}/activity/export.csv: the current filter, every page of it.

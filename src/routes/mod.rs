@@ -11,6 +11,7 @@ mod activity_export;
 pub mod api;
 mod api_keys;
 pub mod assets;
+mod audit_stream;
 mod billing;
 mod forms;
 pub mod health;
@@ -131,4 +132,8 @@ url_map! {
     post "/orgs/{org}/delete"                                             => org_deletion::delete_org,
     get  "/orgs/{org}/restore"                                            => org_deletion::confirm_restore_org,
     post "/orgs/{org}/restore"                                            => org_deletion::restore_org,
+    get  "/orgs/{org}/settings/streaming"                                 => audit_stream::show_audit_stream,
+    post "/orgs/{org}/settings/streaming"                                 => audit_stream::update_audit_stream,
+    post "/orgs/{org}/settings/streaming/disable"                         => audit_stream::disable_audit_stream,
+    post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
 }

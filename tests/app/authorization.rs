@@ -82,6 +82,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/orgs/{org}/settings/retention") => Org(ManageOrganization),
         (_, "/orgs/{org}/delete") => Org(ManageOrganization),
         (_, "/orgs/{org}/restore") => DeletingAdmin,
+        (_, p) if p.starts_with("/orgs/{org}/settings/streaming") => Org(ManageOrganization),
         ("get", "/orgs/{org}/members") => Org(ViewMembers),
         (_, p) if p.starts_with("/orgs/{org}/members/") => Org(ManageMembers),
         (_, p) if p.starts_with("/orgs/{org}/invitations") => Org(ManageMembers),
@@ -277,6 +278,17 @@ impl World {
                 &[("emails", "invitee@example.com"), ("role", "viewer")],
             )
             .await;
+        // Streaming on (to a port nobody listens on), so that turning it off and
+        // "Send test event" have something to act on.
+        admin
+            .post_form(
+                &format!("/orgs/{slug}/settings/streaming"),
+                &[
+                    ("url", "http://127.0.0.1:9/audit"),
+                    ("secret", "0123456789abcdef"),
+                ],
+            )
+            .await;
         let join = app.join_path("invitee@example.com", 1).await;
         let join_token = join.trim_start_matches("/invitations/").to_owned();
         let invitation: Uuid = teamwork::schema::invitations::table
@@ -417,7 +429,7 @@ impl World {
     /// Rows in every table a request could change (sessions aside: visiting a page may
     /// open one), counted in one statement.
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, i64> {
-        const TABLES: [&str; 12] = [
+        const TABLES: [&str; 13] = [
             "users",
             "organizations",
             "memberships",
@@ -430,6 +442,7 @@ impl World {
             "activity",
             "usage_events",
             "user_tokens",
+            "audit_streams",
         ];
         #[derive(QueryableByName)]
         struct Counts {
@@ -498,6 +511,10 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         "role" => vec![("role", "developer")],
         "retention" => vec![("keep_personal_days", "30")],
         "delete" => vec![("name", "Acme")],
+        "streaming" => vec![
+            ("url", "http://127.0.0.1:9/audit"),
+            ("secret", "a-new-secret-0123456789"),
+        ],
         "invitations" => vec![("emails", "new.person@example.com"), ("role", "viewer")],
         "rotate" => vec![("overlap", "1")],
         "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],

@@ -12,6 +12,8 @@ mod audit_chain;
 mod audit_export;
 mod audit_integrity;
 mod audit_retention;
+mod audit_stream;
+mod audit_stream_page;
 mod authorization;
 mod billing;
 mod browser;

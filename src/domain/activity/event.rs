@@ -75,6 +75,25 @@ pub enum Event {
     OrganizationRestored {
         org: Uuid,
         name: String,
+    /// Audit log streaming turned on, or its endpoint or secret replaced. `endpoint` is
+    /// the URL without its query (it may hold a token); `was` the one before, if any.
+    AuditStreamUpdated {
+        org: Uuid,
+        org_name: String,
+        was: Option<String>,
+        endpoint: String,
+        secret_replaced: bool,
+    },
+    AuditStreamDisabled {
+        org: Uuid,
+        org_name: String,
+        endpoint: String,
+    },
+    /// "Send test event": a signed test delivery, not an entry of the chain.
+    AuditStreamTested {
+        org: Uuid,
+        org_name: String,
+        endpoint: String,
     },
     MemberRoleChanged {
         member: Person,
@@ -243,6 +262,38 @@ impl Event {
                 Target::of("organization", *org, name),
                 None,
                 None,
+            ),
+            AuditStreamUpdated {
+                org,
+                org_name,
+                was,
+                endpoint,
+                secret_replaced,
+            } => (
+                Action::OrganizationAuditStreamUpdated,
+                Target::of("organization", *org, org_name),
+                was.as_ref().map(|url| json!({ "endpoint": url })),
+                Some(json!({ "endpoint": endpoint, "secret_replaced": secret_replaced })),
+            ),
+            AuditStreamDisabled {
+                org,
+                org_name,
+                endpoint,
+            } => (
+                Action::OrganizationAuditStreamDisabled,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "endpoint": endpoint })),
+                None,
+            ),
+            AuditStreamTested {
+                org,
+                org_name,
+                endpoint,
+            } => (
+                Action::OrganizationAuditStreamTested,
+                Target::of("organization", *org, org_name),
+                None,
+                Some(json!({ "endpoint": endpoint })),
             ),
             MemberRoleChanged { member, from, to } => (
                 Action::MemberRoleChanged,

@@ -25,6 +25,9 @@ pub enum Action {
     OrganizationRetentionChanged,
     OrganizationDeleted,
     OrganizationRestored,
+    OrganizationAuditStreamUpdated,
+    OrganizationAuditStreamDisabled,
+    OrganizationAuditStreamTested,
     MemberRoleChanged,
     MemberRemoved,
     MemberLeft,
@@ -50,12 +53,15 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 30] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
         Action::OrganizationDeleted,
         Action::OrganizationRestored,
+        Action::OrganizationAuditStreamUpdated,
+        Action::OrganizationAuditStreamDisabled,
+        Action::OrganizationAuditStreamTested,
         Action::MemberRoleChanged,
         Action::MemberRemoved,
         Action::MemberLeft,
@@ -87,6 +93,9 @@ impl Action {
             Action::OrganizationRetentionChanged => "organization.retention_changed",
             Action::OrganizationDeleted => "organization.deleted",
             Action::OrganizationRestored => "organization.restored",
+            Action::OrganizationAuditStreamUpdated => "organization.audit_stream_updated",
+            Action::OrganizationAuditStreamDisabled => "organization.audit_stream_disabled",
+            Action::OrganizationAuditStreamTested => "organization.audit_stream_tested",
             Action::MemberRoleChanged => "member.role_changed",
             Action::MemberRemoved => "member.removed",
             Action::MemberLeft => "member.left",
@@ -120,6 +129,9 @@ impl Action {
             Action::OrganizationRetentionChanged => "Retention changed",
             Action::OrganizationDeleted => "Organization deleted",
             Action::OrganizationRestored => "Organization restored",
+            Action::OrganizationAuditStreamUpdated => "Audit log streaming changed",
+            Action::OrganizationAuditStreamDisabled => "Audit log streaming turned off",
+            Action::OrganizationAuditStreamTested => "Audit log streaming test event",
             Action::MemberRoleChanged => "Role changed",
             Action::MemberRemoved => "Member removed",
             Action::MemberLeft => "Member left",
