@@ -70,6 +70,11 @@ impl Application {
         let hashing_data = web::Data::new(crate::auth::password::PasswordHashing::sized_to_cores(
             config.password_cost,
         ));
+        let queue_data = web::Data::new(crate::ops::usage_queue::UsageQueue::new(
+            db.clone(),
+            config.clock.clone(),
+            config.limits.overdraft_micro,
+        ));
         let config_data = web::Data::new(config);
         let db_data = web::Data::new(db);
         let mail_data = web::Data::new(mail);
@@ -98,6 +103,7 @@ impl Application {
             App::new()
                 .app_data(config_data.clone())
                 .app_data(db_data.clone())
+                .app_data(queue_data.clone())
                 .app_data(mail_data.clone())
                 .app_data(hashing_data.clone())
                 .app_data(metrics_data.clone())

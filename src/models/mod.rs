@@ -19,6 +19,7 @@ pub mod projects;
 pub mod sessions;
 pub mod throttle;
 pub mod usage;
+pub mod usage_charges;
 pub mod user_tokens;
 pub mod users;
 

@@ -1,5 +1,5 @@
 //! Usage reports, aggregated for the project page and the Usage page. Reports are
-//! written (and charged) by `billing::record_usage`.
+//! written (and charged) by `usage_charges::insert`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;

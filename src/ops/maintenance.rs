@@ -4,14 +4,16 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::PgConnection;
 
 use super::OpResult;
-use crate::models::{activity, login_failures, sessions, throttle};
+use crate::models::{activity, login_failures, sessions, throttle, usage_charges};
 
-/// Deletes expired sessions, and login failures and throttle windows older than a day
-/// (no window is longer). Returns how many sessions and failures were deleted.
+/// Deletes expired sessions, login failures and throttle windows older than a day (no
+/// window is longer), and usage request ids older than 7 days (how long a retry is
+/// recognized). Returns how many sessions and failures were deleted.
 pub fn purge_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> OpResult<(usize, usize)> {
     let sessions = sessions::delete_expired(conn, now)?;
     let failures = login_failures::delete_before(conn, now - Duration::days(1))?;
     throttle::delete_before(conn, now - Duration::days(1))?;
+    usage_charges::forget_request_ids(conn, now - Duration::days(7))?;
     Ok((sessions, failures))
 }
 

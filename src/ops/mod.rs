@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod project_access;
 pub mod projects;
 pub mod usage;
+pub mod usage_queue;
 
 use std::time::Duration;
 

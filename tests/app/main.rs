@@ -38,3 +38,4 @@ mod seed;
 mod shutdown;
 mod smtp;
 mod usage;
+mod usage_scale;
