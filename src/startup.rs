@@ -180,8 +180,15 @@ impl Application {
 }
 
 /// Every ten minutes: deletes expired sessions and old login failures, redacts personal
-/// values past their retention, verifies new activity entries; hourly, signs checkpoints.
-pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, base_url: String) {
+/// values past their retention, verifies new activity entries, keeps the raw usage
+/// partitions (created ahead, dropped after `usage_retention_days`); hourly, signs
+/// checkpoints.
+pub fn spawn_maintenance(
+    db: Db,
+    audit_key: Option<ed25519_dalek::SigningKey>,
+    base_url: String,
+    usage_retention_days: u32,
+) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
         // Checkpoints hourly: every sixth pass, the first one at start.
@@ -205,6 +212,20 @@ pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, b
                     tracing::debug!(sessions, failures, "expired rows deleted")
                 }
                 Err(e) => tracing::warn!(error = %e, "maintenance failed"),
+            }
+            let partitions = db
+                .run(move |conn| {
+                    crate::ops::maintenance::usage_partitions(
+                        conn,
+                        chrono::Utc::now(),
+                        usage_retention_days,
+                    )
+                })
+                .await;
+            match partitions {
+                Ok((0, 0)) => {}
+                Ok((added, dropped)) => tracing::info!(added, dropped, "usage partitions"),
+                Err(e) => tracing::warn!(error = %e, "usage partition upkeep failed"),
             }
             let redacted = db
                 .run(|conn| crate::ops::maintenance::redact_personal(conn, chrono::Utc::now()))

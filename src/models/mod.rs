@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod usage;
 pub mod usage_charges;
+pub mod usage_storage;
 pub mod user_tokens;
 pub mod users;
 

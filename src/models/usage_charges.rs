@@ -86,7 +86,8 @@ struct EventId {
 
 /// Writes the charges in one statement: the usage events, one ledger entry per event
 /// (in order, with the balance after each), the request ids, and the balance minus
-/// their sum. The caller holds [`lock_balance`]'s lock and computed each
+/// their sum. The events' insert trigger adds them to the hourly rollup, in the same
+/// statement. The caller holds [`lock_balance`]'s lock and computed each
 /// `balance_after_micro` from the balance it read. Returns the events' ids, in order.
 ///
 /// A request id recorded twice fails the statement (the primary key of
@@ -117,12 +118,12 @@ pub fn insert(
                                   output_tokens, cost_micro, occurred_at, balance_after, \
                                   request_id, ord)), \
          numbered AS MATERIALIZED ( \
-           SELECT input.*, nextval(pg_get_serial_sequence('usage_events', 'id')) AS id \
+           SELECT input.*, nextval('usage_events_id_seq') AS id \
            FROM input ORDER BY ord), \
          events AS ( \
            INSERT INTO usage_events \
              (id, org_id, project_id, api_key_id, model, requests, input_tokens, output_tokens, \
-              cost_micro, occurred_at, created_at) OVERRIDING SYSTEM VALUE \
+              cost_micro, occurred_at, created_at) \
            SELECT id, $1, project_id, api_key_id, model, requests, input_tokens, output_tokens, \
                   cost_micro, occurred_at, $12 FROM numbered), \
          ledger AS ( \

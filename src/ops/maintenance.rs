@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::PgConnection;
 
 use super::OpResult;
-use crate::models::{activity, login_failures, sessions, throttle, usage_charges};
+use crate::models::{activity, login_failures, sessions, throttle, usage_charges, usage_storage};
 
 /// Deletes expired sessions, login failures and throttle windows older than a day (no
 /// window is longer), and usage request ids older than 7 days (how long a retry is
@@ -33,4 +33,22 @@ pub fn redact_personal(conn: &mut PgConnection, now: DateTime<Utc>) -> OpResult<
             return Ok(total);
         }
     }
+}
+
+/// Months of raw usage partitions kept ready after the current one.
+const PARTITIONS_AHEAD: u32 = 2;
+
+/// Creates the raw usage partitions of this month and the next ones, and drops those
+/// older than `retention_days`. Returns how many were created and dropped.
+pub fn usage_partitions(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    retention_days: u32,
+) -> OpResult<(usize, usize)> {
+    let added = usage_storage::add_partitions(conn, now, PARTITIONS_AHEAD)?;
+    let dropped = usage_storage::drop_partitions_before(
+        conn,
+        now - Duration::days(i64::from(retention_days)),
+    )?;
+    Ok((added, dropped))
 }

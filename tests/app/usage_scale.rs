@@ -359,3 +359,62 @@ async fn bad_reports_are_400_with_a_reason_and_charge_nothing() {
         );
     }
 }
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut app.conn())
+        .unwrap()
+        .n
+}
+
+#[actix_web::test]
+async fn reports_are_stored_without_their_month_partition_and_the_rollup_outlives_raw_rows() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let project = create_project(&admin, &slug, "Website").await;
+    let key = create_key(&admin, &project, "gateway").await;
+    let now = chrono::Utc::now();
+    let month = format!("usage_events_{}", now.format("%Y_%m"));
+    diesel::sql_query(format!("DROP TABLE {month}"))
+        .execute(&mut app.conn())
+        .unwrap();
+    let (status, _) = post(&app.address, "usage", &key, &small(Some("r-1"))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM usage_events_default"),
+        1
+    );
+
+    // The maintenance pass creates the month and moves the report into it.
+    let (added, dropped) =
+        app.with_conn(|conn| teamwork::ops::maintenance::usage_partitions(conn, now, 400).unwrap());
+    assert_eq!((added, dropped), (1, 0));
+    assert_eq!(
+        count(&app, &format!("SELECT count(*) AS n FROM {month}")),
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM usage_events_default"),
+        0
+    );
+
+    // Past the retention, the month's raw rows go; the Usage page keeps their totals.
+    let later = now + chrono::Duration::days(500);
+    app.with_conn(|conn| teamwork::ops::maintenance::usage_partitions(conn, later, 400).unwrap());
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM usage_events"), 0);
+    let sums = count(
+        &app,
+        "SELECT (sum(reports) * 1000000 + sum(cost_micro))::int8 AS n FROM usage_hourly",
+    );
+    assert_eq!(sums, 1_000_000 + COST);
+    let page = admin.get_text(&format!("/orgs/{slug}/usage")).await;
+    assert!(page.contains("gateway"), "the key's usage is still listed");
+    let csv = admin.get_text(&format!("/orgs/{slug}/usage.csv")).await;
+    assert!(csv.contains("gateway"), "{csv}");
+}
