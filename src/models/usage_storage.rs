@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Date, Integer, Timestamptz};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Timestamptz};
 
 #[derive(QueryableByName)]
 struct Added {
@@ -12,8 +12,8 @@ struct Added {
 }
 
 /// Creates the partitions of the month of `now` and the `ahead` months after it that do
-/// not exist yet (moving in any rows the default partition caught for them). Returns
-/// how many were created.
+/// not exist yet, and of every month the default partition caught rows of (moving those
+/// rows in, so that old months can be dropped whole). Returns how many were created.
 pub fn add_partitions(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
@@ -28,7 +28,19 @@ pub fn add_partitions(
             .get_result(conn)?;
         added += usize::from(row.added);
     }
-    Ok(added)
+    let caught: Vec<Count> = diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE usage_events_add_partition(month)) AS n \
+         FROM (SELECT DISTINCT date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date AS month \
+               FROM usage_events_default) AS caught",
+    )
+    .load(conn)?;
+    Ok(added + caught.iter().map(|c| c.n as usize).sum::<usize>())
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 #[derive(QueryableByName)]
