@@ -67,6 +67,9 @@ pub struct Settings {
     /// Input tokens, and output tokens, accepted in one usage report; larger reports get 400 and must be split.
     #[arg(long, env = "MAX_TOKENS_PER_REPORT", default_value_t = Limits::default().max_tokens_per_report, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_tokens_per_report: u64,
+    /// Days raw usage reports are kept: older monthly partitions are dropped whole (the hourly totals that the pages show stay).
+    #[arg(long, env = "USAGE_RAW_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(8..))]
+    pub usage_raw_retention_days: u32,
     /// Argon2id memory per password hash, in KiB. Production refuses less than the default (OWASP's m=19 MiB); development and tests may lower it to save time.
     #[arg(long, env = "ARGON2_MEMORY_KIB", default_value_t = PasswordCost::default().memory_kib, value_parser = clap::value_parser!(u32).range(8..))]
     pub argon2_memory_kib: u32,
@@ -164,6 +167,8 @@ pub struct Config {
     /// `METRICS_ADDR`: where `/metrics` is served, never on the public listener.
     pub metrics_addr: Option<String>,
     pub db_pool_size: u32,
+    /// `USAGE_RAW_RETENTION_DAYS`: raw usage partitions older than this are dropped.
+    pub usage_raw_retention_days: u32,
     /// `TRUSTED_PROXIES`: peers whose forwarding headers name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: Limits,
@@ -236,6 +241,7 @@ impl Config {
             session_lifetime: s.session_lifetime,
             metrics_addr: s.metrics_addr,
             db_pool_size: s.db_pool_size,
+            usage_raw_retention_days: s.usage_raw_retention_days,
             trusted_proxies,
             limits: Limits {
                 signups_per_ip_per_hour: s.signups_per_ip_per_hour,
@@ -316,6 +322,7 @@ mod tests {
             trusted_proxies: String::new(),
             signups_per_ip_per_hour: 5,
             max_tokens_per_report: 10_000_000,
+            usage_raw_retention_days: 400,
             argon2_memory_kib: PasswordCost::default().memory_kib,
             argon2_iterations: PasswordCost::default().iterations,
         }

@@ -162,9 +162,10 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let sender = teamwork::stream::Sender::for_config(&config)?;
     let streams = teamwork::stream::worker::spawn(db.clone(), sender, Default::default());
     let base_url = config.base_url.clone();
+    let retention = config.usage_raw_retention_days;
     let app = Application::build(config, listener, db.clone(), key, mail.clone())
         .map_err(|e| e.to_string())?;
-    startup::spawn_maintenance(db, audit_key, base_url.clone());
+    startup::spawn_maintenance(db, audit_key, base_url.clone(), retention);
     tracing::info!("Teamwork is running at {base_url}");
     let served = app.run_until_stopped().await;
     // After the last request: the send in flight finishes, unsent claims go back to the queue.

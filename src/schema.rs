@@ -273,7 +273,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_events (id) {
+    usage_events (id, occurred_at) {
         id -> Int8,
         org_id -> Uuid,
         project_id -> Uuid,
@@ -285,6 +285,31 @@ diesel::table! {
         occurred_at -> Timestamptz,
         created_at -> Timestamptz,
         cost_micro -> Int8,
+    }
+}
+
+diesel::table! {
+    usage_hourly (org_id, hour, project_id, api_key_id, model) {
+        org_id -> Uuid,
+        hour -> Timestamptz,
+        project_id -> Uuid,
+        api_key_id -> Uuid,
+        model -> Text,
+        reports -> Int8,
+        requests -> Int8,
+        input_tokens -> Int8,
+        output_tokens -> Int8,
+        cost_micro -> Int8,
+    }
+}
+
+diesel::table! {
+    usage_request_ids (org_id, request_id) {
+        org_id -> Uuid,
+        request_id -> Text,
+        usage_event_id -> Int8,
+        cost_micro -> Int8,
+        created_at -> Timestamptz,
     }
 }
 
@@ -322,7 +347,6 @@ diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_streams -> organizations (org_id));
 diesel::joinable!(billing_accounts -> organizations (org_id));
 diesel::joinable!(credit_ledger -> organizations (org_id));
-diesel::joinable!(credit_ledger -> usage_events (usage_event_id));
 diesel::joinable!(invitation_sends -> organizations (org_id));
 diesel::joinable!(invitations -> organizations (org_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
@@ -338,6 +362,8 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(two_factor_secrets -> users (user_id));
 diesel::joinable!(usage_events -> api_keys (api_key_id));
 diesel::joinable!(usage_events -> projects (project_id));
+diesel::joinable!(usage_hourly -> api_keys (api_key_id));
+diesel::joinable!(usage_request_ids -> organizations (org_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -362,6 +388,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     two_factor_secrets,
     usage_events,
+    usage_hourly,
+    usage_request_ids,
     user_tokens,
     users,
 );

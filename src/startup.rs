@@ -73,6 +73,11 @@ impl Application {
         let secrets_data = web::Data::new(
             crate::secrets_key::load_or_create(&config).map_err(AppError::Internal)?,
         );
+        let queue_data = web::Data::new(crate::ops::usage_queue::UsageQueue::new(
+            db.clone(),
+            config.clock.clone(),
+            config.limits.overdraft_micro,
+        ));
         let config_data = web::Data::new(config);
         let db_data = web::Data::new(db);
         let mail_data = web::Data::new(mail);
@@ -101,6 +106,7 @@ impl Application {
             App::new()
                 .app_data(config_data.clone())
                 .app_data(db_data.clone())
+                .app_data(queue_data.clone())
                 .app_data(mail_data.clone())
                 .app_data(hashing_data.clone())
                 .app_data(secrets_data.clone())
@@ -179,8 +185,14 @@ impl Application {
 
 /// Every ten minutes: deletes expired sessions and old login failures, purges
 /// organizations deleted longer ago than their restore window, redacts personal values
-/// past their retention, verifies new activity entries; hourly, signs checkpoints.
-pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, base_url: String) {
+/// past their retention, verifies new activity entries, keeps the raw usage partitions
+/// (created ahead, dropped after `usage_retention_days`); hourly, signs checkpoints.
+pub fn spawn_maintenance(
+    db: Db,
+    audit_key: Option<ed25519_dalek::SigningKey>,
+    base_url: String,
+    usage_retention_days: u32,
+) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
         // Checkpoints hourly: every sixth pass, the first one at start.
@@ -210,6 +222,20 @@ pub fn spawn_maintenance(db: Db, audit_key: Option<ed25519_dalek::SigningKey>, b
                 Ok(0) => {}
                 Ok(orgs) => tracing::info!(orgs, "deleted organizations purged"),
                 Err(e) => tracing::warn!(error = %e, "purging deleted organizations failed"),
+            }
+            let partitions = db
+                .run(move |conn| {
+                    crate::ops::maintenance::usage_partitions(
+                        conn,
+                        chrono::Utc::now(),
+                        usage_retention_days,
+                    )
+                })
+                .await;
+            match partitions {
+                Ok((0, 0)) => {}
+                Ok((added, dropped)) => tracing::info!(added, dropped, "usage partitions"),
+                Err(e) => tracing::warn!(error = %e, "usage partition upkeep failed"),
             }
             let redacted = db
                 .run(|conn| crate::ops::maintenance::redact_personal(conn, chrono::Utc::now()))

@@ -1,11 +1,12 @@
 //! Billing accounts (plan and balance), the credit ledger, and the seats an organization uses.
 //!
-//! The balance is kept on the account row and changed only here, by the same statement
-//! that appends the ledger entry, so it always equals the ledger's sum.
+//! The balance is kept on the account row and changed only here and in
+//! `usage_charges`, by the same statement that appends the ledger entries, so it always
+//! equals the ledger's sum.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use crate::domain::{Credits, Plan};
@@ -165,72 +166,6 @@ pub fn add_credits(
         now,
     )?;
     Ok(Credits::from_micro(balance))
-}
-
-/// One usage report, validated and priced.
-pub struct NewUsage<'a> {
-    pub org_id: Uuid,
-    pub project_id: Uuid,
-    pub api_key_id: Uuid,
-    pub model: &'a str,
-    pub requests: i32,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cost_micro: i64,
-    pub occurred_at: DateTime<Utc>,
-}
-
-#[derive(QueryableByName)]
-struct Charged {
-    #[diesel(sql_type = BigInt)]
-    usage_event_id: i64,
-}
-
-/// Records a usage report and charges it, or does nothing and returns `None` when the
-/// balance is at or below zero.
-/// `None` when the balance is at or below zero, or when this charge would take it below
-/// `-overdraft_micro`: then nothing is written.
-pub fn record_usage(
-    conn: &mut PgConnection,
-    usage: NewUsage<'_>,
-    overdraft_micro: i64,
-    now: DateTime<Utc>,
-) -> QueryResult<Option<i64>> {
-    // The balance lives on one row changed by an atomic UPDATE, not as SUM(ledger) read
-    // then written: the UPDATE takes the row lock, so concurrent reports of one
-    // organization queue on it and each one charges the balance the previous one left
-    // (none is lost), the "above zero" check and the charge are one step (no
-    // check-then-act race), and a report costs the same however long the ledger grows.
-    // The ledger entry and the event come from the same statement, so SUM(ledger) is
-    // always the balance; when the check fails, no row is written at all.
-    let charged: Option<Charged> = diesel::sql_query(
-        "WITH account AS ( \
-           UPDATE billing_accounts SET balance_micro = balance_micro - $8, updated_at = $10 \
-           WHERE org_id = $1 AND balance_micro > 0 AND balance_micro - $8 >= -$11 \
-           RETURNING balance_micro), \
-         event AS ( \
-           INSERT INTO usage_events (org_id, project_id, api_key_id, model, requests, \
-                                     input_tokens, output_tokens, cost_micro, occurred_at) \
-           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM account RETURNING id) \
-         INSERT INTO credit_ledger (org_id, kind, amount_micro, balance_after_micro, \
-                                    usage_event_id, created_at) \
-         SELECT $1, 'usage', -$8, account.balance_micro, event.id, $10 FROM account, event \
-         RETURNING usage_event_id",
-    )
-    .bind::<SqlUuid, _>(usage.org_id)
-    .bind::<SqlUuid, _>(usage.project_id)
-    .bind::<SqlUuid, _>(usage.api_key_id)
-    .bind::<Text, _>(usage.model)
-    .bind::<Int4, _>(usage.requests)
-    .bind::<BigInt, _>(usage.input_tokens)
-    .bind::<BigInt, _>(usage.output_tokens)
-    .bind::<BigInt, _>(usage.cost_micro)
-    .bind::<Timestamptz, _>(usage.occurred_at)
-    .bind::<Timestamptz, _>(now)
-    .bind::<BigInt, _>(overdraft_micro)
-    .get_result(conn)
-    .optional()?;
-    Ok(charged.map(|c| c.usage_event_id))
 }
 
 /// A line of the Billing page's transactions: a purchase, grant or adjustment as it

@@ -24,6 +24,8 @@ pub mod sessions;
 pub mod throttle;
 pub mod two_factor;
 pub mod usage;
+pub mod usage_charges;
+pub mod usage_storage;
 pub mod user_tokens;
 pub mod users;
 

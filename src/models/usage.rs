@@ -1,40 +1,42 @@
-//! Usage reports, aggregated for the project page and the Usage page. Reports are
-//! written (and charged) by `billing::record_usage`.
+//! Usage for the project page and the Usage page, read from the hourly rollup
+//! (`usage_hourly`) only, so that these reads cost the same however many raw reports
+//! there are. Reports are written (and charged) by `usage_charges::insert`; the rollup
+//! is kept by the raw table's insert trigger.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use crate::schema::usage_events;
-
 /// Requests and tokens of a project since a time.
-#[derive(Debug, Clone, Copy, Default, Queryable)]
+#[derive(Debug, Clone, Copy, Default, QueryableByName)]
 pub struct Totals {
+    #[diesel(sql_type = BigInt)]
     pub requests: i64,
+    #[diesel(sql_type = BigInt)]
     pub input_tokens: i64,
+    #[diesel(sql_type = BigInt)]
     pub output_tokens: i64,
 }
 
+/// Since the hour that holds `since`.
 pub fn project_totals(
     conn: &mut PgConnection,
     org_id: Uuid,
     project_id: Uuid,
     since: DateTime<Utc>,
 ) -> QueryResult<Totals> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt;
-    // Sums of bigint are numeric in Postgres; cast back (totals stay far below 2^63).
-    usage_events::table
-        .filter(usage_events::org_id.eq(org_id))
-        .filter(usage_events::project_id.eq(project_id))
-        .filter(usage_events::occurred_at.ge(since))
-        .select((
-            sql::<BigInt>("coalesce(sum(requests), 0)::bigint"),
-            sql::<BigInt>("coalesce(sum(input_tokens), 0)::bigint"),
-            sql::<BigInt>("coalesce(sum(output_tokens), 0)::bigint"),
-        ))
-        .first(conn)
+    diesel::sql_query(
+        "SELECT coalesce(sum(requests), 0)::bigint AS requests, \
+                coalesce(sum(input_tokens), 0)::bigint AS input_tokens, \
+                coalesce(sum(output_tokens), 0)::bigint AS output_tokens \
+         FROM usage_hourly \
+         WHERE org_id = $1 AND project_id = $2 AND hour >= date_trunc('hour', $3, 'UTC')",
+    )
+    .bind::<SqlUuid, _>(org_id)
+    .bind::<SqlUuid, _>(project_id)
+    .bind::<Timestamptz, _>(since)
+    .get_result(conn)
 }
 
 /// One project's usage on one day (UTC).
@@ -55,7 +57,8 @@ pub struct DailyUsage {
 }
 
 /// Usage since `since` by day and project, oldest first; of one project when `project`
-/// is set. One statement over the covering index, names joined after aggregating.
+/// is set. One statement over the rollup; `since` is a UTC midnight (the rollup is
+/// by hour); names joined after aggregating.
 pub fn daily(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -64,12 +67,12 @@ pub fn daily(
 ) -> QueryResult<Vec<DailyUsage>> {
     diesel::sql_query(
         "SELECT u.day, u.project_id, p.name AS project_name, u.requests, u.tokens, u.cost_micro \
-         FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, project_id, \
+         FROM (SELECT (hour AT TIME ZONE 'UTC')::date AS day, project_id, \
                       sum(requests)::bigint AS requests, \
                       sum(input_tokens + output_tokens)::bigint AS tokens, \
                       sum(cost_micro)::bigint AS cost_micro \
-               FROM usage_events \
-               WHERE org_id = $1 AND occurred_at >= $2 AND ($3::uuid IS NULL OR project_id = $3) \
+               FROM usage_hourly \
+               WHERE org_id = $1 AND hour >= $2 AND ($3::uuid IS NULL OR project_id = $3) \
                GROUP BY 1, 2) u \
          JOIN projects p ON p.id = u.project_id \
          ORDER BY u.day, p.name, u.project_id",
@@ -123,8 +126,8 @@ pub fn by_key(
                       sum(input_tokens)::bigint AS input_tokens, \
                       sum(output_tokens)::bigint AS output_tokens, \
                       sum(cost_micro)::bigint AS cost_micro \
-               FROM usage_events \
-               WHERE org_id = $1 AND occurred_at >= $2 AND ($3::uuid IS NULL OR project_id = $3) \
+               FROM usage_hourly \
+               WHERE org_id = $1 AND hour >= $2 AND ($3::uuid IS NULL OR project_id = $3) \
                GROUP BY 1, 2) u \
          JOIN projects p ON p.id = u.project_id \
          JOIN api_keys k ON k.id = u.api_key_id \

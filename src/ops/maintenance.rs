@@ -4,14 +4,18 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::PgConnection;
 
 use super::OpResult;
-use crate::models::{activity, login_failures, org_deletion, sessions, throttle};
+use crate::models::{
+    activity, login_failures, org_deletion, sessions, throttle, usage_charges, usage_storage,
+};
 
-/// Deletes expired sessions, and login failures and throttle windows older than a day
-/// (no window is longer). Returns how many sessions and failures were deleted.
+/// Deletes expired sessions, login failures and throttle windows older than a day (no
+/// window is longer), and usage request ids older than 7 days (how long a retry is
+/// recognized). Returns how many sessions and failures were deleted.
 pub fn purge_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> OpResult<(usize, usize)> {
     let sessions = sessions::delete_expired(conn, now)?;
     let failures = login_failures::delete_before(conn, now - Duration::days(1))?;
     throttle::delete_before(conn, now - Duration::days(1))?;
+    usage_charges::forget_request_ids(conn, now - Duration::days(7))?;
     Ok((sessions, failures))
 }
 
@@ -48,4 +52,22 @@ pub fn purge_deleted_orgs(conn: &mut PgConnection) -> OpResult<usize> {
         }
     }
     Ok(purged)
+}
+
+/// Months of raw usage partitions kept ready after the current one.
+const PARTITIONS_AHEAD: u32 = 2;
+
+/// Creates the raw usage partitions of this month and the next ones, and drops those
+/// older than `retention_days`. Returns how many were created and dropped.
+pub fn usage_partitions(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    retention_days: u32,
+) -> OpResult<(usize, usize)> {
+    let added = usage_storage::add_partitions(conn, now, PARTITIONS_AHEAD)?;
+    let dropped = usage_storage::drop_partitions_before(
+        conn,
+        now - Duration::days(i64::from(retention_days)),
+    )?;
+    Ok((added, dropped))
 }

@@ -24,6 +24,7 @@ pub mod two_factor;
 pub mod two_factor_policy;
 pub mod sessions;
 pub mod usage;
+pub mod usage_queue;
 
 use std::time::Duration;
 

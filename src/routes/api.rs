@@ -8,26 +8,25 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
+use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::api_usage;
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::{API_KEY_PREFIX, PlainToken, pricing};
+use crate::domain::{API_KEY_PREFIX, PlainToken};
 use crate::error::AppError;
 use crate::models::api_keys;
-use crate::models::billing::NewUsage;
 use crate::models::organizations::Organization;
 use crate::models::projects::Project;
-use crate::ops;
 
 #[rustfmt::skip]
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg
         .app_data(web::JsonConfig::default().limit(16 * 1024).error_handler(|e, _| ApiError::bad_request(&e.to_string()).into()))
-        .route("/usage",  web::post().to(report_usage))
+        .route("/usage",  web::post().to(api_usage::report_usage))
+        .route("/usage/batch", web::post().to(api_usage::report_usage_batch))
         .route("/whoami", web::get().to(whoami))
         .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")) }));
 }
@@ -41,7 +40,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
         ApiError {
             status,
             code,
@@ -53,7 +52,7 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
-    fn bad_request(message: &str) -> Self {
+    pub(super) fn bad_request(message: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 }
@@ -171,95 +170,6 @@ impl FromRequest for ApiCaller {
             })
         })
     }
-}
-
-/// A usage report from the gateway.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UsageReport {
-    model: String,
-    #[serde(default = "one")]
-    requests: u32,
-    input_tokens: u64,
-    output_tokens: u64,
-    /// When the usage happened (RFC 3339); default: now. At most 7 days old.
-    timestamp: Option<DateTime<Utc>>,
-}
-
-fn one() -> u32 {
-    1
-}
-
-const MAX_REQUESTS: u32 = 1_000_000;
-
-impl UsageReport {
-    /// `max_tokens`: the largest input, and output, token count of one report.
-    fn validate(&self, now: DateTime<Utc>, max_tokens: u64) -> Result<DateTime<Utc>, ApiError> {
-        let model = self.model.trim();
-        if model.is_empty() || model.chars().count() > 100 || model.chars().any(char::is_control) {
-            return Err(ApiError::bad_request(
-                "`model` must be 1 to 100 characters on one line.",
-            ));
-        }
-        if self.requests > MAX_REQUESTS
-            || self.input_tokens > max_tokens
-            || self.output_tokens > max_tokens
-        {
-            return Err(ApiError::bad_request(&format!(
-                "Counts are too large for one report (at most {max_tokens} input and {max_tokens} output tokens): split it."
-            )));
-        }
-        let at = self.timestamp.unwrap_or(now);
-        if at > now + Duration::minutes(5) || at < now - Duration::days(7) {
-            return Err(ApiError::bad_request(
-                "`timestamp` must be within the last 7 days.",
-            ));
-        }
-        Ok(at)
-    }
-}
-
-/// POST /api/v1/usage: records the report for the key's project and charges its
-/// organization, or answers 402 and records nothing when the balance is used up.
-pub async fn report_usage(
-    caller: ApiCaller,
-    db: web::Data<Db>,
-    config: web::Data<Config>,
-    report: web::Json<UsageReport>,
-) -> Result<HttpResponse, ApiError> {
-    let now = config.clock.now();
-    let occurred_at = report.validate(now, config.limits.max_tokens_per_report)?;
-    let overdraft = config.limits.overdraft_micro;
-    let report = report.into_inner();
-    let model = report.model.trim().to_owned();
-    let cost = pricing::cost(&model, report.input_tokens, report.output_tokens);
-    let id = db
-        .run(move |conn| {
-            let usage = NewUsage {
-                org_id: caller.org_id,
-                project_id: caller.project_id,
-                api_key_id: caller.key_id,
-                model: &model,
-                requests: report.requests as i32,
-                input_tokens: report.input_tokens as i64,
-                output_tokens: report.output_tokens as i64,
-                cost_micro: cost,
-                occurred_at,
-            };
-            ops::usage::report(conn, usage, overdraft, now)
-        })
-        .await
-        .map_err(AppError::from)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::PAYMENT_REQUIRED,
-                "insufficient_credits",
-                "The organization has no credits left, or this report would take its balance \
-                 too far below zero: nothing was recorded. A billing manager can add credits \
-                 on the Billing page.",
-            )
-        })?;
-    Ok(HttpResponse::Created().json(json!({ "id": id, "recorded": true, "cost_micro": cost })))
 }
 
 /// GET /api/v1/whoami: the key's organization and project.

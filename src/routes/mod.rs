@@ -10,6 +10,7 @@ mod activity;
 mod activity_export;
 pub mod api;
 mod api_keys;
+mod api_usage;
 pub mod assets;
 mod audit_stream;
 mod billing;

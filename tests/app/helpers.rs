@@ -543,6 +543,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
         session_lifetime: std::time::Duration::from_secs(7 * 86400),
         metrics_addr: None,
         db_pool_size: 5,
+        usage_raw_retention_days: 400,
         trusted_proxies: Vec::new(),
         // A cheap hash: the suite signs up hundreds of people. The production cost has
         // its own test (auth::password) and production refuses less (config).

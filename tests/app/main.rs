@@ -47,3 +47,4 @@ mod two_factor;
 mod two_factor_journey;
 mod two_factor_orgs;
 mod usage;
+mod usage_scale;
