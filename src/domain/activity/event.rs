@@ -75,6 +75,7 @@ pub enum Event {
     OrganizationRestored {
         org: Uuid,
         name: String,
+    },
     /// Audit log streaming turned on, or its endpoint or secret replaced. `endpoint` is
     /// the URL without its query (it may hold a token); `was` the one before, if any.
     AuditStreamUpdated {
