@@ -237,6 +237,17 @@ impl Browser {
             .await;
     }
 
+    /// Logs out through the header's account menu, as a person would: opens the menu,
+    /// then clicks "Log out".
+    pub async fn log_out(&self) {
+        self.click(
+            "//summary[contains(normalize-space(.), '(account menu)')]",
+            "the account menu".to_owned(),
+        )
+        .await;
+        self.click_button("Log out").await;
+    }
+
     /// Clicks the control (a button, a submit or button `<input>`, or a link) whose
     /// accessible name is `name`: its `aria-label` when it has one (e.g. "Remove Grace
     /// Hopper" on a control that reads "Remove"), else its text. A confirmation is often

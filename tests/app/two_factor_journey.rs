@@ -39,7 +39,7 @@ fn recovery_codes_in(page: &str) -> Vec<String> {
 }
 
 async fn log_out(browser: &Browser) {
-    browser.click_button("Log out").await;
+    browser.log_out().await;
     browser.wait_for_text_in(Region::Heading, "Log in").await;
 }
 
@@ -210,7 +210,7 @@ async fn two_factor_pages_at_both_widths() {
         .goto(&format!("{}/orgs/{slug}/members", app.address))
         .await;
     shoot("members").await;
-    browser.click_button("Log out").await;
+    browser.log_out().await;
     browser
         .log_in(&app, "ada.admin@example.com", "correct horse battery")
         .await;
