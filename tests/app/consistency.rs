@@ -230,6 +230,9 @@ async fn both_invite_forms_share_one_layout() {
     let (org_outline, project_outline) = (outline(&org_form), outline(&project_form));
     assert!(org_outline.len() > 8, "{org_outline:?}");
     assert_eq!(org_outline, project_outline);
+    // Cancel goes back where each form was opened from.
+    assert!(org_form.contains(&format!("href=\"/orgs/{slug}/members\">Cancel<")));
+    assert!(project_form.contains(&format!("href=\"{website}\">Cancel<")));
     for page in [&org_form, &project_form] {
         for words in ["Email address", "Role", "Send Invitation", "Cancel"] {
             assert!(page.contains(words), "{words}");
