@@ -338,7 +338,7 @@ async fn only_roles_with_key_rights_see_or_change_keys() {
     assert!(
         page.contains("production")
             && !page.contains("Create key")
-            && !page.contains(">Revoke</button>")
+            && !page.contains(">Revoke</a>")
     );
     assert!(
         vera.get_text(&format!("/orgs/{slug}/api-keys"))
