@@ -62,15 +62,14 @@ async fn confirmations_open_at_addresses_without_a_trailing_question_mark() {
         .await;
     assert_eq!(key.status(), StatusCode::OK);
     let project_id = website.rsplit('/').next().unwrap().parse().unwrap();
-    let carla = app
-        .project_only_member(
-            &slug,
-            project_id,
-            "Carla Contractor",
-            ProjectRole::Developer,
-        )
-        .await;
-    drop(carla);
+    // Carla has access to Website only; she signs in with a browser below.
+    app.project_only_member(
+        &slug,
+        project_id,
+        "Carla Contractor",
+        ProjectRole::Developer,
+    )
+    .await;
 
     let browser = Browser::start().await;
     browser.log_in(&app, ADA, PASSWORD).await;
