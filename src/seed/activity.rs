@@ -7,9 +7,9 @@
 //! access; the Developer creates the keys; the generated members are invited and join;
 //! former members join and are removed or leave; the pending invitations are sent.
 //! Then the filler, in the second half: administrators change the roles of "quiet"
-//! members (who never act themselves, so that what they do never depends on a role
-//! that changes under them), send invitations they cancel later, and the Developer and
-//! the founder rotate keys. Each quiet member's changes alternate between their final
+//! members (whose only entry of their own is accepting their invitation, before any
+//! change, so that nothing they do depends on a role that changes under them), send
+//! invitations they cancel later, and the Developer and the founder rotate keys. Each quiet member's changes alternate between their final
 //! role and another one, ending on the final role, and they joined with the role the
 //! first change starts from; each key's rotations chain from the prefix it was created
 //! with to the prefix it has.

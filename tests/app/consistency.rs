@@ -62,15 +62,14 @@ async fn confirmations_open_at_addresses_without_a_trailing_question_mark() {
         .await;
     assert_eq!(key.status(), StatusCode::OK);
     let project_id = website.rsplit('/').next().unwrap().parse().unwrap();
-    let carla = app
-        .project_only_member(
-            &slug,
-            project_id,
-            "Carla Contractor",
-            ProjectRole::Developer,
-        )
-        .await;
-    drop(carla);
+    // Carla has access to Website only; she signs in with a browser below.
+    app.project_only_member(
+        &slug,
+        project_id,
+        "Carla Contractor",
+        ProjectRole::Developer,
+    )
+    .await;
 
     let browser = Browser::start().await;
     browser.log_in(&app, ADA, PASSWORD).await;
@@ -230,6 +229,9 @@ async fn both_invite_forms_share_one_layout() {
     let (org_outline, project_outline) = (outline(&org_form), outline(&project_form));
     assert!(org_outline.len() > 8, "{org_outline:?}");
     assert_eq!(org_outline, project_outline);
+    // Cancel goes back where each form was opened from.
+    assert!(org_form.contains(&format!("href=\"/orgs/{slug}/members\">Cancel<")));
+    assert!(project_form.contains(&format!("href=\"{website}\">Cancel<")));
     for page in [&org_form, &project_form] {
         for words in ["Email address", "Role", "Send Invitation", "Cancel"] {
             assert!(page.contains(words), "{words}");
