@@ -354,6 +354,10 @@ pub async fn update_password(
         .await?
     {
         Some(user) => {
+            // The notice that the password changed.
+            if let Some(mail) = req.app_data::<web::Data<WorkerHandle>>() {
+                mail.wake();
+            }
             super::sign_in::session_established(&req, &meta, user.id).await?;
             TypedSession::of(&req)
                 .set_flash("Your password was changed. Other devices were signed out.");
