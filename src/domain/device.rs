@@ -41,13 +41,13 @@ impl Browser {
         }
     }
 
-    /// "Firefox on Linux", "Safari on iPhone", "Chrome", "Unknown browser".
+    /// "Firefox on Linux", "Safari on iPhone", "Chrome", "Unknown device".
     pub fn describe(&self) -> String {
         match (&self.name, &self.os) {
             (Some(name), Some(os)) => format!("{name} on {os}"),
             (Some(name), None) => name.clone(),
             (None, Some(os)) => format!("Unknown browser on {os}"),
-            (None, None) => "Unknown browser".to_owned(),
+            (None, None) => "Unknown device".to_owned(),
         }
     }
 }
@@ -101,8 +101,8 @@ mod tests {
         assert_eq!(Browser::parse(FIREFOX_LINUX).describe(), "Firefox on Linux");
         assert_eq!(Browser::parse(CHROME_MAC).describe(), "Chrome on Mac OSX");
         assert_eq!(Browser::parse(SAFARI_IPHONE).describe(), "Safari on iPhone");
-        assert_eq!(Browser::parse("").describe(), "Unknown browser");
-        assert_eq!(Browser::parse("<script>").describe(), "Unknown browser");
+        assert_eq!(Browser::parse("").describe(), "Unknown device");
+        assert_eq!(Browser::parse("<script>").describe(), "Unknown device");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::{OpError, OpResult, tx};
 use crate::domain::{EmailAddress, PlainToken, TokenHash};
+use crate::mail::account_notices::Notice;
 use crate::mail::{Context, outbox};
 use crate::models::sessions;
 use crate::models::user_tokens::{self, Purpose};
@@ -113,8 +114,9 @@ pub fn verify(
     })
 }
 
-/// Sets the new password and ends every session of the account (R24); the link also
-/// proves the mailbox. `None` for a used, expired or unknown link.
+/// Sets the new password, ends every session of the account (R24) and tells the account
+/// (a security notice); the link also proves the mailbox. `None` for a used, expired or
+/// unknown link.
 pub fn reset_password(
     conn: &mut PgConnection,
     hash: &TokenHash,
@@ -128,7 +130,14 @@ pub fn reset_password(
         };
         User::set_password_hash(conn, user_id, password_hash)?;
         User::mark_verified(conn, user_id, ctx.now)?;
-        sessions::delete_all_for_user(conn, user_id)?;
-        Ok(User::find(conn, user_id)?)
+        let ended = sessions::delete_all_for_user(conn, user_id)?;
+        let Some(user) = User::find(conn, user_id)? else {
+            return Ok(None);
+        };
+        let changed = Notice::PasswordChanged {
+            other_sessions_ended: ended,
+        };
+        super::sessions::send_notice(conn, &user, &user.email, &changed, ctx)?;
+        Ok(Some(user))
     })
 }

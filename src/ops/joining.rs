@@ -144,8 +144,11 @@ pub fn accept(
         if member || project_members::find(conn, org.id, user.id)?.is_some() {
             return Ok(Err(Refusal::AlreadyMember));
         }
-        User::mark_verified(conn, user.id, ctx.now)?;
-        join(conn, &org, &invitation, user, meta, ctx)
+        let joined = join(conn, &org, &invitation, user, meta, ctx)?;
+        if joined.is_ok() {
+            User::mark_verified(conn, user.id, ctx.now)?;
+        }
+        Ok(joined)
     })
 }
 

@@ -354,6 +354,10 @@ pub async fn update_password(
         .await?
     {
         Some(user) => {
+            // The notice that the password changed.
+            if let Some(mail) = req.app_data::<web::Data<WorkerHandle>>() {
+                mail.wake();
+            }
             // A mailbox alone does not pass a second factor: the code step comes first.
             let user_id = user.id;
             if db

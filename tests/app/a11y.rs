@@ -362,6 +362,13 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     audit(&ada, "account, with errors", &mut failures).await;
     visit(&ada, &app, "/account/sessions", "Sessions").await;
     audit(&ada, "sessions", &mut failures).await;
+    let change = [("email", "ada.new@example.com"), ("password", PASSWORD)];
+    ada_http.post_form("/account/email", &change).await;
+    let change = app
+        .mailed_path("ada.new@example.com", "/account/email/", 1)
+        .await;
+    visit(&ada, &app, &change, "Confirm your new email address").await;
+    audit(&ada, "confirm a new email address", &mut failures).await;
 
     // The join pages: a newcomer's and a member with an account's.
     let nina = app.join_path("nina.new@example.com", 1).await;

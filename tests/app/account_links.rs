@@ -127,6 +127,10 @@ async fn a_forgotten_password_is_reset_by_mail_and_every_session_ends() {
         StatusCode::SEE_OTHER,
         "the other session ended"
     );
+    let notice = app
+        .mail_with_subject("ada@example.com", "Your Teamwork password was changed")
+        .await;
+    assert!(notice.text.contains("signed out (1)"), "{}", notice.text);
 
     let old = app.client().login("ada@example.com", PASSWORD).await;
     assert_eq!(old.status(), StatusCode::UNPROCESSABLE_ENTITY);

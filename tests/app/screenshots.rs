@@ -127,7 +127,7 @@ async fn every_page_for_every_role_at_both_widths() {
                 saved += 1;
             }
             // The header's account menu, open (the name must stay readable on a phone).
-            browser.goto(&format!("{}{org}/members", app.address)).await;
+            browser.goto(&format!("{}/account", app.address)).await;
             let menu = "//summary[contains(normalize-space(.), '(account menu)')]";
             let menu = browser
                 .client()
@@ -160,5 +160,18 @@ async fn every_page_for_every_role_at_both_widths() {
         }
     }
     visitor.close().await;
+    // An invitee whose account is not confirmed yet accepts from the link.
+    app.signed_up("Omar Ops").await;
+    let omar = Browser::start().await;
+    omar.log_in(&app, "omar.ops@example.com", PASSWORD).await;
+    let join = app.join_path("omar.ops@example.com", 1).await;
+    for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        omar.resize(width, height).await;
+        omar.goto(&format!("{}{join}", app.address)).await;
+        omar.screenshot_whole_page(&format!("pages/signed-in/join-accept-{size}.png"))
+            .await;
+        saved += 1;
+    }
+    omar.close().await;
     println!("saved {saved} screenshots under target/screenshots/pages/");
 }
