@@ -15,17 +15,19 @@ pub struct AccountOrg {
     pub role: String,
 }
 
-/// Every organization the account belongs to, by name; two statements.
+/// Every live (not deleted) organization the account belongs to, by name; two statements.
 pub fn of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<AccountOrg>> {
     let members: Vec<(String, String, Role)> = memberships::table
         .inner_join(organizations::table)
         .filter(memberships::user_id.eq(user_id))
+        .filter(organizations::deleted_at.is_null())
         .select((organizations::name, organizations::slug, memberships::role))
         .load(conn)?;
     let project_only: Vec<(String, String, String, ProjectRole)> = project_members::table
         .inner_join(projects::table)
         .inner_join(organizations::table.on(organizations::id.eq(project_members::org_id)))
         .filter(project_members::user_id.eq(user_id))
+        .filter(organizations::deleted_at.is_null())
         .select((
             organizations::name,
             organizations::slug,

@@ -20,9 +20,9 @@ pub mod org_deletion;
 pub mod orgs;
 pub mod project_access;
 pub mod projects;
+pub mod sessions;
 pub mod two_factor;
 pub mod two_factor_policy;
-pub mod sessions;
 pub mod usage;
 pub mod usage_queue;
 

@@ -34,6 +34,8 @@ struct AccountPage {
     /// The address a change was asked for, until its link is opened or expires.
     pending_email: Option<String>,
     orgs: Vec<AccountOrg>,
+    /// The organizations this account deleted and can still restore.
+    deleted_orgs: Vec<super::org_deletion::DeletedOrgRow>,
     errors: FieldErrors,
 }
 
@@ -46,6 +48,7 @@ impl AccountPage {
                 Ok::<_, AppError>((pending, account_orgs::of_user(conn, user_id)?))
             })
             .await?;
+        let deleted_orgs = super::org_deletion::deleted_orgs(db, user_id, now).await?;
         Ok(AccountPage {
             layout: current.layout("Account"),
             name: current.user.name.clone(),
@@ -54,6 +57,7 @@ impl AccountPage {
             new_email: String::new(),
             pending_email,
             orgs,
+            deleted_orgs,
             errors: FieldErrors::default(),
         })
     }

@@ -201,3 +201,21 @@ async fn only_the_deleter_may_restore_and_only_within_the_window() {
     assert_eq!(rows_of(&acme.app, acme.org_id), before);
     assert!(acme.deleted_at().is_some());
 }
+
+#[actix_web::test]
+async fn the_account_page_offers_restore_to_the_deleter_only() {
+    let acme = acme().await;
+    let account = acme.ada.get_text("/account").await;
+    assert!(account.contains("href=\"/orgs/acme\"") && !account.contains("Deleted organizations"));
+    assert_eq!(acme.delete().await.status(), StatusCode::SEE_OTHER);
+
+    let account = acme.ada.get_text("/account").await;
+    assert!(account.contains("Deleted organizations"), "{account}");
+    assert!(account.contains("href=\"/orgs/acme/restore\""));
+    assert!(
+        !account.contains("href=\"/orgs/acme\""),
+        "no longer listed as a membership"
+    );
+    let dev = acme.dev.get_text("/account").await;
+    assert!(!dev.contains("Deleted organizations") && !dev.contains("href=\"/orgs/acme"));
+}
