@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Activity chain benchmark (a script to run by hand, not a test): a release build on a
 # fresh embedded Postgres, one organization with 1,000,000 chained activity entries
-# (hashed by seed_chain.py in one pass and loaded with one COPY: the trigger, one row at
-# a time, took most of an hour for a million), then
+# (hashed by seed_chain.py in one pass and loaded with one COPY: the trigger hashes one
+# row at a time in PL/pgSQL, too slow to seed a million entries), then
 #   1. `teamwork activity verify --org bench`: the time to recompute the whole chain;
 #   2. what the chain adds to writing one entry: the median latency of a one-entry
 #      transaction into `activity` (chained by its trigger) against the same insert into
