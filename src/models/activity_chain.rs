@@ -98,37 +98,68 @@ pub fn head(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<ChainPoint> {
 /// Checks the entries of `org_id` after `from` (a point verified before, or genesis) up
 /// to the head, and that the last entry is the head. Reading the head first means a
 /// writer committing meanwhile adds entries after it, which this pass leaves alone.
+///
+/// A second thread checks each batch while this one reads the next from the database,
+/// so that the database's work and the hashing overlap; at most two batches wait.
 pub fn verify(
     conn: &mut PgConnection,
     org_id: Uuid,
     from: ChainPoint,
 ) -> QueryResult<Verification> {
     let head = head(conn, org_id)?;
-    let mut at = from;
-    let mut buffer = Vec::with_capacity(1024);
-    while at.seq < head.seq {
-        let rows: Vec<ChainRow> = activity::table
+    let (batches, to_check) = std::sync::mpsc::sync_channel::<Vec<ChainRow>>(2);
+    let start = from.clone();
+    let checker = std::thread::spawn(move || -> Result<ChainPoint, Break> {
+        let mut at = start;
+        let mut buffer = Vec::with_capacity(1024);
+        for rows in to_check {
+            for row in rows {
+                let entry = ChainEntry::from(row);
+                audit_chain::check_with(&entry, at.seq, &at.hash, &mut buffer)?;
+                at = ChainPoint {
+                    seq: entry.seq,
+                    hash: entry.hash,
+                };
+            }
+        }
+        Ok(at)
+    });
+    let mut read_up_to = from.seq;
+    let mut failed = None;
+    while read_up_to < head.seq {
+        let rows = activity::table
             .filter(activity::org_id.eq(org_id))
-            .filter(activity::seq.gt(at.seq))
+            .filter(activity::seq.gt(read_up_to))
             .filter(activity::seq.le(head.seq))
             .order(activity::seq.asc())
             .limit(BATCH)
             .select(ChainRow::as_select())
-            .load(conn)?;
-        if rows.is_empty() {
+            .load(conn);
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        };
+        let Some(last) = rows.last() else { break };
+        read_up_to = last.seq;
+        // A closed channel: the checker stopped at a break.
+        if batches.send(rows).is_err() {
             break;
         }
-        for row in rows {
-            let entry = ChainEntry::from(row);
-            if let Err(broken) = audit_chain::check_with(&entry, at.seq, &at.hash, &mut buffer) {
-                return Ok(Verification::Broken(broken));
-            }
-            at = ChainPoint {
-                seq: entry.seq,
-                hash: entry.hash,
-            };
-        }
     }
+    drop(batches);
+    let checked = checker
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let at = match checked {
+        Ok(at) => at,
+        Err(broken) => return Ok(Verification::Broken(broken)),
+    };
     // Entries deleted from the end leave no gap: only the head can tell.
     if at != head {
         return Ok(Verification::Broken(Break {

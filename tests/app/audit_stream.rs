@@ -183,12 +183,13 @@ fn assert_complete(received: &[Received], first: i64, head: i64) {
 }
 
 #[actix_web::test]
-async fn a_local_receiver_gets_every_entry_once_and_in_order() {
+async fn a_local_receiver_gets_every_entry_once_and_in_order_from_two_workers() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
     let inbox = Inbox::default();
     let receiver = Receiver::start(0, &inbox);
-    let streams = start_worker(&app);
+    // Two workers, as two app instances would run: the lease lets one at a time deliver.
+    let (streams, other) = (start_worker(&app), start_worker(&app));
     write_entries(&admin, &slug, 3, "before").await;
     let first = head_seq(&app, &slug) + 1;
     turn_on(&admin, &slug, &receiver.url()).await;
@@ -200,6 +201,7 @@ async fn a_local_receiver_gets_every_entry_once_and_in_order() {
     .await;
     // Stopped before counting: nothing can arrive after the count.
     streams.stop().await;
+    other.stop().await;
     let received = inbox.lock().unwrap().clone();
     assert_complete(&received, first, head);
     let turned_on = received[0].json();

@@ -128,6 +128,10 @@ fn lower_layers_never_import_from_higher_ones() {
             "mail",
             &["ops", "routes", "error", "auth", "htmx", "layout"],
         ),
+        (
+            "stream",
+            &["ops", "routes", "error", "auth", "htmx", "layout"],
+        ),
         ("db", &["error", "routes", "ops"]),
         ("error", &["routes", "startup", "htmx", "auth"]),
     ];

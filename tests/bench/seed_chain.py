@@ -1,7 +1,7 @@
 """Writes N chained activity entries of one organization as CSV for COPY, in one pass.
 
-The chain trigger hashes one row at a time in PL/pgSQL (about 300 entries/s on the
-benchmark machine); this computes the same seq, prev_hash, hash and personal digests
+The chain trigger hashes one row at a time in PL/pgSQL, too slow to seed a million
+entries for a benchmark; this computes the same seq, prev_hash, hash and personal digests
 here, with the encoding of the README ("Verifying the activity log"), so that a million
 entries load with one COPY while the trigger is off. `teamwork activity verify` then
 checks every hash. Standard library only.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Activity chain benchmark (a script to run by hand, not a test): a release build on a
 # fresh embedded Postgres, one organization with 1,000,000 chained activity entries
-# (hashed by seed_chain.py in one pass and loaded with one COPY: the trigger, one row at
-# a time, took most of an hour for a million), then
+# (hashed by seed_chain.py in one pass and loaded with one COPY: the trigger hashes one
+# row at a time in PL/pgSQL, too slow to seed a million entries), then
 #   1. `teamwork activity verify --org bench`: the time to recompute the whole chain;
 #   2. what the chain adds to writing one entry: the median latency of a one-entry
 #      transaction into `activity` (chained by its trigger) against the same insert into
@@ -70,7 +70,9 @@ echo "  $(printf '%.0f' "$(echo "$(date +%s.%N) - $start" | bc)") s"
 
 echo "verifying..."
 start=$(date +%s.%N)
-DATABASE_URL="$URL" DATA_DIR="$DATA_DIR" RUST_LOG=warn "$BIN" activity verify --org bench
+# The CPU time of the command itself (Postgres' work is in its own processes).
+DATABASE_URL="$URL" DATA_DIR="$DATA_DIR" RUST_LOG=warn /usr/bin/time -f "  verify process: %U s user, %S s sys CPU" \
+    "$BIN" activity verify --org bench
 VERIFY=$(echo "$(date +%s.%N) - $start" | bc)
 
 "${PSQL[@]}" <<SQL
@@ -90,7 +92,7 @@ SQL
 done
 for _ in $(seq 1 $((ROUNDS / 500))); do
     for table in activity activity_unchained; do
-        (cd "$DATA_DIR" && "$PGBIN/pgbench" -n -q -c 1 -t 500 -f "$table.sql" -l \
+        (cd "$DATA_DIR" && "$PGBIN/pgbench" -n -c 1 -t 500 -f "$table.sql" -l \
             --log-prefix="$table.log" "$URL" >/dev/null 2>&1)
         cat "$DATA_DIR/$table.log".* | awk '{ print $3 }' >>"$DATA_DIR/$table.latencies"
         rm -f "$DATA_DIR/$table.log".*
@@ -101,6 +103,7 @@ CHAINED=$(median "$DATA_DIR/activity.latencies")
 PLAIN=$(median "$DATA_DIR/activity_unchained.latencies")
 
 echo
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ { print $2 }') GB, PostgreSQL $("${PSQL[@]}" -c 'SHOW server_version')"
 printf 'activity verify, %d entries: %.2f s\n' "$ENTRIES" "$VERIFY"
 printf 'one-entry transaction, median of %d: %d us chained, %d us unchained: the chain adds %d us\n' \
