@@ -1,4 +1,4 @@
-//! The key that encrypts secrets at rest (TOTP secrets): `SECRETS_KEY`.
+//! The key that encrypts secrets at rest (TOTP and audit stream secrets): `SECRETS_KEY`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -7,7 +7,8 @@ use secrecy::ExposeSecret;
 use crate::config::Config;
 use crate::domain::sealed::SecretsKey;
 
-fn parse(encoded: &str) -> Option<SecretsKey> {
+/// The key from its base64 form (`SECRETS_KEY`).
+pub fn parse(encoded: &str) -> Option<SecretsKey> {
     let bytes = STANDARD.decode(encoded.trim()).ok()?;
     let key = <[u8; 32]>::try_from(bytes.as_slice()).ok()?;
     Some(SecretsKey::from_bytes(&key))

@@ -6,8 +6,12 @@ use std::net::IpAddr;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use super::FieldError;
 use super::audit_chain::hex;
+use super::sealed::SecretsKey;
 
 /// The header that carries the signature: `t=<unix seconds>,v1=<hex>`.
 pub const SIGNATURE_HEADER: &str = "X-Teamwork-Signature";
@@ -168,6 +172,12 @@ impl StreamSecret {
             ));
         }
         Ok(StreamSecret(text.to_owned()))
+    }
+
+    /// The secret as stored: sealed under `SECRETS_KEY` and bound to the organization
+    /// (base64), so that the database alone cannot sign a forged delivery.
+    pub fn sealed(&self, key: &SecretsKey, org_id: uuid::Uuid) -> String {
+        STANDARD.encode(key.seal(self.0.as_bytes(), org_id.as_bytes()))
     }
 
     pub fn expose(&self) -> &str {

@@ -1,4 +1,4 @@
-//! Secrets stored encrypted at rest (TOTP secrets): AES-256-GCM under `SECRETS_KEY`,
+//! Secrets stored encrypted at rest (TOTP and audit stream secrets): AES-256-GCM under `SECRETS_KEY`,
 //! each bound to the row it belongs to, so that a value copied to another row fails.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};

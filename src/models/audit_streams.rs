@@ -24,9 +24,11 @@ pub struct AuditStream {
     pub next_attempt_at: DateTime<Utc>,
 }
 
-/// Where to send and how to sign.
+/// Where to send and how to sign. `secret` is sealed under `SECRETS_KEY` (base64),
+/// bound to the organization: the sender opens it just before signing.
 #[derive(Clone)]
 pub struct Target {
+    pub org_id: Uuid,
     pub url: String,
     pub secret: String,
 }
@@ -62,10 +64,16 @@ pub fn target(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Option<Targe
         .select((audit_streams::url, audit_streams::secret))
         .first::<(String, String)>(conn)
         .optional()
-        .map(|t| t.map(|(url, secret)| Target { url, secret }))
+        .map(|t| {
+            t.map(|(url, secret)| Target {
+                org_id,
+                url,
+                secret,
+            })
+        })
 }
 
-/// Turns the stream on with this endpoint and secret (`None`: keep the secret). A new
+/// Turns the stream on with this endpoint and sealed secret (`None`: keep the secret). A new
 /// stream starts after `head_seq`, the last entry written before it was turned on;
 /// an existing one keeps its cursor, so nothing written while it was off is skipped.
 /// A failing stream is retried at once with the new settings.

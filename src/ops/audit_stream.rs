@@ -9,6 +9,7 @@ use super::{OpError, OpResult, locked, recheck};
 use crate::domain::Permission;
 use crate::domain::activity::{Actor, Event};
 use crate::domain::audit_stream::{StreamEndpoint, StreamSecret, endpoint_label};
+use crate::domain::sealed::SecretsKey;
 use crate::models::activity;
 use crate::models::audit_streams::{self, Target};
 
@@ -21,6 +22,7 @@ pub fn save(
     actor: &Actor,
     endpoint: &StreamEndpoint,
     secret: Option<&StreamSecret>,
+    key: &SecretsKey,
     now: DateTime<Utc>,
 ) -> OpResult<()> {
     locked(conn, org_id, |conn, org| {
@@ -36,11 +38,12 @@ pub fn save(
             return Ok(());
         }
         let head = audit_streams::head_seq(conn, org_id)?;
+        let sealed = secret.map(|s| s.sealed(key, org_id));
         audit_streams::save(
             conn,
             org_id,
             endpoint.as_str(),
-            secret.map(StreamSecret::expose),
+            sealed.as_deref(),
             head,
             now,
         )?;

@@ -129,6 +129,7 @@ pub async fn update_audit_stream(
     member: OrgMember,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    secrets: web::Data<crate::domain::sealed::SecretsKey>,
     web::Form(form): web::Form<StreamForm>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageOrganization)?;
@@ -153,9 +154,10 @@ pub async fn update_audit_stream(
         return html_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let (org_id, actor, now) = (member.org.id, member.actor(), config.clock.now());
+    let key = secrets.get_ref().clone();
     let saved = db
         .run(move |conn| {
-            ops::audit_stream::save(conn, org_id, &actor, &endpoint, secret.as_ref(), now)
+            ops::audit_stream::save(conn, org_id, &actor, &endpoint, secret.as_ref(), &key, now)
         })
         .await;
     if let Err(ops::OpError::Invalid(message)) = saved {

@@ -12,10 +12,14 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::config::{AppEnv, Config};
 use crate::domain::audit_stream::{
     EVENT_HEADER, EndpointPolicy, SIGNATURE_HEADER, StreamEndpoint, is_public, signature,
 };
+use crate::domain::sealed::SecretsKey;
 use crate::models::activity::ActivityRow;
 use crate::models::audit_streams::Target;
 
@@ -37,10 +41,12 @@ pub fn policy(config: &Config) -> EndpointPolicy {
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
+    /// Opens the stored secrets (sealed under `SECRETS_KEY`).
+    key: SecretsKey,
 }
 
 impl Sender {
-    pub fn new(policy: EndpointPolicy) -> Result<Sender, String> {
+    pub fn new(policy: EndpointPolicy, key: SecretsKey) -> Result<Sender, String> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(TIMEOUT)
@@ -53,11 +59,11 @@ impl Sender {
         let client = builder
             .build()
             .map_err(|e| format!("audit stream HTTP client: {e}"))?;
-        Ok(Sender { client })
+        Ok(Sender { client, key })
     }
 
     pub fn for_config(config: &Config) -> Result<Sender, String> {
-        Sender::new(policy(config))
+        Sender::new(policy(config), crate::secrets_key::load_or_create(config)?)
     }
 
     /// Sends one entry, as the JSON Lines export writes it.
@@ -86,8 +92,9 @@ impl Sender {
     }
 
     async fn post(&self, target: &Target, event: &str, body: Vec<u8>) -> Result<(), String> {
+        let secret = self.open_secret(target)?;
         let timestamp = Utc::now().timestamp();
-        let signed = signature(&target.secret, timestamp, &body);
+        let signed = signature(&secret, timestamp, &body);
         let response = self
             .client
             .post(&target.url)
@@ -108,6 +115,21 @@ impl Sender {
         } else {
             Err(format!("the endpoint answered {status}"))
         }
+    }
+}
+
+impl Sender {
+    fn open_secret(&self, target: &Target) -> Result<String, String> {
+        let unreadable = || {
+            "the saved secret cannot be opened (was SECRETS_KEY changed?): save a new secret"
+                .to_owned()
+        };
+        let sealed = STANDARD.decode(&target.secret).map_err(|_| unreadable())?;
+        let plain = self
+            .key
+            .open(&sealed, target.org_id.as_bytes())
+            .map_err(|_| unreadable())?;
+        String::from_utf8(plain).map_err(|_| unreadable())
     }
 }
 

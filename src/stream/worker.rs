@@ -173,6 +173,7 @@ async fn deliver(
         })
         .await?;
     let target = Target {
+        org_id: stream.org_id,
         url: stream.url,
         secret: stream.secret,
     };

@@ -101,7 +101,8 @@ fn start_worker(app: &TestApp) -> StreamWorker {
         backoff_cap: Duration::from_millis(400),
         ..StreamOptions::default()
     };
-    let sender = Sender::new(EndpointPolicy::Development).expect("HTTP client");
+    let key = teamwork::secrets_key::parse(crate::helpers::TEST_SECRETS_KEY).expect("the test key");
+    let sender = Sender::new(EndpointPolicy::Development, key).expect("HTTP client");
     worker::spawn(Db::new(&app.database_url(), 2), sender, options)
 }
 
@@ -224,6 +225,17 @@ async fn a_local_receiver_gets_every_entry_once_and_in_order_from_two_workers() 
     assert!(page.contains("Delivered up to") && page.contains(&format!("#{head}")));
     assert!(page.contains("Up to date"), "{page}");
     assert!(!page.contains(SECRET), "the secret is never shown again");
+    let stored: String = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        teamwork::schema::audit_streams::table
+            .select(teamwork::schema::audit_streams::secret)
+            .first(conn)
+            .expect("the stream's row")
+    });
+    assert!(
+        !stored.contains(SECRET),
+        "the secret is stored sealed, not as typed"
+    );
     println!("audit stream: entries #{first}..#{head} delivered once each, in order");
     receiver.stop().await;
 }
