@@ -122,21 +122,57 @@ pub(super) fn story(
     // gives 8 big-endian bytes, the last 6 of which replace the start of a random v4
     // UUID), then bits 52 and 53 turn the version nibble from 4 (0100) into 7 (0111); the
     // variant bits and the 74 random bits of the v4 UUID stay. Each person acts from one
-    // address of the documentation range.
+    // address of the documentation range. The rows are staged unchained (seq 0), then
+    // chained below.
+    conn.batch_execute(
+        "CREATE TEMPORARY TABLE seed_rows (LIKE activity INCLUDING DEFAULTS) ON COMMIT DROP",
+    )?;
     diesel::sql_query(
-        "INSERT INTO activity (id, org_id, actor_id, actor_name, action, target_type, target_id, \
-                               target_label, before, after, ip, user_agent, created_at) \
+        "INSERT INTO seed_rows (id, org_id, actor_id, actor_name, action, target_type, target_id, \
+                               target_label, before, after, ip, user_agent, created_at, seq, \
+                               prev_hash, hash) \
          SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) \
                   PLACING substring(int8send(floor(extract(epoch FROM at) * 1000)::bigint) FROM 3) \
                   FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid, \
                 $1, actor_id, actor_name, action, target_type, target_id, target_label, before, after, \
                 '203.0.113.' || (1 + abs(hashtext(actor_id::text)) % 250), \
-                'Mozilla/5.0 (teamwork seed-demo)', at \
-         FROM seed_log ORDER BY at",
+                'Mozilla/5.0 (teamwork seed-demo)', at, 0, '\\x', '\\x' \
+         FROM seed_log",
     )
     .bind::<SqlUuid, _>(org.id)
-    .execute(conn)
-    .map(drop)
+    .execute(conn)?;
+    chain_staged_rows(conn, org)
+}
+
+/// Appends `seed_rows` to the organization's chain in time order, hashed by the same
+/// SQL function as the chain trigger. The trigger would chain them too, but it moves
+/// the chain's head row once per entry, and in one transaction every move of the same
+/// row walks all its earlier versions: a million entries would never finish. Here the
+/// head is kept in variables and written once, with the trigger off for this
+/// transaction only (the table stays locked until the commit, so no other writer can
+/// slip in unchained; it needs the table's owner, as `seed-demo` runs in development).
+fn chain_staged_rows(conn: &mut PgConnection, org: &Organization) -> QueryResult<()> {
+    conn.batch_execute(
+        "CREATE FUNCTION pg_temp.seed_chain(org uuid) RETURNS void LANGUAGE plpgsql AS $$ \
+         DECLARE head activity_chains%ROWTYPE; r activity; \
+         BEGIN \
+           INSERT INTO activity_chains (org_id) VALUES (org) ON CONFLICT DO NOTHING; \
+           SELECT * INTO head FROM activity_chains WHERE org_id = org FOR UPDATE; \
+           FOR r IN SELECT * FROM seed_rows ORDER BY created_at, id LOOP \
+             r := activity_chain_entry(r, head.seq, head.hash); \
+             INSERT INTO activity SELECT (r).*; \
+             head.seq := r.seq; head.hash := r.hash; \
+           END LOOP; \
+           UPDATE activity_chains SET seq = head.seq, hash = head.hash WHERE org_id = org; \
+         END $$; \
+         ALTER TABLE activity DISABLE TRIGGER activity_chain",
+    )?;
+    diesel::sql_query("SELECT pg_temp.seed_chain($1)")
+        .bind::<SqlUuid, _>(org.id)
+        .execute(conn)?;
+    conn.batch_execute(
+        "ALTER TABLE activity ENABLE TRIGGER activity_chain; DROP FUNCTION pg_temp.seed_chain(uuid)",
+    )
 }
 
 /// The quiet members and how many role changes each gets, then every membership's
