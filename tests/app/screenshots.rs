@@ -92,6 +92,7 @@ async fn every_page_for_every_role_at_both_widths() {
         ("billing", format!("{org}/billing")),
         ("activity-log", format!("{org}/activity")),
         ("settings", format!("{org}/settings")),
+        ("delete-organization", format!("{org}/delete")),
         ("new-organization", "/orgs/new".to_owned()),
     ];
     let who = [

@@ -32,6 +32,8 @@ async fn an_administrator_deletes_an_organization_and_restores_it_in_the_browser
     browser
         .goto(&format!("{}/orgs/{slug}/settings", app.address))
         .await;
+    browser.wait_for_text_in(Region::Heading, "Settings").await;
+    shoot("settings").await;
     browser.click_button("Delete organization").await;
     browser
         .wait_for_text_in(Region::Heading, "Delete organization")
