@@ -29,6 +29,8 @@ END;
 $$;
 
 DROP FUNCTION purging(uuid);
+DROP TRIGGER organizations_deletion_stamp ON organizations;
+DROP FUNCTION organizations_stamp_deletion();
 DROP FUNCTION organization_purgeable(uuid);
 DROP INDEX organizations_deleted_by_idx;
 DROP INDEX organizations_deleted_idx;

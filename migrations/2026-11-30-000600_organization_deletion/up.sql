@@ -13,6 +13,26 @@ ALTER TABLE organizations
 CREATE INDEX organizations_deleted_idx ON organizations (deleted_at) WHERE deleted_at IS NOT NULL;
 CREATE INDEX organizations_deleted_by_idx ON organizations (deleted_by) WHERE deleted_at IS NOT NULL;
 
+-- A deletion is stamped with the database's clock, whatever the statement says, and its
+-- time never changes afterwards: nobody (the app's role included) can backdate a
+-- deletion to make an organization purgeable before its 30 days are over.
+CREATE FUNCTION organizations_stamp_deletion() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.deleted_at IS NULL THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' OR OLD.deleted_at IS NULL THEN
+        NEW.deleted_at := now();
+    ELSIF NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN
+        RAISE EXCEPTION 'the time of a deletion cannot change'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER organizations_deletion_stamp BEFORE INSERT OR UPDATE OF deleted_at ON organizations
+    FOR EACH ROW EXECUTE FUNCTION organizations_stamp_deletion();
+
 -- Whether `org` may be purged now: deleted, and the restore window (30 days, as
 -- RESTORE_DAYS in src/domain/org_deletion.rs) is over.
 CREATE FUNCTION organization_purgeable(org uuid) RETURNS boolean

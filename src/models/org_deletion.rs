@@ -23,20 +23,17 @@ impl Restorable {
     }
 }
 
-/// Marks the organization deleted by `by` at `at`. Call under the organization lock.
-pub fn mark_deleted(
-    conn: &mut PgConnection,
-    org_id: Uuid,
-    by: Uuid,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
+/// Marks the organization deleted by `by`; returns the time of the deletion, which the
+/// database stamps with its own clock (a trigger: no statement can backdate one). Call
+/// under the organization lock.
+pub fn mark_deleted(conn: &mut PgConnection, org_id: Uuid, by: Uuid) -> QueryResult<DateTime<Utc>> {
     diesel::update(organizations::table.find(org_id))
         .set((
-            organizations::deleted_at.eq(at),
+            organizations::deleted_at.eq(Utc::now()),
             organizations::deleted_by.eq(by),
         ))
-        .execute(conn)
-        .map(drop)
+        .returning(organizations::deleted_at.assume_not_null())
+        .get_result(conn)
 }
 
 /// Clears the deleted state; nothing else of the row changes (not even `updated_at`),

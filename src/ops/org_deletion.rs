@@ -49,12 +49,11 @@ pub fn delete(
         if !name_confirms(typed_name, &org.name) {
             return Err(OpError::Invalid(wrong_name(&org.name)));
         }
+        let cancelled = invitations::cancel_all_pending(conn, org_id, ctx.now)?;
         let deletion = Deletion {
-            deleted_at: ctx.now,
+            deleted_at: org_deletion::mark_deleted(conn, org_id, actor.user_id)?,
             deleted_by: Some(actor.user_id),
         };
-        let cancelled = invitations::cancel_all_pending(conn, org_id, ctx.now)?;
-        org_deletion::mark_deleted(conn, org_id, actor.user_id, ctx.now)?;
         let event = Event::OrganizationDeleted {
             org: org_id,
             name: org.name.clone(),

@@ -11,15 +11,22 @@ use uuid::Uuid;
 use super::{acme, rows_of};
 use crate::helpers::TestApp;
 
-/// Moves the organization's deletion `days` into the past, as time would.
+/// Moves the organization's deletion `days` into the past, as time would. Only a
+/// superuser can (with triggers off for the statement): the stamp trigger keeps the
+/// app's role from backdating a deletion.
 fn deleted_days_ago(app: &TestApp, org_id: Uuid, days: i32) {
-    diesel::sql_query(
-        "UPDATE organizations SET deleted_at = now() - make_interval(days => $2) WHERE id = $1",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(org_id)
-    .bind::<diesel::sql_types::Integer, _>(days)
-    .execute(&mut app.conn())
-    .unwrap();
+    app.conn()
+        .transaction::<_, diesel::result::Error, _>(|conn| {
+            diesel::sql_query("SET LOCAL session_replication_role = replica").execute(conn)?;
+            diesel::sql_query(
+                "UPDATE organizations SET deleted_at = now() - make_interval(days => $2) \
+                 WHERE id = $1",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(org_id)
+            .bind::<diesel::sql_types::Integer, _>(days)
+            .execute(conn)
+        })
+        .unwrap();
 }
 
 fn count_rows(app: &TestApp, org_id: Uuid) -> BTreeMap<String, usize> {
@@ -98,9 +105,27 @@ async fn the_activity_log_and_ledger_stay_append_only_outside_the_purge() {
     refused(&["DELETE FROM credit_ledger".into()]);
     refused(&["TRUNCATE activity".into()]);
 
+    // A deletion cannot be backdated to make an organization purgeable early: a new one
+    // is stamped with the database's clock, an existing one's time cannot change.
+    let backdated = |org: Uuid| {
+        vec![
+            format!("UPDATE organizations SET deleted_at = '2000-01-01' WHERE id = '{org}'"),
+            format!("SELECT set_config('teamwork.purging', '{org}', true)"),
+            format!("DELETE FROM activity WHERE org_id = '{org}'"),
+        ]
+    };
+    refused(&backdated(org));
+    assert_eq!(acme.delete().await.status(), StatusCode::SEE_OTHER);
+    let result = try_sql(app, &backdated(org)[..1]);
+    assert!(
+        result
+            .as_ref()
+            .is_err_and(|e| e.contains("the time of a deletion cannot change")),
+        "{result:?}"
+    );
+
     // Deleted and past the window, still not by a plain DELETE, nor by setting the
     // purge's marker for a live organization.
-    assert_eq!(acme.delete().await.status(), StatusCode::SEE_OTHER);
     deleted_days_ago(app, org, 31);
     refused(&[format!("DELETE FROM activity WHERE org_id = '{org}'")]);
     let other = app.org_id(&acme.dev.create_org("Other").await);
