@@ -140,8 +140,9 @@ pub fn recovery_codes_left(conn: &mut PgConnection, user_id: Uuid) -> QueryResul
         .get_result(conn)
 }
 
-/// The organizations the account belongs to (as a member or with project-only access),
-/// in id order: entries written in all of them take their chains in one order.
+/// The live organizations the account belongs to (as a member or with project-only
+/// access), in id order: entries written in all of them take their chains in one order.
+/// A deleted organization's log stays as it was, for its restore.
 pub fn org_ids_of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
     let member_of = memberships::table
         .filter(memberships::user_id.eq(user_id))
@@ -155,6 +156,7 @@ pub fn org_ids_of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Ve
                 .eq_any(member_of)
                 .or(organizations::id.eq_any(project_of)),
         )
+        .filter(organizations::deleted_at.is_null())
         .select(organizations::id)
         .order(organizations::id)
         .load(conn)
