@@ -284,6 +284,11 @@ pub fn describe(
         OrganizationTwoFactorOptional => start.text(" made two-factor authentication optional"),
         AccountTwoFactorEnabled => start.text(" turned on two-factor authentication"),
         AccountTwoFactorDisabled => start.text(" turned off two-factor authentication"),
+        InvitationRoleChanged => start
+            .text(" changed the role of the invitation to ")
+            .name(target)
+            .maybe(" from ", was("role").map(role_label))
+            .maybe(" to ", now("role").map(role_label)),
     }
 }
 

@@ -110,6 +110,16 @@ fn invitation_entries() {
         ),
         "Grace Hopper accepted the invitation and joined as Developer"
     );
+    assert_eq!(
+        say(
+            "invitation.role_changed",
+            "Ada",
+            "grace@example.com",
+            json!({"email": "grace@example.com", "role": "viewer"}),
+            json!({"email": "grace@example.com", "role": "administrator"})
+        ),
+        "Ada changed the role of the invitation to grace@example.com from Viewer to Administrator"
+    );
 }
 
 #[test]

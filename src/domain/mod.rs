@@ -20,6 +20,7 @@ mod password;
 pub mod pricing;
 pub mod redirect;
 pub mod retention;
+pub mod role_history;
 mod role;
 pub mod sealed;
 pub mod time;

@@ -440,3 +440,16 @@ pub fn record_send(
         .execute(conn)
         .map(drop)
 }
+
+/// Gives a pending (possibly expired) invitation another role; the token, and so the
+/// link, stays. False when it is no longer pending. Call under the organization lock.
+pub fn set_role(conn: &mut PgConnection, id: Uuid, role: Role) -> QueryResult<bool> {
+    diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::status.eq("pending")),
+    )
+    .set(invitations::role.eq(role))
+    .execute(conn)
+    .map(|n| n == 1)
+}

@@ -341,3 +341,45 @@ pub fn cancel(
         Ok(invitation)
     })
 }
+
+/// Gives a pending invitation the role `role` without a new link: the token, the expiry
+/// and the per-address sending count stay as they are. An invitation to a project takes
+/// a project role only (Developer or Viewer). Nothing changes (and nothing is logged)
+/// when it already grants `role`. Accepted or cancelled invitations are refused.
+pub fn change_role(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    id: Uuid,
+    role: Role,
+) -> OpResult<Invitation> {
+    locked(conn, org_id, |conn, _| {
+        let before = store::find(conn, org_id, id)?.ok_or(OpError::NotFound)?;
+        recheck(conn, org_id, actor, permission_for(before.project_id))?;
+        if before.status != "pending" {
+            return Err(OpError::refused(NOT_PENDING));
+        }
+        if before.project_id.is_some() && ProjectRole::parse(role.as_str()).is_err() {
+            return Err(OpError::Invalid(
+                "An invitation to a project grants Developer or Viewer access.".into(),
+            ));
+        }
+        if before.role == role {
+            return Ok(before);
+        }
+        if !store::set_role(conn, id, role)? {
+            return Err(OpError::refused(NOT_PENDING));
+        }
+        let project = project_name(conn, org_id, before.project_id)?;
+        let after = Invitation {
+            role,
+            ..before.clone()
+        };
+        let event = Event::InvitationRoleChanged {
+            invitation: facts(&after, project.as_deref()),
+            from: before.role,
+        };
+        activity::record(conn, org_id, actor, &event)?;
+        Ok(after)
+    })
+}

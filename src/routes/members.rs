@@ -258,6 +258,8 @@ pub struct MembersQuery {
     /// After a role change posted without JavaScript: whose role Undo puts back, and to what.
     undo_member: Option<String>,
     undo_role: Option<String>,
+    /// "Members on date": who was a member at the end of this day (`YYYY-MM-DD`).
+    at: Option<String>,
 }
 
 impl MembersQuery {
@@ -294,6 +296,9 @@ pub async fn list_members(
 ) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ViewMembers)?;
     let (org_id, me, filter) = (member.org.id, member.user.id, query.filter());
+    if let Some(at) = super::members_on_date::OnDate::parse(query.at.as_deref()) {
+        return super::members_on_date::show(&member, &db, at, filter.page).await;
+    }
     // The counts came with the organization: the lists below are read only when they
     // have something in them, the notice only when it could apply.
     let counts = member.org.counts;

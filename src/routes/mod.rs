@@ -16,10 +16,14 @@ mod audit_stream;
 mod billing;
 mod forms;
 pub mod health;
+mod invitation_role;
 mod invitations;
 mod join;
 mod leave;
+mod member_detail;
+mod member_export;
 mod members;
+mod members_on_date;
 mod org_deletion;
 mod orgs;
 mod project_access;
@@ -137,4 +141,9 @@ url_map! {
     post "/orgs/{org}/settings/streaming"                                 => audit_stream::update_audit_stream,
     post "/orgs/{org}/settings/streaming/disable"                         => audit_stream::disable_audit_stream,
     post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
+    // Role history, members CSV, pending invitation roles (governance)
+    get  "/orgs/{org}/members.csv"                                        => member_export::export_members_csv,
+    get  "/orgs/{org}/members/{user_id}"                                  => member_detail::show_member,
+    get  "/orgs/{org}/invitations/{id}/role"                              => invitation_role::confirm_invitation_role,
+    post "/orgs/{org}/invitations/{id}/role"                              => invitation_role::update_invitation_role,
 }

@@ -190,6 +190,12 @@ pub enum Event {
     TwoFactorDisabled {
         account: Person,
     },
+    /// A pending invitation now grants `invitation.role` instead of `from`; its link
+    /// stays the same.
+    InvitationRoleChanged {
+        invitation: InvitationFacts,
+        from: Role,
+    },
 }
 
 /// The stored parts of an entry.
@@ -486,6 +492,16 @@ impl Event {
                 Some(json!({ "two_factor": true })),
                 Some(json!({ "two_factor": false })),
             ),
+            InvitationRoleChanged { invitation, from } => {
+                let mut before = invitation_json(invitation);
+                before["role"] = json!(from.as_str());
+                (
+                    Action::InvitationRoleChanged,
+                    Target::of("invitation", invitation.id, &invitation.email),
+                    Some(before),
+                    Some(invitation_json(invitation)),
+                )
+            }
         };
         Stored {
             action,
