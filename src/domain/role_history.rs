@@ -108,7 +108,9 @@ pub fn timeline(changes: &[Change], current: Option<(DateTime<Utc>, Role)>) -> V
     };
     match changes.first() {
         Some(first) if first.effect != Effect::Joined => {
-            if let (Some((at, _)), Some(role)) = (current.filter(|(at, _)| *at <= first.at), first.before) {
+            if let (Some((at, _)), Some(role)) =
+                (current.filter(|(at, _)| *at <= first.at), first.before)
+            {
                 steps.push(before_log(at, role));
             }
         }
@@ -181,7 +183,13 @@ mod tests {
         let steps = timeline(
             &[
                 change(1, Effect::Joined, None, Some(Role::Viewer), true),
-                change(2, Effect::RoleChanged, Some(Role::Viewer), Some(Role::Developer), false),
+                change(
+                    2,
+                    Effect::RoleChanged,
+                    Some(Role::Viewer),
+                    Some(Role::Developer),
+                    false,
+                ),
                 change(3, Effect::Departed, Some(Role::Developer), None, false),
                 change(4, Effect::Joined, None, Some(Role::BillingManager), true),
                 change(5, Effect::Departed, Some(Role::BillingManager), None, true),
@@ -194,7 +202,10 @@ mod tests {
             read,
             [
                 ("Joined as Viewer", Some(Role::Viewer)),
-                ("Role changed from Viewer to Developer by Ada", Some(Role::Developer)),
+                (
+                    "Role changed from Viewer to Developer by Ada",
+                    Some(Role::Developer)
+                ),
                 ("Removed by Ada", None),
                 ("Joined as Billing Manager", Some(Role::BillingManager)),
                 ("Left the organization", None),

@@ -99,9 +99,10 @@ pub async fn show_member(
     let mut steps = role_history::timeline(&changes, Some((row.joined_at, row.role)));
     // Newest first, like the activity log.
     steps.reverse();
-    let older_link = log.as_ref().and_then(|page| page.older).map(|older| {
-        format!("/orgs/{slug}/activity?member={user_id}&before={older}")
-    });
+    let older_link = log
+        .as_ref()
+        .and_then(|page| page.older)
+        .map(|older| format!("/orgs/{slug}/activity?member={user_id}&before={older}"));
     let entries = log.map(|page| {
         page.rows
             .into_iter()

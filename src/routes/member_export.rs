@@ -98,33 +98,43 @@ type Chunk = Result<Bytes, AppError>;
 /// when the client has taken the previous one.
 fn current_stream(db: Db, org_id: uuid::Uuid, two_factor: bool) -> impl Stream<Item = Chunk> {
     // `Some(cursor)` while there is more to read; the first cursor is `None`.
-    futures_util::stream::unfold(Some(None), move |state: Option<Option<(String, uuid::Uuid)>>| {
-        let db = db.clone();
-        async move {
-            let cursor = state?;
-            let first = cursor.is_none();
-            let chunk = db
-                .run(move |conn| {
-                    let rows = member_export::chunk(conn, org_id, cursor)?;
-                    let mut csv = Csv::new();
-                    if first {
-                        csv.text("name").text("email").text("role").text("joined").text("last_active");
-                        if two_factor {
-                            csv.text("two_factor");
+    futures_util::stream::unfold(
+        Some(None),
+        move |state: Option<Option<(String, uuid::Uuid)>>| {
+            let db = db.clone();
+            async move {
+                let cursor = state?;
+                let first = cursor.is_none();
+                let chunk = db
+                    .run(move |conn| {
+                        let rows = member_export::chunk(conn, org_id, cursor)?;
+                        let mut csv = Csv::new();
+                        if first {
+                            csv.text("name")
+                                .text("email")
+                                .text("role")
+                                .text("joined")
+                                .text("last_active");
+                            if two_factor {
+                                csv.text("two_factor");
+                            }
+                            csv.text("project_only_projects").end_row();
                         }
-                        csv.text("project_only_projects").end_row();
-                    }
-                    for row in &rows {
-                        person_cells(&mut csv, row, two_factor);
-                    }
-                    let next = rows.last().map(|row| (row.sort_name.clone(), row.user_id));
-                    let more = rows.len() as i64 == CHUNK;
-                    Ok::<_, AppError>((Bytes::from(csv.finish()), next.filter(|_| more).map(Some)))
-                })
-                .await;
-            Some(step(chunk))
-        }
-    })
+                        for row in &rows {
+                            person_cells(&mut csv, row, two_factor);
+                        }
+                        let next = rows.last().map(|row| (row.sort_name.clone(), row.user_id));
+                        let more = rows.len() as i64 == CHUNK;
+                        Ok::<_, AppError>((
+                            Bytes::from(csv.finish()),
+                            next.filter(|_| more).map(Some),
+                        ))
+                    })
+                    .await;
+                Some(step(chunk))
+            }
+        },
+    )
 }
 
 /// Who was a member at the end of `day`, by name, [`CHUNK`] per statement.
@@ -138,7 +148,11 @@ fn on_date_stream(db: Db, org_id: uuid::Uuid, day: NaiveDate) -> impl Stream<Ite
                     let (rows, _) = role_history::on_date(conn, org_id, day, CHUNK, offset)?;
                     let mut csv = Csv::new();
                     if offset == 0 {
-                        csv.text("name").text("email").text("role").text("date").end_row();
+                        csv.text("name")
+                            .text("email")
+                            .text("role")
+                            .text("date")
+                            .end_row();
                     }
                     for row in &rows {
                         csv.text(&row.name)

@@ -84,6 +84,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         (_, "/orgs/{org}/restore") => DeletingAdmin,
         (_, p) if p.starts_with("/orgs/{org}/settings/streaming") => Org(ManageOrganization),
         ("get", "/orgs/{org}/members") => Org(ViewMembers),
+        ("get", "/orgs/{org}/members/{user_id}" | "/orgs/{org}/members.csv") => Org(ViewMembers),
         (_, p) if p.starts_with("/orgs/{org}/members/") => Org(ManageMembers),
         (_, p) if p.starts_with("/orgs/{org}/invitations") => Org(ManageMembers),
         ("get", "/orgs/{org}/projects") => Any(ViewProjects),
