@@ -47,6 +47,7 @@ pub const GROUPS: [ActionGroup; 7] = [
             option(Action::InvitationResent),
             option(Action::InvitationCancelled),
             option(Action::InvitationAccepted),
+            option(Action::InvitationRequestedAgain),
         ],
     },
     ActionGroup {

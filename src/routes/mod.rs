@@ -137,4 +137,8 @@ url_map! {
     post "/orgs/{org}/settings/streaming"                                 => audit_stream::update_audit_stream,
     post "/orgs/{org}/settings/streaming/disable"                         => audit_stream::disable_audit_stream,
     post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
+    // Access governance: admin alerts, asking for a new invitation, bulk invite preview
+    post "/invitations/{token}/request"                                   => join::request_invitation,
+    post "/orgs/{org}/invitations/review"                                 => invitations::review_invitations,
+    post "/account/emails"                                                => account_settings::update_email_preferences,
 }

@@ -190,6 +190,9 @@ pub enum Event {
     TwoFactorDisabled {
         account: Person,
     },
+    /// The invitee asked for a new link from their expired one ("Ask for a new
+    /// invitation"); the actor is the invited address.
+    InvitationRequestedAgain(InvitationFacts),
 }
 
 /// The stored parts of an entry.
@@ -485,6 +488,12 @@ impl Event {
                 Target::of("member", account.id, &account.name),
                 Some(json!({ "two_factor": true })),
                 Some(json!({ "two_factor": false })),
+            ),
+            InvitationRequestedAgain(i) => (
+                Action::InvitationRequestedAgain,
+                Target::of("invitation", i.id, &i.email),
+                None,
+                Some(invitation_json(i)),
             ),
         };
         Stored {

@@ -50,10 +50,11 @@ pub enum Action {
     OrganizationTwoFactorOptional,
     AccountTwoFactorEnabled,
     AccountTwoFactorDisabled,
+    InvitationRequestedAgain,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -84,6 +85,7 @@ impl Action {
         Action::OrganizationTwoFactorOptional,
         Action::AccountTwoFactorEnabled,
         Action::AccountTwoFactorDisabled,
+        Action::InvitationRequestedAgain,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -118,6 +120,7 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "organization.2fa_optional",
             Action::AccountTwoFactorEnabled => "account.2fa_enabled",
             Action::AccountTwoFactorDisabled => "account.2fa_disabled",
+            Action::InvitationRequestedAgain => "invitation.requested_again",
         }
     }
 
@@ -154,6 +157,7 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "Two-factor authentication made optional",
             Action::AccountTwoFactorEnabled => "Two-factor authentication turned on",
             Action::AccountTwoFactorDisabled => "Two-factor authentication turned off",
+            Action::InvitationRequestedAgain => "New invitation requested",
         }
     }
 
