@@ -244,6 +244,9 @@ async fn an_administrator_reviews_changes_a_role_and_sends_in_the_browser() {
         .await;
     assert!(ada.has_text("Already a member").await);
     ada.screenshot("invite-preview.png").await;
+    ada.resize(390, 844).await;
+    ada.screenshot("invite-preview-390.png").await;
+    ada.resize(1280, 800).await;
     ada.click_button("Edit").await;
     ada.wait_for_text_in(Region::Heading, "Invite Member").await;
     assert!(
