@@ -144,6 +144,7 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         project_id -> Nullable<Uuid>,
+        requested_again_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -338,6 +339,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alerts (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        security -> Bool,
+        message -> Text,
+        created_at -> Timestamptz,
+        handled_at -> Nullable<Timestamptz>,
+        outbox_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    email_preferences (user_id) {
+        user_id -> Uuid,
+        non_security -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(activity -> organizations (org_id));
 diesel::joinable!(activity_chains -> organizations (org_id));
 diesel::joinable!(activity_checkpoints -> organizations (org_id));
@@ -365,6 +387,9 @@ diesel::joinable!(usage_events -> projects (project_id));
 diesel::joinable!(usage_hourly -> api_keys (api_key_id));
 diesel::joinable!(usage_request_ids -> organizations (org_id));
 diesel::joinable!(user_tokens -> users (user_id));
+diesel::joinable!(alerts -> organizations (org_id));
+diesel::joinable!(alerts -> users (user_id));
+diesel::joinable!(email_preferences -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
@@ -392,4 +417,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_request_ids,
     user_tokens,
     users,
+    alerts,
+    email_preferences,
 );

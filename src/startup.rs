@@ -264,3 +264,31 @@ pub fn spawn_maintenance(
         }
     });
 }
+
+/// Every 15 seconds, mails the alerts whose minute of grouping is over
+/// (`ops::alerts::flush_due`), then wakes the mail worker.
+pub fn spawn_alert_mail(
+    db: Db,
+    clock: crate::clock::Clock,
+    base_url: String,
+    mail: crate::mail::WorkerHandle,
+) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(15));
+        loop {
+            tick.tick().await;
+            let (now, base) = (clock.now(), base_url.clone());
+            match db
+                .run(move |conn| crate::ops::alerts::flush_due(conn, now, &base))
+                .await
+            {
+                Ok(0) => {}
+                Ok(emails) => {
+                    tracing::debug!(emails, "alert emails queued");
+                    mail.wake();
+                }
+                Err(e) => tracing::warn!(error = %e, "alert emails failed"),
+            }
+        }
+    });
+}

@@ -48,6 +48,7 @@ pub const GROUPS: [ActionGroup; 7] = [
             option(Action::InvitationCancelled),
             option(Action::InvitationAccepted),
             option(Action::InvitationRoleChanged),
+            option(Action::InvitationRequestedAgain),
         ],
     },
     ActionGroup {

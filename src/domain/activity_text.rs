@@ -170,6 +170,9 @@ pub fn describe(
         }
         InvitationResent => start.text(" resent the invitation to ").name(target),
         InvitationCancelled => start.text(" cancelled the invitation to ").name(target),
+        InvitationRequestedAgain => Sentence::default()
+            .name(target)
+            .text(" asked for a new invitation: their link had expired"),
         InvitationAccepted => match now("role") {
             Some(role) => start
                 .text(" accepted the invitation and joined as ")

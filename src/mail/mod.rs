@@ -2,6 +2,7 @@
 
 pub mod account_links;
 pub mod account_notices;
+pub mod alerts;
 pub mod integrity;
 pub mod invitations;
 pub mod org_deletion;

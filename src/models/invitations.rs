@@ -27,6 +27,8 @@ pub struct Invitation {
     pub created_at: DateTime<Utc>,
     /// Set for project-only access (then `role` is Developer or Viewer).
     pub project_id: Option<Uuid>,
+    /// The invitee asked for a new link from the expired one ("Requested again").
+    pub requested_again_at: Option<DateTime<Utc>>,
 }
 
 /// What a join link leads to, as the invitee's page tells it.
@@ -70,6 +72,8 @@ pub struct PendingRow {
     pub delivery_status: Option<String>,
     pub delivery_error: Option<String>,
     pub project_name: Option<String>,
+    /// Set when the invitee asked for a new link since the latest sending.
+    pub requested_again_at: Option<DateTime<Utc>>,
 }
 
 impl PendingRow {
@@ -204,9 +208,22 @@ pub fn reissue(
         invitations::sent_at.eq(now),
         invitations::expires_at.eq(now + chrono::Duration::days(VALID_DAYS)),
         invitations::send_count.eq(invitations::send_count + 1),
+        invitations::requested_again_at.eq(None::<DateTime<Utc>>),
     ))
     .execute(conn)
     .map(|n| n == 1)
+}
+
+/// Marks that the invitee asked for a new link (shown as "Requested again").
+pub fn mark_requested_again(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(invitations::table.find(id))
+        .set(invitations::requested_again_at.eq(now))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn set_outbox(conn: &mut PgConnection, id: Uuid, outbox_id: Uuid) -> QueryResult<()> {
@@ -354,6 +371,7 @@ fn pending_filtered(
             outbox::status.nullable(),
             outbox::last_error.nullable(),
             projects::name.nullable(),
+            invitations::requested_again_at,
         ))
         .load(conn)
 }

@@ -57,6 +57,8 @@ struct PendingJson {
     delivery_status: Option<String>,
     delivery_error: Option<String>,
     project_name: Option<String>,
+    #[serde(default)]
+    requested_again_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -75,7 +77,8 @@ struct ProjectOnlyJson {
 const EXTRAS: &str = "SELECT \
     CASE WHEN $3 THEN (SELECT coalesce(jsonb_agg(p ORDER BY p.sent_at DESC, p.id), '[]') FROM ( \
         SELECT i.id, i.email, i.role, i.invited_by_name, i.sent_at, i.expires_at, \
-               o.status AS delivery_status, o.last_error AS delivery_error, pr.name AS project_name \
+               o.status AS delivery_status, o.last_error AS delivery_error, pr.name AS project_name, \
+               i.requested_again_at \
         FROM invitations i \
         LEFT JOIN outbox o ON o.id = i.outbox_id \
         LEFT JOIN projects pr ON pr.id = i.project_id \
@@ -124,6 +127,7 @@ pub fn load(
                     delivery_status: p.delivery_status,
                     delivery_error: p.delivery_error,
                     project_name: p.project_name,
+                    requested_again_at: p.requested_again_at,
                 })
             })
             .collect::<QueryResult<_>>()?,

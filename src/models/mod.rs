@@ -6,6 +6,7 @@ pub mod activity;
 pub mod activity_chain;
 pub mod activity_checkpoints;
 pub mod activity_log;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit_streams;
 pub mod billing;

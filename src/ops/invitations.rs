@@ -42,6 +42,10 @@ pub enum Outcome {
     AddressLimit,
     /// Every seat of the plan is taken (members, project-only members, pending invitations).
     SeatLimit(Plan),
+    /// The inviter's or the organization's daily number of sendings is used up.
+    DailyLimit,
+    /// The pending invitation was sent again (from the reviewed list).
+    Resent,
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +62,7 @@ pub struct Sent {
 }
 
 /// What the log records of `invitation` (`project`: its project's name, if any).
-fn facts(invitation: &Invitation, project: Option<&str>) -> InvitationFacts {
+pub(super) fn facts(invitation: &Invitation, project: Option<&str>) -> InvitationFacts {
     InvitationFacts {
         id: invitation.id,
         email: invitation.email.clone(),
@@ -68,43 +72,57 @@ fn facts(invitation: &Invitation, project: Option<&str>) -> InvitationFacts {
     }
 }
 
+/// The daily limits on sendings that apply to `inviter` in the organization, in the
+/// order they are checked: how many sendings each leaves today, and its refusal. The
+/// smaller limit of an inviter whose address is not confirmed comes first.
+pub(super) fn daily_limits(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    inviter: Uuid,
+    ctx: &Context,
+) -> OpResult<Vec<(i64, String)>> {
+    let counts = store::sends_since(conn, org_id, inviter, ctx.now - Duration::days(1))?;
+    let verified = crate::models::users::User::find(conn, inviter)?
+        .is_some_and(|u| u.email_verified_at.is_some());
+    let unverified_limit = ctx.unverified_sends_per_day;
+    let mut limits = Vec::with_capacity(3);
+    if !verified {
+        let left = (unverified_limit - counts.by_inviter).max(0);
+        limits.push((left, format!(
+            "Until you confirm your email address you can send {unverified_limit} invitation emails a day ({left} left today). Use \"Send the link again\" at the top of the page to get a new confirmation link."
+        )));
+    }
+    let left = (PER_INVITER_PER_DAY - counts.by_inviter).max(0);
+    limits.push((
+        left,
+        format!("You can send at most {PER_INVITER_PER_DAY} invitations a day; {left} left today."),
+    ));
+    let left = (PER_ORG_PER_DAY - counts.by_org).max(0);
+    limits.push((left, format!(
+        "This organization can send at most {PER_ORG_PER_DAY} invitations a day; {left} left today."
+    )));
+    Ok(limits)
+}
+
 /// Refuses the whole request when it would pass the inviter's or the organization's
 /// daily limit, or the smaller one of an inviter whose address is not confirmed: a
 /// refused request writes nothing and queues no email.
-fn check_daily_limits(
+pub(super) fn check_daily_limits(
     conn: &mut PgConnection,
     org_id: Uuid,
     inviter: Uuid,
     adding: i64,
     ctx: &Context,
 ) -> OpResult<()> {
-    let now = ctx.now;
     // The inviter's count spans organizations, whose locks do not serialize each other:
     // a per-inviter lock does, so parallel sends from two organizations cannot both pass.
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('invitations-by:' || $1::text))")
         .bind::<diesel::sql_types::Uuid, _>(inviter)
         .execute(conn)?;
-    let counts = store::sends_since(conn, org_id, inviter, now - Duration::days(1))?;
-    let verified = crate::models::users::User::find(conn, inviter)?
-        .is_some_and(|u| u.email_verified_at.is_some());
-    let unverified_limit = ctx.unverified_sends_per_day;
-    if !verified && counts.by_inviter + adding > unverified_limit {
-        return Err(OpError::limit(format!(
-            "Until you confirm your email address you can send {unverified_limit} invitation emails a day ({} left today). Use \"Send the link again\" at the top of the page to get a new confirmation link.",
-            (unverified_limit - counts.by_inviter).max(0)
-        )));
-    }
-    if counts.by_inviter + adding > PER_INVITER_PER_DAY {
-        return Err(OpError::limit(format!(
-            "You can send at most {PER_INVITER_PER_DAY} invitations a day; {} left today.",
-            (PER_INVITER_PER_DAY - counts.by_inviter).max(0)
-        )));
-    }
-    if counts.by_org + adding > PER_ORG_PER_DAY {
-        return Err(OpError::limit(format!(
-            "This organization can send at most {PER_ORG_PER_DAY} invitations a day; {} left today.",
-            (PER_ORG_PER_DAY - counts.by_org).max(0)
-        )));
+    for (left, refusal) in daily_limits(conn, org_id, inviter, ctx)? {
+        if adding > left {
+            return Err(OpError::limit(refusal));
+        }
     }
     Ok(())
 }
@@ -194,6 +212,44 @@ fn project_name(
     }
 }
 
+/// The rules an invitation of one valid address meets, in the order the invite op
+/// applies them; the preview shows the same outcomes. `seats` counts the seats in use,
+/// one more for each address that will be invited.
+pub(super) fn assess(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    email: &EmailAddress,
+    plan: Plan,
+    seats: &mut i64,
+    now: DateTime<Utc>,
+) -> OpResult<Outcome> {
+    Ok(if store::has_access(conn, org_id, email)? {
+        Outcome::AlreadyMember
+    } else if let Some(existing) = store::find_pending_for(conn, org_id, email)? {
+        Outcome::AlreadyInvited(existing.id)
+    } else if address_limit_reached(conn, org_id, email, now)? {
+        Outcome::AddressLimit
+    } else if !plan.has_room(*seats) {
+        Outcome::SeatLimit(plan)
+    } else {
+        *seats += 1;
+        Outcome::Invited
+    })
+}
+
+/// True when `email` got [`PER_ADDRESS_PER_DAY`] sendings from the organization today.
+pub(super) fn address_limit_reached(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    email: &EmailAddress,
+    now: DateTime<Utc>,
+) -> OpResult<bool> {
+    Ok(
+        store::sends_to_address_since(conn, org_id, email, now - Duration::days(1))?
+            >= PER_ADDRESS_PER_DAY,
+    )
+}
+
 /// Invites every valid address that has a seat, in one transaction.
 pub fn send(
     conn: &mut PgConnection,
@@ -221,25 +277,10 @@ pub fn send(
                 }
                 Entry::Valid(email) => email,
             };
-            let outcome = if store::has_access(conn, org_id, email)? {
-                Outcome::AlreadyMember
-            } else if let Some(existing) = store::find_pending_for(conn, org_id, email)? {
-                Outcome::AlreadyInvited(existing.id)
-            } else if store::sends_to_address_since(
-                conn,
-                org_id,
-                email,
-                ctx.now - Duration::days(1),
-            )? >= PER_ADDRESS_PER_DAY
-            {
-                Outcome::AddressLimit
-            } else if !plan.has_room(seats) {
-                Outcome::SeatLimit(plan)
-            } else {
-                seats += 1;
+            let outcome = assess(conn, org_id, email, plan, &mut seats, ctx.now)?;
+            if outcome == Outcome::Invited {
                 to_invite.push(email.clone());
-                Outcome::Invited
-            };
+            }
             results.push(AddressResult {
                 email: email.as_str().to_owned(),
                 outcome,
@@ -248,35 +289,49 @@ pub fn send(
         check_daily_limits(conn, org_id, actor.user_id, to_invite.len() as i64, ctx)?;
         let mut links = Vec::new();
         for email in &to_invite {
-            let token = PlainToken::generate(INVITATION_PREFIX);
-            let invitation = store::create(
-                conn,
-                NewInvitation {
-                    org_id,
-                    email,
-                    role: grant.role(),
-                    token: &token.hash(),
-                    inviter_id: actor.user_id,
-                    inviter_name: &actor.name,
-                    project_id: grant.project_id(),
-                    now: ctx.now,
-                },
-            )?;
-            let link = send_email(
+            links.push(invite(
                 conn,
                 org,
                 actor,
-                &invitation,
+                email,
+                grant,
                 project.as_deref(),
-                &token,
                 ctx,
-            )?;
-            let event = Event::InvitationSent(facts(&invitation, project.as_deref()));
-            activity::record(conn, org_id, actor, &event)?;
-            links.push((invitation.email.clone(), link));
+            )?);
         }
         Ok(Sent { results, links })
     })
+}
+
+/// Creates the invitation of `email`, queues its email and records it; returns the
+/// address and its join link. Call under the organization lock, after [`assess`].
+pub(super) fn invite(
+    conn: &mut PgConnection,
+    org: &Organization,
+    actor: &Actor,
+    email: &EmailAddress,
+    grant: Grant,
+    project: Option<&str>,
+    ctx: &Context,
+) -> OpResult<(String, String)> {
+    let token = PlainToken::generate(INVITATION_PREFIX);
+    let invitation = store::create(
+        conn,
+        NewInvitation {
+            org_id: org.id,
+            email,
+            role: grant.role(),
+            token: &token.hash(),
+            inviter_id: actor.user_id,
+            inviter_name: &actor.name,
+            project_id: grant.project_id(),
+            now: ctx.now,
+        },
+    )?;
+    let link = send_email(conn, org, actor, &invitation, project, &token, ctx)?;
+    let event = Event::InvitationSent(facts(&invitation, project));
+    activity::record(conn, org.id, actor, &event)?;
+    Ok((invitation.email, link))
 }
 
 const NOT_PENDING: &str = "This invitation was already accepted or cancelled.";
@@ -297,28 +352,38 @@ pub fn resend(
         }
         let email =
             EmailAddress::parse(&before.email).map_err(|e| OpError::Internal(e.to_string()))?;
-        if store::sends_to_address_since(conn, org_id, &email, ctx.now - Duration::days(1))?
-            >= PER_ADDRESS_PER_DAY
-        {
+        if address_limit_reached(conn, org_id, &email, ctx.now)? {
             return Err(OpError::limit(format!(
                 "{} was already sent {PER_ADDRESS_PER_DAY} invitations today. Try again tomorrow.",
                 before.email
             )));
         }
         check_daily_limits(conn, org_id, actor.user_id, 1, ctx)?;
-        let project = project_name(conn, org_id, before.project_id)?;
-        let token = PlainToken::generate(INVITATION_PREFIX);
-        store::reissue(conn, id, &token.hash(), ctx.now)?;
-        let after = store::find(conn, org_id, id)?.ok_or(OpError::NotFound)?;
-        let link = send_email(conn, org, actor, &after, project.as_deref(), &token, ctx)?;
-        let event = Event::InvitationResent {
-            invitation: facts(&after, project.as_deref()),
-            previous_expires_at: before.expires_at,
-            previous_send_count: before.send_count,
-        };
-        activity::record(conn, org_id, actor, &event)?;
-        Ok((after, link))
+        reissue(conn, org, actor, &before, ctx)
     })
+}
+
+/// A new link for `before` (pending, checked against the limits by the caller), its
+/// email and its activity entry. Call under the organization lock.
+pub(super) fn reissue(
+    conn: &mut PgConnection,
+    org: &Organization,
+    actor: &Actor,
+    before: &Invitation,
+    ctx: &Context,
+) -> OpResult<(Invitation, String)> {
+    let project = project_name(conn, org.id, before.project_id)?;
+    let token = PlainToken::generate(INVITATION_PREFIX);
+    store::reissue(conn, before.id, &token.hash(), ctx.now)?;
+    let after = store::find(conn, org.id, before.id)?.ok_or(OpError::NotFound)?;
+    let link = send_email(conn, org, actor, &after, project.as_deref(), &token, ctx)?;
+    let event = Event::InvitationResent {
+        invitation: facts(&after, project.as_deref()),
+        previous_expires_at: before.expires_at,
+        previous_send_count: before.send_count,
+    };
+    activity::record(conn, org.id, actor, &event)?;
+    Ok((after, link))
 }
 
 /// Kills the link at once.

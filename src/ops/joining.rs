@@ -238,6 +238,13 @@ fn join(
         .map(|id| User::find(conn, id))
         .transpose()?
         .flatten();
+    // Not about security: the inviter may have turned such emails off.
+    let inviter = match inviter {
+        Some(inviter) if super::alerts::wants_non_security_email(conn, inviter.id)? => {
+            Some(inviter)
+        }
+        _ => None,
+    };
     if let Some(inviter) = inviter
         && let Ok(inviter_email) = EmailAddress::parse(&inviter.email)
     {

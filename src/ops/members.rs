@@ -39,6 +39,7 @@ pub fn change_role(
                 to: role,
             };
             activity::record(conn, org_id, actor, &event)?;
+            super::alerts::raise(conn, org_id, actor, &event)?;
         }
         let counts = Organization::find(conn, org_id)?.counts;
         Ok((MemberRow { role, ..before }, counts))
@@ -69,6 +70,7 @@ pub fn remove(
             email: row.email.clone(),
         };
         activity::record(conn, org_id, actor, &event)?;
+        super::alerts::raise(conn, org_id, actor, &event)?;
         Ok(row)
     })
 }

@@ -7,10 +7,13 @@
 pub mod account_links;
 pub mod account_settings;
 pub mod accounts;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_stream;
 pub mod billing;
+pub mod invitation_requests;
+pub mod invitation_review;
 pub mod invitations;
 pub mod joining;
 pub mod maintenance;

@@ -61,6 +61,7 @@ pub fn delete(
             invitations_cancelled: cancelled,
         };
         activity::record(conn, org_id, actor, &event)?;
+        super::alerts::raise(conn, org_id, actor, &event)?;
         let restore_url = ctx.link(&format!("/orgs/{}/restore", org.slug));
         for (user_id, name, email) in org_deletion::people(conn, org_id)? {
             let Ok(to) = EmailAddress::parse(&email) else {

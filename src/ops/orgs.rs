@@ -89,6 +89,7 @@ pub fn rename(
             to: name.as_str().to_owned(),
         };
         activity::record(conn, org_id, actor, &event)?;
+        super::alerts::raise(conn, org_id, actor, &event)?;
         Ok(())
     })
 }

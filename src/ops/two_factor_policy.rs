@@ -34,6 +34,7 @@ pub fn set_required(
             Event::TwoFactorOptional { org, org_name }
         };
         activity::record(conn, org_id, actor, &event)?;
+        super::alerts::raise(conn, org_id, actor, &event)?;
         Ok(true)
     })
 }

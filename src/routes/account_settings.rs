@@ -36,16 +36,20 @@ struct AccountPage {
     orgs: Vec<AccountOrg>,
     /// The organizations this account deleted and can still restore.
     deleted_orgs: Vec<super::org_deletion::DeletedOrgRow>,
+    /// "Email me about other changes" (security alerts are always sent).
+    non_security_email: bool,
     errors: FieldErrors,
 }
 
 impl AccountPage {
     async fn load(current: &CurrentUser, db: &Db, config: &Config) -> Result<Self, AppError> {
         let (user_id, now) = (current.user.id, config.clock.now());
-        let (pending_email, orgs) = db
+        let (pending_email, orgs, non_security_email) = db
             .run(move |conn| {
                 let pending = user_tokens::pending_change(conn, user_id, now)?;
-                Ok::<_, AppError>((pending, account_orgs::of_user(conn, user_id)?))
+                let orgs = account_orgs::of_user(conn, user_id)?;
+                let emails = ops::alerts::wants_non_security_email(conn, user_id)?;
+                Ok::<_, AppError>((pending, orgs, emails))
             })
             .await?;
         let deleted_orgs = super::org_deletion::deleted_orgs(db, user_id, now).await?;
@@ -58,6 +62,7 @@ impl AccountPage {
             pending_email,
             orgs,
             deleted_orgs,
+            non_security_email,
             errors: FieldErrors::default(),
         })
     }
@@ -268,5 +273,40 @@ pub async fn update_password(
         &current.meta.hx,
         "/account",
         "Your password was changed. Other devices were signed out.",
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailPreferencesForm {
+    /// The checkbox: present when ticked.
+    non_security: Option<String>,
+}
+
+/// POST /account/emails: turns the emails that are not about security on or off.
+pub async fn update_email_preferences(
+    req: HttpRequest,
+    current: CurrentUser,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    web::Form(form): web::Form<EmailPreferencesForm>,
+) -> Result<HttpResponse, AppError> {
+    let (user_id, on, now) = (
+        current.user.id,
+        form.non_security.is_some(),
+        config.clock.now(),
+    );
+    db.run(move |conn| ops::alerts::set_non_security_email(conn, user_id, on, now))
+        .await?;
+    let message = if on {
+        "You will get emails about other changes too."
+    } else {
+        "You will get security alerts only."
+    };
+    Ok(redirect_with_flash(
+        &req,
+        &current.meta.hx,
+        "/account",
+        message,
     ))
 }

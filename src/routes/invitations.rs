@@ -20,6 +20,7 @@ use crate::layout::{Layout, Section};
 use crate::mail::Context;
 use crate::mail::{WorkerHandle, log_link_in_development};
 use crate::models::invitations as invitations_model;
+use crate::ops::invitation_review as review;
 use crate::ops::invitations::{self, AddressResult, Outcome};
 
 #[derive(Template)]
@@ -65,6 +66,8 @@ pub async fn new_invitation(
 pub struct InviteForm {
     emails: String,
     role: String,
+    /// Sent by the Members page's form: several addresses are previewed first.
+    preview: Option<String>,
 }
 
 /// What happened to each address of an invitation form (organization or project).
@@ -74,7 +77,8 @@ pub(super) struct ResultsPage {
     pub(super) layout: Layout,
     pub(super) slug: String,
     pub(super) csrf: String,
-    pub(super) role: Role,
+    /// The role every address was invited with; `None` when each had its own.
+    pub(super) role: Option<Role>,
     pub(super) results: Vec<AddressResult>,
 }
 
@@ -82,7 +86,7 @@ impl ResultsPage {
     fn invited(&self) -> usize {
         self.results
             .iter()
-            .filter(|r| r.outcome == Outcome::Invited)
+            .filter(|r| matches!(r.outcome, Outcome::Invited | Outcome::Resent))
             .count()
     }
 
@@ -94,9 +98,12 @@ impl ResultsPage {
             .filter_map(|r| {
                 let what = match r.outcome {
                     Outcome::Invalid(_) => "correct the address and invite it again",
-                    Outcome::AddressLimit => "invite it again tomorrow",
+                    Outcome::AddressLimit | Outcome::DailyLimit => "invite it again tomorrow",
                     Outcome::SeatLimit(_) => "change the plan or free a seat, then invite it again",
-                    Outcome::Invited | Outcome::AlreadyMember | Outcome::AlreadyInvited(_) => {
+                    Outcome::Invited
+                    | Outcome::Resent
+                    | Outcome::AlreadyMember
+                    | Outcome::AlreadyInvited(_) => {
                         return None;
                     }
                 };
@@ -133,6 +140,18 @@ pub async fn create_invitation(
     };
     let (org_id, actor) = (member.org.id, member.actor());
     let ctx = Context::from_config(&config);
+    if form.preview.is_some() && entries.len() > 1 {
+        let results = db
+            .run(move |conn| review::preview(conn, org_id, &actor, &entries, &ctx))
+            .await?;
+        return html(&PreviewPage {
+            layout: member.layout(Section::Members, "Review invitations"),
+            slug: member.org.slug.clone(),
+            emails: form.emails,
+            role,
+            results,
+        });
+    }
     let sent = db
         .run(move |conn| {
             invitations::send(
@@ -153,7 +172,127 @@ pub async fn create_invitation(
         layout: member.layout(Section::Members, "Invitations sent"),
         slug: member.org.slug.clone(),
         csrf: member.meta.csrf.clone(),
-        role,
+        role: Some(role),
+        results: sent.results,
+    })
+}
+
+/// The bulk invite preview: each address with what sending will do to it.
+#[derive(Template)]
+#[template(path = "invitations/preview.html")]
+struct PreviewPage {
+    layout: Layout,
+    slug: String,
+    /// The form's text, for "Edit".
+    emails: String,
+    /// The form's role: each address to invite starts with it.
+    role: Role,
+    results: Vec<AddressResult>,
+}
+
+impl PreviewPage {
+    fn roles(&self) -> [Role; 4] {
+        Role::ALL
+    }
+
+    /// How many emails "Send" queues: invitations and resends.
+    fn sending(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Invited | Outcome::AlreadyInvited(_)))
+            .count()
+    }
+}
+
+/// The reviewed list: `invite` (an address) each followed by its `invite_role`,
+/// `resend` (an address), and the form's own `emails` and `role` for "Edit". Read as
+/// pairs because the rows repeat; any other field is refused (R5).
+struct ReviewForm {
+    emails: String,
+    role: String,
+    edit: bool,
+    rows: Vec<(String, Option<String>)>,
+}
+
+impl ReviewForm {
+    fn parse(pairs: Vec<(String, String)>) -> Result<Self, AppError> {
+        let mut form = ReviewForm {
+            emails: String::new(),
+            role: String::new(),
+            edit: false,
+            rows: Vec::new(),
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "_csrf" => {}
+                "emails" => form.emails = value,
+                "role" => form.role = value,
+                "step" => form.edit = value == "edit",
+                "invite" | "resend" => form.rows.push((value, None)),
+                "invite_role" => match form.rows.last_mut() {
+                    Some((_, role @ None)) => *role = Some(value),
+                    _ => return Err(AppError::BadRequest("A role without its address.".into())),
+                },
+                other => {
+                    return Err(AppError::BadRequest(format!("Unknown field: {other}")));
+                }
+            }
+        }
+        Ok(form)
+    }
+}
+
+/// POST /orgs/{org}/invitations/review: "Send N invitations" sends the reviewed list
+/// (every address checked again under the lock); "Edit" goes back to the form with the
+/// text kept.
+pub async fn review_invitations(
+    member: OrgMember,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    mail: web::Data<WorkerHandle>,
+    web::Form(pairs): web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    member.require(Permission::ManageMembers)?;
+    let form = ReviewForm::parse(pairs)?;
+    let default_role = Role::parse(&form.role).unwrap_or(Role::Developer);
+    if form.edit {
+        return html(&NewInvitationPage {
+            layout: member.layout(Section::Members, "Invite Member"),
+            slug: member.org.slug.clone(),
+            emails: form.emails,
+            role: default_role,
+            errors: FieldErrors::default(),
+        });
+    }
+    let mut rows = Vec::with_capacity(form.rows.len());
+    for (email, role) in &form.rows {
+        let email = crate::domain::EmailAddress::parse(email)
+            .map_err(|e| AppError::Invalid(format!("{email}: {e}")))?;
+        let role = match role {
+            Some(role) => Role::parse(role).map_err(|e| AppError::Invalid(e.to_string()))?,
+            None => default_role,
+        };
+        rows.push((email, role));
+    }
+    if rows.is_empty() {
+        return Err(AppError::Invalid(
+            "There is no address to invite: use Edit to change the list.".into(),
+        ));
+    }
+    let (org_id, actor) = (member.org.id, member.actor());
+    let ctx = Context::from_config(&config);
+    let sent = db
+        .run(move |conn| review::send_reviewed(conn, org_id, &actor, &rows, &ctx))
+        .await?;
+    mail.wake();
+    for (email, link) in &sent.links {
+        log_link_in_development(&config, "invitation", email, link);
+    }
+    html(&ResultsPage {
+        layout: member.layout(Section::Members, "Invitations sent"),
+        slug: member.org.slug.clone(),
+        csrf: member.meta.csrf.clone(),
+        role: None,
         results: sent.results,
     })
 }

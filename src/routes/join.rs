@@ -36,6 +36,8 @@ pub enum Mode {
     WrongAccount,
     AlreadyMember,
     Expired,
+    /// The invitee just asked for a new link ("Ask for a new invitation").
+    RequestedAgain,
     Cancelled,
     Used,
     Unknown,
@@ -342,5 +344,47 @@ pub async fn create_account_and_join(
             Ok(two_factor_first(&meta.hx, &raw))
         }
         Err(refusal) => refused(&req, &db, &config, &meta, &raw, refusal).await,
+    }
+}
+
+/// POST /invitations/{token}/request: "Ask for a new invitation" from an expired link
+/// (the token proves the mailbox). Tells the administrators; once a day per invitation.
+pub async fn request_invitation(
+    req: HttpRequest,
+    meta: RequestMeta,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    use crate::ops::OpError;
+    use crate::ops::invitation_requests::{Asker, request_again};
+    let raw = token.into_inner();
+    let Some(hash) = token_hash(&raw) else {
+        return refused(&req, &db, &config, &meta, &raw, Refusal::Unknown).await;
+    };
+    let asker = Asker {
+        ip: Some(meta.ip.clone()),
+        user_agent: meta.user_agent.clone(),
+    };
+    let now = config.clock.now();
+    let asked = db
+        .run(move |conn| request_again(conn, &hash, asker, now))
+        .await;
+    match asked {
+        Ok(_) => {
+            let mut page = load(&db, &config, &meta, &TypedSession::of(&req), &raw).await?;
+            page.mode = Mode::RequestedAgain;
+            respond(&page, StatusCode::OK)
+        }
+        // Not expired (any more): the page as it stands says what the link does now.
+        Err(OpError::NotFound | OpError::Refused(_)) => {
+            let page = load(&db, &config, &meta, &TypedSession::of(&req), &raw).await?;
+            let status = match page.status() {
+                StatusCode::OK => StatusCode::CONFLICT,
+                other => other,
+            };
+            respond(&page, status)
+        }
+        Err(e) => Err(e.into()),
     }
 }

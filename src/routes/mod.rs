@@ -146,4 +146,8 @@ url_map! {
     get  "/orgs/{org}/members/{user_id}"                                  => member_detail::show_member,
     get  "/orgs/{org}/invitations/{id}/role"                              => invitation_role::confirm_invitation_role,
     post "/orgs/{org}/invitations/{id}/role"                              => invitation_role::update_invitation_role,
+    // Access governance: admin alerts, asking for a new invitation, bulk invite preview
+    post "/invitations/{token}/request"                                   => join::request_invitation,
+    post "/orgs/{org}/invitations/review"                                 => invitations::review_invitations,
+    post "/account/emails"                                                => account_settings::update_email_preferences,
 }

@@ -129,7 +129,21 @@ struct OrgPage {
     usage: Option<UsageCard>,
     recent: Vec<super::activity::EntryView>,
     can_view_activity: bool,
+    /// The viewer's alerts in this organization, newest first; shown to administrators
+    /// and to anyone who has some.
+    alerts: Option<Vec<AlertView>>,
 }
+
+/// One line of the "Alerts" box.
+struct AlertView {
+    message: String,
+    security: bool,
+    ago: String,
+    at: String,
+}
+
+/// Lines of the "Alerts" box at most.
+const OVERVIEW_ALERTS: i64 = 10;
 
 /// People: members, pending invitations and, for those who see billing, seats.
 struct MembersCard {
@@ -182,8 +196,10 @@ pub async fn show_org(
     // The counts came with the organization, kept on its row.
     let counts = member.org.counts;
     let pending = i64::from(counts.pending_invitations);
-    let (account_seats, usage_rows, recent) = db
+    let user_id = member.user.id;
+    let (account_seats, usage_rows, recent, alerts) = db
         .run(move |conn| {
+            let alerts = crate::models::alerts::recent_for(conn, org_id, user_id, OVERVIEW_ALERTS)?;
             let account_seats = if can_view_billing {
                 Some((
                     billing::find(conn, org_id)?,
@@ -205,7 +221,7 @@ pub async fn show_org(
             } else {
                 Vec::new()
             };
-            Ok::<_, AppError>((account_seats, usage_rows, recent))
+            Ok::<_, AppError>((account_seats, usage_rows, recent, alerts))
         })
         .await?;
     let recent = recent
@@ -235,6 +251,17 @@ pub async fn show_org(
         requests: keys.iter().map(|k| k.requests).sum(),
         chart: super::usage::ChartView::build(first_day, OVERVIEW_DAYS, &daily),
     });
+    let alerts = (member.can(Permission::ManageMembers) || !alerts.is_empty()).then(|| {
+        alerts
+            .into_iter()
+            .map(|a| AlertView {
+                message: a.message,
+                security: a.security,
+                ago: crate::domain::time::ago(a.created_at, now),
+                at: a.created_at.to_rfc3339(),
+            })
+            .collect()
+    });
     html(&OrgPage {
         layout: member.layout(Section::Overview, "Overview"),
         slug: member.org.slug.clone(),
@@ -244,5 +271,6 @@ pub async fn show_org(
         usage,
         recent,
         can_view_activity,
+        alerts,
     })
 }

@@ -124,10 +124,10 @@ pub async fn create_project_invitation(
         layout: member.layout(Section::Projects, "Invitations sent"),
         slug: member.org.slug.clone(),
         csrf: member.meta.csrf.clone(),
-        role: match role {
+        role: Some(match role {
             ProjectRole::Developer => Role::Developer,
             ProjectRole::Viewer => Role::Viewer,
-        },
+        }),
         results: sent.results,
     })
 }

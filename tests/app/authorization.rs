@@ -64,7 +64,10 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         (_, "/verify-email/{token}" | "/password/reset/{token}") => Public,
         (
             _,
-            "/invitations/{token}" | "/invitations/{token}/accept" | "/invitations/{token}/signup",
+            "/invitations/{token}"
+            | "/invitations/{token}/accept"
+            | "/invitations/{token}/signup"
+            | "/invitations/{token}/request",
         ) => Public,
         ("post", "/verify-email") => SignedIn,
         (_, "/login/two-factor") => Public,
@@ -72,6 +75,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/orgs/{org}/settings/two-factor") => Org(ManageOrganization),
         (_, "/account/email/{token}") => Public,
         (_, "/account" | "/account/name" | "/account/email" | "/account/password") => SignedIn,
+        ("post", "/account/emails") => SignedIn,
         (_, "/account/sessions" | "/account/sessions/sign-out-others") => SignedIn,
         ("post", "/account/sessions/{id}/sign-out") => OthersSession,
         ("get", "/orgs/new") | ("post", "/orgs") => SignedIn,
@@ -517,6 +521,13 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
             ("secret", "a-new-secret-0123456789"),
         ],
         "invitations" => vec![("emails", "new.person@example.com"), ("role", "viewer")],
+        "review" => vec![
+            ("emails", "new.person@example.com, other.person@example.com"),
+            ("role", "viewer"),
+            ("invite", "new.person@example.com"),
+            ("invite_role", "developer"),
+            ("step", "send"),
+        ],
         "rotate" => vec![("overlap", "1")],
         "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],
         "plan" => vec![("plan", "team")],

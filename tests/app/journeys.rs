@@ -512,6 +512,10 @@ async fn a_bulk_invitation_marks_what_is_not_an_address_before_sending_anything(
     ada.fill("Email address", "ann@example.com bob@example.com")
         .await;
     ada.click_button("Send Invitation").await;
+    ada.wait_for_text_in(Region::Heading, "Review invitations")
+        .await;
+    assert_eq!(app.count("invitations"), 0, "the preview sends nothing");
+    ada.click_button("Send 2 invitations").await;
     ada.wait_for_text_in(Region::Heading, "Invitations").await;
     assert_eq!(app.count("invitations"), 2);
     assert!(ada.has_text("Back to Members").await);
@@ -665,8 +669,10 @@ async fn invites_three_people_at_once(javascript: bool) {
         .await;
     ada.select("Role", "Developer").await;
     ada.click_button("Send Invitation").await;
-    ada.wait_for_text("3 invitations sent with the role Developer")
+    ada.wait_for_text_in(Region::Heading, "Review invitations")
         .await;
+    ada.click_button("Send 3 invitations").await;
+    ada.wait_for_text("3 invitations sent").await;
     for email in [NINA, BOB, CAROL] {
         let row = ada.row_text(email).await;
         assert!(row.contains("Invited"), "{email}: {row}");

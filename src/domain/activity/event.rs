@@ -196,6 +196,9 @@ pub enum Event {
         invitation: InvitationFacts,
         from: Role,
     },
+    /// The invitee asked for a new link from their expired one ("Ask for a new
+    /// invitation"); the actor is the invited address.
+    InvitationRequestedAgain(InvitationFacts),
 }
 
 /// The stored parts of an entry.
@@ -502,6 +505,12 @@ impl Event {
                     Some(invitation_json(invitation)),
                 )
             }
+            InvitationRequestedAgain(i) => (
+                Action::InvitationRequestedAgain,
+                Target::of("invitation", i.id, &i.email),
+                None,
+                Some(invitation_json(i)),
+            ),
         };
         Stored {
             action,

@@ -51,10 +51,11 @@ pub enum Action {
     AccountTwoFactorEnabled,
     AccountTwoFactorDisabled,
     InvitationRoleChanged,
+    InvitationRequestedAgain,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -86,6 +87,7 @@ impl Action {
         Action::AccountTwoFactorEnabled,
         Action::AccountTwoFactorDisabled,
         Action::InvitationRoleChanged,
+        Action::InvitationRequestedAgain,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -121,6 +123,7 @@ impl Action {
             Action::AccountTwoFactorEnabled => "account.2fa_enabled",
             Action::AccountTwoFactorDisabled => "account.2fa_disabled",
             Action::InvitationRoleChanged => "invitation.role_changed",
+            Action::InvitationRequestedAgain => "invitation.requested_again",
         }
     }
 
@@ -158,6 +161,7 @@ impl Action {
             Action::AccountTwoFactorEnabled => "Two-factor authentication turned on",
             Action::AccountTwoFactorDisabled => "Two-factor authentication turned off",
             Action::InvitationRoleChanged => "Invitation role changed",
+            Action::InvitationRequestedAgain => "New invitation requested",
         }
     }
 
