@@ -184,3 +184,24 @@ async fn a_member_who_turned_other_emails_off_still_gets_security_alerts() {
         "made Administrator: a security alert"
     );
 }
+
+#[actix_web::test]
+async fn deleting_the_organization_alerts_every_administrator() {
+    let (app, ada, slug, _bob, _grace) = acme().await;
+    let response = ada
+        .post_form(&format!("/orgs/{slug}/delete"), &[("name", "Acme")])
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(flush_after(&app, 61).await, 2, "Ada and Bob");
+    for to in [ADA, BOB] {
+        let mails = mails_to(&app, to);
+        assert_eq!(mails.len(), 1);
+        assert!(
+            mails[0]
+                .text
+                .contains("Ada Admin deleted the organization Acme"),
+            "{}",
+            mails[0].text
+        );
+    }
+}
