@@ -346,7 +346,7 @@ async fn member_actions_done_through_the_console_read_as_sentences() {
     );
     // The overview's "Recent activity" reads the same sentences.
     let overview = Html::parse_document(&admin.get_text(&format!("/orgs/{slug}")).await);
-    let item = Selector::parse("main li").unwrap();
+    let item = Selector::parse("main [aria-labelledby=overview-activity] li").unwrap();
     let recent: Vec<String> = overview
         .select(&item)
         .map(|li| li.text().collect::<String>())

@@ -88,6 +88,12 @@ async fn making_someone_administrator_alerts_every_administrator_and_tells_the_m
     );
     let grace_overview = grace.get_text(&format!("/orgs/{slug}")).await;
     assert!(grace_overview.contains(">Alerts</h2>"));
+    let vera = app.member_with_role(&slug, "Vera", Role::Viewer).await;
+    let vera_overview = vera.get_text(&format!("/orgs/{slug}")).await;
+    assert!(
+        !vera_overview.contains(">Alerts</h2>") && !vera_overview.contains("to Administrator"),
+        "a viewer sees no one's alerts"
+    );
 }
 
 #[actix_web::test]
@@ -183,4 +189,49 @@ async fn a_member_who_turned_other_emails_off_still_gets_security_alerts() {
         1,
         "made Administrator: a security alert"
     );
+}
+
+#[actix_web::test]
+async fn deleting_the_organization_alerts_every_administrator() {
+    let (app, ada, slug, _bob, _grace) = acme().await;
+    let response = ada
+        .post_form(&format!("/orgs/{slug}/delete"), &[("name", "Acme")])
+        .await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(flush_after(&app, 61).await, 2, "Ada and Bob");
+    for to in [ADA, BOB] {
+        let mails = mails_to(&app, to);
+        assert_eq!(mails.len(), 1);
+        assert!(
+            mails[0]
+                .text
+                .contains("Ada Admin deleted the organization Acme"),
+            "{}",
+            mails[0].text
+        );
+    }
+}
+
+#[actix_web::test]
+async fn two_instances_mailing_alerts_at_once_send_each_person_one_email() {
+    let (app, ada, slug, _bob, _grace) = acme().await;
+    for name in ["Acme One", "Acme Two", "Acme Three"] {
+        ada.post_form(&format!("/orgs/{slug}/settings"), &[("name", name)])
+            .await;
+    }
+    let now = app.clock.now() + chrono::Duration::seconds(61);
+    let instances: Vec<_> = (0..2)
+        .map(|_| {
+            let (url, base) = (app.database_url(), app.address.clone());
+            std::thread::spawn(move || {
+                use diesel::Connection;
+                let mut conn = diesel::PgConnection::establish(&url).unwrap();
+                teamwork::ops::alerts::flush_due(&mut conn, now, &base).unwrap()
+            })
+        })
+        .collect();
+    let queued: usize = instances.into_iter().map(|i| i.join().unwrap()).sum();
+    assert_eq!(queued, 2, "Ada and Bob, once each");
+    assert_eq!(app.count_where("outbox", "kind = 'alerts'"), 2);
+    assert_eq!(app.count_where("alerts", "handled_at IS NULL"), 0);
 }

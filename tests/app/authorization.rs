@@ -434,7 +434,7 @@ impl World {
     /// Rows in every table a request could change (sessions aside: visiting a page may
     /// open one), counted in one statement.
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, i64> {
-        const TABLES: [&str; 13] = [
+        const TABLES: [&str; 15] = [
             "users",
             "organizations",
             "memberships",
@@ -448,6 +448,8 @@ impl World {
             "usage_events",
             "user_tokens",
             "audit_streams",
+            "alerts",
+            "email_preferences",
         ];
         #[derive(QueryableByName)]
         struct Counts {

@@ -258,6 +258,10 @@ async fn an_administrator_reviews_changes_a_role_and_sends_in_the_browser() {
     ada.wait_for_text_in(Region::Heading, "Review invitations")
         .await;
     ada.select("Role for nina@example.com", "Viewer").await;
+    assert_eq!(
+        ada.selected_option("Role for nina@example.com").await,
+        "Viewer"
+    );
     ada.click_button("Send 2 invitations").await;
     ada.wait_for_text("2 invitations sent").await;
     assert_eq!(role_invited(&app, "nina@example.com"), Some(Role::Viewer));
