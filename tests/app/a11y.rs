@@ -453,6 +453,22 @@ async fn the_pages_of_the_journeys_have_no_serious_accessibility_violations() {
     )
     .await;
     audit(&ada, "change role, confirmation page", &mut failures).await;
+    visit(
+        &ada,
+        &app,
+        &format!("{org}/members/{vera_id}"),
+        "Vera Viewer",
+    )
+    .await;
+    audit(&ada, "a member's page", &mut failures).await;
+    visit(
+        &ada,
+        &app,
+        &format!("{org}/members?at=2099-01-01"),
+        "Members on date",
+    )
+    .await;
+    audit(&ada, "members on date", &mut failures).await;
     visit(&ada, &app, &format!("{org}/members"), "Members").await;
     ada.click_named("Remove Grace Hopper").await;
     ada.wait_for_text_in(Region::Heading, "Remove member").await;

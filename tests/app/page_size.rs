@@ -7,10 +7,11 @@ use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, TestClient};
 
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
     "",
     "/members",
     "/members?q=member",
+    "/members?at=2099-01-01",
     "/projects",
     "/api-keys",
     "/usage",

@@ -84,6 +84,11 @@ async fn every_page_for_every_role_at_both_widths() {
     let pages = [
         ("overview", org.clone()),
         ("members", format!("{org}/members")),
+        ("member", format!("{org}/members/{alan}")),
+        (
+            "members-on-date",
+            format!("{org}/members?at={}", chrono::Utc::now().date_naive()),
+        ),
         ("invite", format!("{org}/invitations/new")),
         ("projects", format!("{org}/projects")),
         ("project", project.clone()),
