@@ -1011,7 +1011,7 @@ async fn a_contractor_invited_to_one_project_sees_only_that_project() {
 const VERA: &str = "vera.viewer@example.com";
 
 /// What a Viewer may operate: the header, leaving, and the Members page's filters.
-const VIEWER_CONTROLS: [&str; 8] = [
+const VIEWER_CONTROLS: [&str; 11] = [
     "menu: Acme (switch organization)",
     "menu: Vera Viewer (account menu)",
     "button: Log out",
@@ -1020,6 +1020,9 @@ const VIEWER_CONTROLS: [&str; 8] = [
     "field: Search",
     "select: Role",
     "select: Sort by",
+    "link: Export CSV",
+    "field: Members on date",
+    "button: Show",
 ];
 
 /// Words on controls that change something; a Viewer must find none of them.

@@ -34,6 +34,7 @@ mod journeys;
 mod layers;
 mod mail;
 mod member_counts;
+mod member_page;
 mod members;
 mod members_export;
 mod observability;
