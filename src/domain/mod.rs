@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod csv;
 pub mod device;
 mod email;
+pub mod env_file;
 pub mod invite;
 pub mod membership;
 mod names;

@@ -6,6 +6,7 @@ pub mod integrity;
 pub mod invitations;
 pub mod org_deletion;
 pub mod outbox;
+pub mod removal;
 mod runtime;
 pub mod transport;
 pub mod two_factor;

@@ -19,6 +19,7 @@ pub mod health;
 mod invitations;
 mod join;
 mod leave;
+mod member_removal;
 mod members;
 mod org_deletion;
 mod orgs;
@@ -73,8 +74,8 @@ url_map! {
     post "/orgs/{org}/members/notice/dismiss"                             => members::dismiss_second_admin_notice,
     get  "/orgs/{org}/members/{user_id}/role"                             => members::confirm_member_role,
     post "/orgs/{org}/members/{user_id}/role"                             => members::update_member_role,
-    get  "/orgs/{org}/members/{user_id}/remove"                           => members::confirm_remove_member,
-    post "/orgs/{org}/members/{user_id}/remove"                           => members::remove_member,
+    get  "/orgs/{org}/members/{user_id}/remove"                           => member_removal::confirm_remove_member,
+    post "/orgs/{org}/members/{user_id}/remove"                           => member_removal::remove_member,
     get  "/orgs/{org}/invitations/new"                                    => invitations::new_invitation,
     post "/orgs/{org}/invitations"                                        => invitations::create_invitation,
     post "/orgs/{org}/invitations/{id}/resend"                            => invitations::resend_invitation,
@@ -137,4 +138,6 @@ url_map! {
     post "/orgs/{org}/settings/streaming"                                 => audit_stream::update_audit_stream,
     post "/orgs/{org}/settings/streaming/disable"                         => audit_stream::disable_audit_stream,
     post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
+    // Access governance: the removal wizard's download, access health, access until.
+    post "/orgs/{org}/api-keys/env"                                       => member_removal::download_api_keys_env,
 }

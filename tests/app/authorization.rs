@@ -104,6 +104,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         }
         (_, p) if p.starts_with("/orgs/{org}/projects/{project_id}/keys") => Project(ManageApiKeys),
         ("get", "/orgs/{org}/api-keys") => Any(ViewApiKeys),
+        ("post", "/orgs/{org}/api-keys/env") => Org(ManageApiKeys),
         ("get", "/orgs/{org}/usage" | "/orgs/{org}/usage.csv") => Any(ViewUsage),
         ("get", "/orgs/{org}/billing") => Org(ViewBilling),
         ("post", "/orgs/{org}/billing/credits" | "/orgs/{org}/billing/plan") => Org(ManageBilling),
@@ -579,7 +580,8 @@ async fn check_route(world: &World, method: &str, pattern: &str) -> usize {
     });
     // Dismissing a notice is the viewer's own preference, not a change to the
     // organization: it is not in the log.
-    let preference = pattern.ends_with("/notice/dismiss");
+    // Nor is downloading the secrets a page just showed: it changes nothing.
+    let preference = pattern.ends_with("/notice/dismiss") || pattern.ends_with("/api-keys/env");
     let org_form = method == "post"
         && !preference
         && !matches!(rule, Rule::DeletingAdmin)

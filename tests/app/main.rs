@@ -38,6 +38,7 @@ mod orgs;
 mod page_size;
 mod projects;
 mod reliability;
+mod removal_wizard;
 mod screenshots;
 mod security_hardening;
 mod seed;
