@@ -2,6 +2,7 @@
 
 use actix_web::web;
 
+mod access_health;
 mod account_links;
 mod account_sessions;
 mod account_settings;
@@ -140,4 +141,5 @@ url_map! {
     post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
     // Access governance: the removal wizard's download, access health, access until.
     post "/orgs/{org}/api-keys/env"                                       => member_removal::download_api_keys_env,
+    get  "/orgs/{org}/health"                                             => access_health::show_access_health,
 }

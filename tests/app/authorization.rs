@@ -109,6 +109,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/orgs/{org}/billing") => Org(ViewBilling),
         ("post", "/orgs/{org}/billing/credits" | "/orgs/{org}/billing/plan") => Org(ManageBilling),
         ("get", p) if p.starts_with("/orgs/{org}/activity") => Org(ViewActivity),
+        ("get", "/orgs/{org}/health") => Org(ViewAccessHealth),
         _ => return None,
     })
 }
@@ -140,6 +141,7 @@ fn table_grant(access: Access, permission: Permission) -> Grant {
         ManageBilling => "add credits, change the subscription",
         ViewActivity => "see the activity log",
         LeaveOrganization => "leave the organization",
+        ViewAccessHealth => "see access health",
     };
     let column = match access {
         Access::Org(Role::Administrator) => 1,

@@ -1,6 +1,7 @@
 //! The integration suite: one binary, a real Postgres, the real `Application` per test.
 
 mod a11y;
+mod access_health;
 mod account_links;
 mod account_sessions;
 mod account_settings;
