@@ -163,8 +163,10 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let streams = teamwork::stream::worker::spawn(db.clone(), sender, Default::default());
     let base_url = config.base_url.clone();
     let retention = config.usage_raw_retention_days;
+    let clock = config.clock.clone();
     let app = Application::build(config, listener, db.clone(), key, mail.clone())
         .map_err(|e| e.to_string())?;
+    startup::spawn_access_expiry(db.clone(), base_url.clone(), clock);
     startup::spawn_maintenance(db, audit_key, base_url.clone(), retention);
     tracing::info!("Teamwork is running at {base_url}");
     let served = app.run_until_stopped().await;

@@ -1,5 +1,6 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
+pub mod access_until;
 pub mod activity;
 pub mod activity_filter;
 pub mod activity_text;

@@ -1,5 +1,6 @@
 //! Outgoing email: the outbox written inside transactions, the worker that sends it, its transports.
 
+pub mod access_until;
 pub mod account_links;
 pub mod account_notices;
 pub mod integrity;

@@ -3,6 +3,7 @@
 use actix_web::web;
 
 mod access_health;
+mod access_until;
 mod account_links;
 mod account_sessions;
 mod account_settings;
@@ -142,4 +143,6 @@ url_map! {
     // Access governance: the removal wizard's download, access health, access until.
     post "/orgs/{org}/api-keys/env"                                       => member_removal::download_api_keys_env,
     get  "/orgs/{org}/health"                                             => access_health::show_access_health,
+    get  "/orgs/{org}/projects/{project_id}/access/{user_id}/until"       => access_until::edit_access_until,
+    post "/orgs/{org}/projects/{project_id}/access/{user_id}/until"       => access_until::update_access_until,
 }

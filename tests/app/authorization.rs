@@ -327,6 +327,13 @@ impl World {
             }
         };
         let (pat, access_target) = project_only("Pat", project, ProjectRole::Viewer).await;
+        // With an end date, so that clearing it ("until" posted empty) changes it.
+        diesel::sql_query(
+            "UPDATE project_members SET access_until = current_date + 30 WHERE user_id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(access_target)
+        .execute(&mut app.conn())
+        .unwrap();
         drop(pat);
         clients.push((
             Principal::OwnProject(ProjectRole::Developer),

@@ -2,6 +2,7 @@
 
 mod a11y;
 mod access_health;
+mod access_until;
 mod account_links;
 mod account_sessions;
 mod account_settings;

@@ -50,10 +50,12 @@ pub enum Action {
     OrganizationTwoFactorOptional,
     AccountTwoFactorEnabled,
     AccountTwoFactorDisabled,
+    ProjectAccessUntilChanged,
+    ProjectAccessExpired,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 32] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -84,6 +86,8 @@ impl Action {
         Action::OrganizationTwoFactorOptional,
         Action::AccountTwoFactorEnabled,
         Action::AccountTwoFactorDisabled,
+        Action::ProjectAccessUntilChanged,
+        Action::ProjectAccessExpired,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -118,6 +122,8 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "organization.2fa_optional",
             Action::AccountTwoFactorEnabled => "account.2fa_enabled",
             Action::AccountTwoFactorDisabled => "account.2fa_disabled",
+            Action::ProjectAccessUntilChanged => "project_access.until_changed",
+            Action::ProjectAccessExpired => "project.access_expired",
         }
     }
 
@@ -154,6 +160,8 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "Two-factor authentication made optional",
             Action::AccountTwoFactorEnabled => "Two-factor authentication turned on",
             Action::AccountTwoFactorDisabled => "Two-factor authentication turned off",
+            Action::ProjectAccessUntilChanged => "Access until changed",
+            Action::ProjectAccessExpired => "Project access expired",
         }
     }
 
