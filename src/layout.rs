@@ -15,10 +15,11 @@ pub enum Section {
     Billing,
     Activity,
     Settings,
+    Health,
 }
 
 impl Section {
-    const ALL: [Section; 8] = [
+    const ALL: [Section; 9] = [
         Section::Overview,
         Section::Members,
         Section::Projects,
@@ -26,6 +27,7 @@ impl Section {
         Section::Usage,
         Section::Billing,
         Section::Activity,
+        Section::Health,
         Section::Settings,
     ];
 
@@ -39,6 +41,7 @@ impl Section {
             Section::Billing => "Billing",
             Section::Activity => "Activity log",
             Section::Settings => "Settings",
+            Section::Health => "Access health",
         }
     }
 
@@ -52,6 +55,7 @@ impl Section {
             Section::Billing => "/billing",
             Section::Activity => "/activity",
             Section::Settings => "/settings",
+            Section::Health => "/health",
         }
     }
 
@@ -67,6 +71,7 @@ impl Section {
             Section::Usage => member.require(Permission::ViewUsage).is_ok(),
             Section::Billing => member.can(Permission::ViewBilling),
             Section::Activity => member.can(Permission::ViewActivity),
+            Section::Health => member.can(Permission::ViewAccessHealth),
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct NavItem {
     pub label: &'static str,
     pub href: String,
     pub active: bool,
+    /// A number of open items next to the label ("Access health").
+    pub badge: Option<i64>,
 }
 
 pub struct OrgChrome {
@@ -160,6 +167,10 @@ impl Layout {
                 label: s.label(),
                 href: format!("{base}{}", s.path()),
                 active: s == section,
+                badge: match s {
+                    Section::Health => member.health_open.filter(|n| *n > 0),
+                    _ => None,
+                },
             })
             .collect();
         Layout {

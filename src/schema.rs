@@ -144,6 +144,7 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         project_id -> Nullable<Uuid>,
+        access_until -> Nullable<Date>,
         requested_again_at -> Nullable<Timestamptz>,
     }
 }
@@ -225,6 +226,9 @@ diesel::table! {
         user_id -> Uuid,
         role -> Text,
         created_at -> Timestamptz,
+        access_until -> Nullable<Date>,
+        week_notice_at -> Nullable<Timestamptz>,
+        day_notice_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -183,6 +183,33 @@ impl Application {
     }
 }
 
+/// Every minute: reminders of project-only access that ends soon, and the end of access
+/// whose last day is over ("Access until"). Every instance runs it; the job is safe with
+/// several (see `ops::access_expiry`).
+pub fn spawn_access_expiry(db: Db, base_url: String, clock: crate::clock::Clock) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let (base, now) = (base_url.clone(), clock.now());
+            let pass = db
+                .run(move |conn| crate::ops::access_expiry::run(conn, now, &base))
+                .await;
+            match pass {
+                Ok(pass) if pass.expired + pass.reminded > 0 => {
+                    tracing::info!(
+                        pass.expired,
+                        pass.reminded,
+                        "access until: ended and reminded"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "access until job failed"),
+            }
+        }
+    });
+}
+
 /// Every ten minutes: deletes expired sessions and old login failures, purges
 /// organizations deleted longer ago than their restore window, redacts personal values
 /// past their retention, verifies new activity entries, keeps the raw usage partitions

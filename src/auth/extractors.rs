@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::domain::{Access, Credits, Grant, Permission};
 use crate::error::AppError;
 use crate::htmx::Hx;
+use crate::models::access_health;
 use crate::models::activity::Actor;
 use crate::models::memberships::{Membership, OrgLink};
 use crate::models::organizations::Organization;
@@ -92,6 +93,9 @@ pub struct OrgMember {
     /// The organization's credits, loaded for organization members only (the warning
     /// banner of those who manage billing).
     pub balance: Option<Credits>,
+    /// Access health checks with open items, for the sidebar's badge: read for full
+    /// pages shown to those who may see access health, else `None`.
+    pub health_open: Option<i64>,
 }
 
 fn unauthenticated(req: &HttpRequest) -> AppError {
@@ -146,6 +150,10 @@ impl FromRequest for OrgMember {
         let meta = RequestMeta::of(req);
         let slug = req.match_info().get("org").map(str::to_owned);
         let denied = unauthenticated(req);
+        let page = req.method() == actix_web::http::Method::GET;
+        let now = req
+            .app_data::<web::Data<crate::config::Config>>()
+            .map(|c| c.clock.now());
         Box::pin(async move {
             let user_id = session.user_id()?.ok_or(denied)?;
             let meta = meta?;
@@ -184,6 +192,24 @@ impl FromRequest for OrgMember {
                     });
                 }
             }
+            // One bounded statement, only where the sidebar is drawn for someone who may
+            // open "Access health".
+            let health_open = match now {
+                Some(now)
+                    if page
+                        && !meta.hx.wants_fragment()
+                        && access.can(Permission::ViewAccessHealth) =>
+                {
+                    let org_id = org.id;
+                    Some(
+                        db.run(move |conn| {
+                            Ok::<_, AppError>(access_health::open_checks(conn, org_id, now)?)
+                        })
+                        .await?,
+                    )
+                }
+                _ => None,
+            };
             Ok(OrgMember {
                 user,
                 org,
@@ -192,6 +218,7 @@ impl FromRequest for OrgMember {
                 orgs,
                 meta,
                 balance,
+                health_open,
             })
         })
     }

@@ -92,6 +92,8 @@ pub const GROUPS: [ActionGroup; 7] = [
             option(Action::ProjectAccessGranted),
             option(Action::ProjectAccessChanged),
             option(Action::ProjectAccessRevoked),
+            option(Action::ProjectAccessUntilChanged),
+            option(Action::ProjectAccessExpired),
         ],
     },
     ActionGroup {

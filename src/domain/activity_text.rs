@@ -292,6 +292,27 @@ pub fn describe(
             .name(target)
             .maybe(" from ", was("role").map(role_label))
             .maybe(" to ", now("role").map(role_label)),
+        ProjectAccessUntilChanged => {
+            let sentence = start.text(" changed until when ").name(target);
+            let sentence = match now("project").or_else(|| was("project")) {
+                Some(project) => sentence.text(" has access to the project ").name(project),
+                None => sentence.text(" has project access"),
+            };
+            let end = |date: Option<String>| date.unwrap_or_else(|| "no end date".to_owned());
+            sentence
+                .text(": from ")
+                .value(end(was("access_until")))
+                .text(" to ")
+                .value(end(now("access_until")))
+        }
+        ProjectAccessExpired => {
+            let sentence = start.text(" ended ").name(target);
+            let sentence = match was("project") {
+                Some(project) => sentence.text("'s access to the project ").name(project),
+                None => sentence.text("'s project access"),
+            };
+            sentence.maybe(", which ran until ", was("access_until"))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Pure, IO-free domain types: input is parsed into these at the edge.
 
+pub mod access_until;
 pub mod activity;
 pub mod activity_filter;
 pub mod activity_text;
@@ -13,6 +14,7 @@ pub mod client_ip;
 pub mod csv;
 pub mod device;
 mod email;
+pub mod env_file;
 pub mod invite;
 pub mod membership;
 mod names;

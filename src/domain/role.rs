@@ -50,6 +50,7 @@ pub enum Permission {
     ManageBilling,
     ViewActivity,
     LeaveOrganization,
+    ViewAccessHealth,
 }
 
 /// The answer to "may this access do this?": not at all, within the member's own
@@ -106,6 +107,7 @@ impl Access {
                             | ViewBilling
                             | ViewActivity
                             | LeaveOrganization
+                            | ViewAccessHealth
                     ),
                 };
                 if allowed { Organization } else { Denied }
@@ -277,7 +279,8 @@ mod tests {
 | see credits, transactions, subscription | yes | no | yes | yes | no | no |
 | add credits, change the subscription | yes | no | yes | no | no | no |
 | see the activity log | yes | no | no | yes | no | no |
-| leave the organization | yes, unless last admin | yes | yes | yes | yes | yes |";
+| leave the organization | yes, unless last admin | yes | yes | yes | yes | yes |
+| see access health | yes | no | no | yes | no | no |";
 
     fn permission_for(row: &str) -> Permission {
         use Permission::*;
@@ -295,6 +298,7 @@ mod tests {
             "add credits, change the subscription" => ManageBilling,
             "see the activity log" => ViewActivity,
             "leave the organization" => LeaveOrganization,
+            "see access health" => ViewAccessHealth,
             other => panic!("the role table has a row the code does not know: {other:?}"),
         }
     }

@@ -1,5 +1,6 @@
 //! Outgoing email: the outbox written inside transactions, the worker that sends it, its transports.
 
+pub mod access_until;
 pub mod account_links;
 pub mod account_notices;
 pub mod alerts;
@@ -7,6 +8,7 @@ pub mod integrity;
 pub mod invitations;
 pub mod org_deletion;
 pub mod outbox;
+pub mod removal;
 mod runtime;
 pub mod transport;
 pub mod two_factor;

@@ -96,6 +96,30 @@ pub fn record(
         .map(drop)
 }
 
+/// The name entries done by the console itself carry as their actor.
+pub const SYSTEM_ACTOR: &str = "Teamwork (automatic)";
+
+/// Appends the entry of `event` done by the console itself (a scheduled job): no
+/// person, no address. Call it inside the transaction of the change, as [`record`].
+pub fn record_by_system(conn: &mut PgConnection, org_id: Uuid, event: &Event) -> QueryResult<()> {
+    let entry = event.stored();
+    diesel::insert_into(activity::table)
+        .values((
+            activity::id.eq(Uuid::now_v7()),
+            activity::org_id.eq(org_id),
+            activity::actor_id.eq(None::<Uuid>),
+            activity::actor_name.eq(SYSTEM_ACTOR),
+            activity::action.eq(entry.action.as_str()),
+            activity::target_type.eq(entry.target.kind),
+            activity::target_id.eq(entry.target.id),
+            activity::target_label.eq(&entry.target.label),
+            activity::before.eq(entry.before),
+            activity::after.eq(entry.after),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// The newest entries of an organization, newest first.
 pub fn recent(conn: &mut PgConnection, org_id: Uuid, limit: i64) -> QueryResult<Vec<ActivityRow>> {
     activity::table

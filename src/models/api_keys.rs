@@ -254,3 +254,22 @@ pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResu
     .execute(conn)
     .map(drop)
 }
+
+/// The organization's unrevoked keys among these secrets' hashes, as (hash, project
+/// name, key name): a download names only keys the organization really holds.
+pub fn named_by_secrets(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    hashes: &[Vec<u8>],
+) -> QueryResult<Vec<(Vec<u8>, String, String)>> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    api_keys::table
+        .inner_join(projects::table)
+        .filter(api_keys::org_id.eq(org_id))
+        .filter(api_keys::secret_hash.eq_any(hashes))
+        .filter(api_keys::revoked_at.is_null())
+        .select((api_keys::secret_hash, projects::name, api_keys::name))
+        .load(conn)
+}

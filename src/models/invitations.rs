@@ -27,6 +27,8 @@ pub struct Invitation {
     pub created_at: DateTime<Utc>,
     /// Set for project-only access (then `role` is Developer or Viewer).
     pub project_id: Option<Uuid>,
+    /// "Access until" of a project invitation: the accepted access ends after that day.
+    pub access_until: Option<chrono::NaiveDate>,
     /// The invitee asked for a new link from the expired one ("Requested again").
     pub requested_again_at: Option<DateTime<Utc>>,
 }
@@ -113,6 +115,7 @@ pub struct NewInvitation<'a> {
     pub inviter_id: Uuid,
     pub inviter_name: &'a str,
     pub project_id: Option<Uuid>,
+    pub access_until: Option<chrono::NaiveDate>,
     pub now: DateTime<Utc>,
 }
 
@@ -131,6 +134,7 @@ pub fn create(conn: &mut PgConnection, new: NewInvitation<'_>) -> QueryResult<In
             invitations::expires_at.eq(new.now + chrono::Duration::days(VALID_DAYS)),
             invitations::sent_at.eq(new.now),
             invitations::project_id.eq(new.project_id),
+            invitations::access_until.eq(new.access_until),
         ))
         .returning(Invitation::as_returning())
         .get_result(conn)?;

@@ -70,6 +70,8 @@ struct ProjectOnlyJson {
     project_id: Uuid,
     project_name: String,
     created_at: DateTime<Utc>,
+    #[serde(default)]
+    access_until: Option<chrono::NaiveDate>,
 }
 
 // Each list is aggregated to one JSON value so that both ride in one row; the lists
@@ -86,7 +88,7 @@ const EXTRAS: &str = "SELECT \
         ORDER BY i.sent_at DESC, i.id LIMIT $5) p) ELSE '[]' END AS pending, \
     CASE WHEN $4 THEN (SELECT coalesce(jsonb_agg(q ORDER BY q.project_name, q.name, q.user_id), '[]') FROM ( \
         SELECT u.id AS user_id, u.name, u.email, pm.role, pr.id AS project_id, \
-               pr.name AS project_name, pm.created_at \
+               pr.name AS project_name, pm.created_at, pm.access_until \
         FROM project_members pm \
         JOIN users u ON u.id = pm.user_id \
         JOIN projects pr ON pr.id = pm.project_id \
@@ -142,6 +144,7 @@ pub fn load(
                     project_id: p.project_id,
                     project_name: p.project_name,
                     created_at: p.created_at,
+                    access_until: p.access_until,
                 })
             })
             .collect::<QueryResult<_>>()?,

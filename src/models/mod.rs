@@ -1,6 +1,7 @@
 //! Diesel rows and queries, one file per table group. Functions take the connection
 //! first and return `QueryResult`; org-owned queries take the org id.
 
+pub mod access_health;
 pub mod account_orgs;
 pub mod activity;
 pub mod activity_chain;

@@ -18,6 +18,7 @@ pub enum Overlap {
     None,
     OneHour,
     OneDay,
+    OneWeek,
 }
 
 impl Overlap {
@@ -27,8 +28,9 @@ impl Overlap {
             "0" => Ok(Overlap::None),
             "1" => Ok(Overlap::OneHour),
             "24" => Ok(Overlap::OneDay),
+            "168" => Ok(Overlap::OneWeek),
             _ => Err(OpError::Invalid(
-                "Choose when the old key stops: now, in 1 hour or in 24 hours.".into(),
+                "Choose when the old key stops: now, in 1 hour, in 24 hours or in 7 days.".into(),
             )),
         }
     }
@@ -38,6 +40,7 @@ impl Overlap {
             Overlap::None => 0,
             Overlap::OneHour => 1,
             Overlap::OneDay => 24,
+            Overlap::OneWeek => 168,
         }
     }
 }
@@ -64,7 +67,7 @@ fn facts(key: &ApiKey, project: &Project) -> KeyFacts {
 }
 
 /// The live project `project_id`, with the actor's right to change its keys re-read.
-fn live_project(
+pub(super) fn live_project(
     conn: &mut PgConnection,
     org_id: Uuid,
     actor: &Actor,
@@ -139,30 +142,43 @@ pub fn rotate(
 ) -> OpResult<Rotated> {
     tx(conn, |conn| {
         let project = live_project(conn, org_id, actor, project_id)?;
-        let old = locked_key(conn, &project, key_id)?;
-        if matches!(old.status(now), Status::Revoked | Status::Expired) || old.replaced_by.is_some()
-        {
-            return Err(OpError::refused("This key was already revoked or rotated."));
-        }
-        let name = KeyName::parse(&old.name).map_err(|e| OpError::Internal(e.to_string()))?;
-        let new = mint(conn, &project, &name, actor)?;
-        if overlap == Overlap::None {
-            api_keys::revoke(conn, old.id, now)?;
-        }
-        api_keys::retire(
-            conn,
-            old.id,
-            new.key.id,
-            now + Duration::hours(overlap.hours()),
-        )?;
-        let event = Event::ApiKeyRotated {
-            old: facts(&old, &project),
-            new_prefix: new.key.prefix.clone(),
-            overlap_hours: overlap.hours(),
-        };
-        activity::record(conn, org_id, actor, &event)?;
-        Ok(Rotated { old, new })
+        rotate_in(conn, actor, &project, key_id, overlap, now)
     })
+}
+
+/// [`rotate`] inside the caller's transaction, for a project the caller has checked
+/// (live, and the actor may change its keys): the removal of a member rotates their
+/// keys in its own transaction.
+pub(super) fn rotate_in(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    project: &Project,
+    key_id: Uuid,
+    overlap: Overlap,
+    now: DateTime<Utc>,
+) -> OpResult<Rotated> {
+    let old = locked_key(conn, project, key_id)?;
+    if matches!(old.status(now), Status::Revoked | Status::Expired) || old.replaced_by.is_some() {
+        return Err(OpError::refused("This key was already revoked or rotated."));
+    }
+    let name = KeyName::parse(&old.name).map_err(|e| OpError::Internal(e.to_string()))?;
+    let new = mint(conn, project, &name, actor)?;
+    if overlap == Overlap::None {
+        api_keys::revoke(conn, old.id, now)?;
+    }
+    api_keys::retire(
+        conn,
+        old.id,
+        new.key.id,
+        now + Duration::hours(overlap.hours()),
+    )?;
+    let event = Event::ApiKeyRotated {
+        old: facts(&old, project),
+        new_prefix: new.key.prefix.clone(),
+        overlap_hours: overlap.hours(),
+    };
+    activity::record(conn, project.org_id, actor, &event)?;
+    Ok(Rotated { old, new })
 }
 
 /// The key stops working at once.

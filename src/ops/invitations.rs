@@ -160,7 +160,12 @@ fn send_email(
 #[derive(Debug, Clone, Copy)]
 pub enum Grant {
     Org(Role),
-    Project { project_id: Uuid, role: ProjectRole },
+    Project {
+        project_id: Uuid,
+        role: ProjectRole,
+        /// "Access until": the last day of the access, when it has one.
+        until: Option<chrono::NaiveDate>,
+    },
 }
 
 impl Grant {
@@ -176,6 +181,13 @@ impl Grant {
                 role: ProjectRole::Viewer,
                 ..
             } => Role::Viewer,
+        }
+    }
+
+    fn access_until(self) -> Option<chrono::NaiveDate> {
+        match self {
+            Grant::Org(_) => None,
+            Grant::Project { until, .. } => until,
         }
     }
 
@@ -324,6 +336,7 @@ pub(super) fn invite(
             token: &token.hash(),
             inviter_id: actor.user_id,
             inviter_name: &actor.name,
+            access_until: grant.access_until(),
             project_id: grant.project_id(),
             now: ctx.now,
         },

@@ -219,7 +219,14 @@ fn join(
                 OpError::Internal("project invitation with an organization role".into())
             })?;
             let project = Project::find(conn, org.id, project_id)?.ok_or(OpError::NotFound)?;
-            project_members::create(conn, org.id, project_id, user.id, role)?;
+            project_members::create(
+                conn,
+                org.id,
+                project_id,
+                user.id,
+                role,
+                invitation.access_until,
+            )?;
             let event = Event::ProjectAccessGranted {
                 member: Person {
                     id: user.id,

@@ -3,14 +3,16 @@
 use diesel::PgConnection;
 use uuid::Uuid;
 
+use super::api_keys::{Overlap, Rotated, live_project, rotate_in};
 use super::{OpError, OpResult, locked, recheck};
 use crate::domain::activity::{Actor, Event, Held, Person};
-use crate::domain::{Permission, Role, membership};
-use crate::models::activity;
+use crate::domain::{EmailAddress, Permission, Role, membership};
+use crate::mail::{Context, outbox, removal};
 use crate::models::member_list::{self, MemberRow};
 use crate::models::memberships::Membership;
 use crate::models::organizations::{MemberCounts, Organization};
 use crate::models::project_members;
+use crate::models::{activity, api_keys};
 
 /// Gives `target` the organization role `role`. Nothing changes (and nothing is logged)
 /// when they already have it. Returns their row and the new counts per role.
@@ -46,14 +48,42 @@ pub fn change_role(
     })
 }
 
-/// Removes `target` from the organization. Their API keys stay active (the product
-/// promise); the last administrator stays.
-pub fn remove(
+/// What removing a member also does: which of the keys they created get a new secret,
+/// and how long each old secret keeps working beside it.
+#[derive(Debug, Clone)]
+pub struct RemovalPlan {
+    pub rotate: Vec<Uuid>,
+    pub overlap: Overlap,
+}
+
+impl RemovalPlan {
+    /// Removal alone: every key they created stays as it is.
+    pub fn keep_keys() -> Self {
+        RemovalPlan {
+            rotate: Vec::new(),
+            overlap: Overlap::OneDay,
+        }
+    }
+}
+
+/// A removal done: the member as they were, and each rotated key with its new secret
+/// (shown once, by the caller).
+pub struct Removed {
+    pub row: MemberRow,
+    pub rotated: Vec<(Rotated, String)>,
+}
+
+/// Removes `target` from the organization and rotates the keys of `plan` in the same
+/// transaction: all of it happens, or none. Keys not rotated stay active (the product
+/// promise); the last administrator stays. The removed person is told by email.
+pub fn remove_member(
     conn: &mut PgConnection,
     org_id: Uuid,
     actor: &Actor,
     target: Uuid,
-) -> OpResult<MemberRow> {
+    plan: &RemovalPlan,
+    ctx: &Context,
+) -> OpResult<Removed> {
     locked(conn, org_id, |conn, org| {
         recheck(conn, org_id, actor, Permission::ManageMembers)?;
         let row = member_list::find(conn, org_id, target)?.ok_or(OpError::NotFound)?;
@@ -71,7 +101,24 @@ pub fn remove(
         };
         activity::record(conn, org_id, actor, &event)?;
         super::alerts::raise(conn, org_id, actor, &event)?;
-        Ok(row)
+        let mut wanted = plan.rotate.clone();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut rotated = Vec::with_capacity(wanted.len());
+        for key_id in wanted {
+            // Only keys this member created: the plan comes from a form.
+            let key = api_keys::find(conn, org_id, key_id)?
+                .filter(|k| k.created_by == Some(target))
+                .ok_or(OpError::NotFound)?;
+            let project = live_project(conn, org_id, actor, key.project_id)?;
+            let done = rotate_in(conn, actor, &project, key.id, plan.overlap, ctx.now)?;
+            rotated.push((done, project.name));
+        }
+        if let Ok(to) = EmailAddress::parse(&row.email) {
+            let mail = removal::removed(to, &row.name, &org.name, &actor.name)?;
+            outbox::enqueue(conn, Some(org_id), "member_removed", &mail, &ctx.base_url)?;
+        }
+        Ok(Removed { row, rotated })
     })
 }
 

@@ -4,6 +4,7 @@
 //! change; re-reads the actor's access under it; checks the invariants; writes; records
 //! its activity event and queues its mail. The pages and the JSON API call the same ops.
 
+pub mod access_expiry;
 pub mod account_links;
 pub mod account_settings;
 pub mod accounts;

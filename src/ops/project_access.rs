@@ -1,5 +1,6 @@
 //! Changing and taking away project-only access (giving it is an invitation).
 
+use chrono::NaiveDate;
 use diesel::PgConnection;
 use uuid::Uuid;
 
@@ -75,5 +76,35 @@ pub fn revoke(
         };
         activity::record(conn, org_id, actor, &event)?;
         Ok(row)
+    })
+}
+
+/// Sets, moves or clears "Access until" of `user_id`'s access to `project_id` ("Extend").
+/// Nothing changes, nor is logged, when the date is the same. A new date earns new
+/// reminders. Returns the access as it is now.
+pub fn set_access_until(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    project_id: Uuid,
+    user_id: Uuid,
+    until: Option<NaiveDate>,
+) -> OpResult<ProjectMemberRow> {
+    locked(conn, org_id, |conn, _| {
+        let row = access_of(conn, org_id, actor, project_id, user_id)?;
+        if row.access_until != until {
+            project_members::set_access_until(conn, org_id, user_id, until)?;
+            let event = Event::ProjectAccessUntilChanged {
+                member: person(&row),
+                project: row.project_name.clone(),
+                from: row.access_until,
+                to: until,
+            };
+            activity::record(conn, org_id, actor, &event)?;
+        }
+        Ok(ProjectMemberRow {
+            access_until: until,
+            ..row
+        })
     })
 }

@@ -1,4 +1,4 @@
-//! The Members page: list, search, role changes and removals.
+//! The Members page: list, search and role changes (removals: `member_removal`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -16,7 +16,6 @@ use crate::domain::{Permission, Role};
 use crate::error::AppError;
 use crate::htmx::{Hx, Level, html, redirect, toast};
 use crate::layout::{Layout, Section};
-use crate::models::api_keys::{self, KeyFilter, KeyRow};
 use crate::models::invitations::PendingRow;
 use crate::models::member_extras::{self, Extras, Wanted};
 use crate::models::member_list::{self, MemberFilter, MemberRow, MemberSort, PAGE_SIZE};
@@ -526,68 +525,6 @@ pub async fn update_member_role(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "members/remove.html")]
-struct RemovePage {
-    layout: Layout,
-    ctx: RowContext,
-    org_name: String,
-    row: MemberRow,
-    /// Keys they created: they stay active, so the page offers to rotate them (R32).
-    keys: Vec<KeyRow>,
-    now: DateTime<Utc>,
-}
-
-/// GET /orgs/{org}/members/{user_id}/remove: the confirmation (also the no-JS path).
-pub async fn confirm_remove_member(
-    member: OrgMember,
-    db: web::Data<Db>,
-    config: web::Data<Config>,
-    path: web::Path<(String, Uuid)>,
-) -> Result<HttpResponse, AppError> {
-    member.require(Permission::ManageMembers)?;
-    let (org_id, target_id) = (member.org.id, path.1);
-    let (row, keys) = db
-        .run(move |conn| {
-            let row = member_list::find(conn, org_id, target_id)?.ok_or(AppError::NotFound)?;
-            let filter = KeyFilter {
-                project: None,
-                created_by: Some(target_id),
-                include_revoked: false,
-            };
-            Ok::<_, AppError>((row, api_keys::list(conn, org_id, &filter)?))
-        })
-        .await?;
-    html(&RemovePage {
-        layout: member.layout(Section::Members, "Remove member"),
-        ctx: RowContext::of(&member),
-        org_name: member.org.name.clone(),
-        row,
-        keys,
-        now: config.clock.now(),
-    })
-}
-
-/// POST /orgs/{org}/members/{user_id}/remove. The member's API keys stay active.
-pub async fn remove_member(
-    req: HttpRequest,
-    member: OrgMember,
-    db: web::Data<Db>,
-    path: web::Path<(String, Uuid)>,
-) -> Result<HttpResponse, AppError> {
-    member.require(Permission::ManageMembers)?;
-    let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
-    let removed = db
-        .run(move |conn| ops::members::remove(conn, org_id, &actor, target_id))
-        .await?;
-    Ok(redirect_with_flash(
-        &req,
-        &member.meta.hx,
-        &format!("/orgs/{}/members", member.org.slug),
-        &format!("{} was removed from the organization", removed.name),
-    ))
 }
 
 /// POST /orgs/{org}/members/notice/dismiss: the "only one administrator" notice stays

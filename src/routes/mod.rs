@@ -2,6 +2,8 @@
 
 use actix_web::web;
 
+mod access_health;
+mod access_until;
 mod account_links;
 mod account_sessions;
 mod account_settings;
@@ -22,6 +24,7 @@ mod join;
 mod leave;
 mod member_detail;
 mod member_export;
+mod member_removal;
 mod members;
 mod members_on_date;
 mod org_deletion;
@@ -77,8 +80,8 @@ url_map! {
     post "/orgs/{org}/members/notice/dismiss"                             => members::dismiss_second_admin_notice,
     get  "/orgs/{org}/members/{user_id}/role"                             => members::confirm_member_role,
     post "/orgs/{org}/members/{user_id}/role"                             => members::update_member_role,
-    get  "/orgs/{org}/members/{user_id}/remove"                           => members::confirm_remove_member,
-    post "/orgs/{org}/members/{user_id}/remove"                           => members::remove_member,
+    get  "/orgs/{org}/members/{user_id}/remove"                           => member_removal::confirm_remove_member,
+    post "/orgs/{org}/members/{user_id}/remove"                           => member_removal::remove_member,
     get  "/orgs/{org}/invitations/new"                                    => invitations::new_invitation,
     post "/orgs/{org}/invitations"                                        => invitations::create_invitation,
     post "/orgs/{org}/invitations/{id}/resend"                            => invitations::resend_invitation,
@@ -150,4 +153,9 @@ url_map! {
     post "/invitations/{token}/request"                                   => join::request_invitation,
     post "/orgs/{org}/invitations/review"                                 => invitations::review_invitations,
     post "/account/emails"                                                => account_settings::update_email_preferences,
+    // Access governance: the removal wizard's download, access health, access until.
+    post "/orgs/{org}/api-keys/env"                                       => member_removal::download_api_keys_env,
+    get  "/orgs/{org}/health"                                             => access_health::show_access_health,
+    get  "/orgs/{org}/projects/{project_id}/access/{user_id}/until"       => access_until::edit_access_until,
+    post "/orgs/{org}/projects/{project_id}/access/{user_id}/until"       => access_until::update_access_until,
 }

@@ -14,7 +14,7 @@ use crate::auth::session::redirect_with_flash;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::invite::parse_addresses;
-use crate::domain::{Permission, ProjectRole, Role};
+use crate::domain::{Permission, ProjectRole, Role, access_until};
 use crate::error::AppError;
 use crate::htmx::{html, html_with_status};
 use crate::layout::{Layout, Section};
@@ -31,6 +31,8 @@ struct InvitePage {
     project: Project,
     emails: String,
     role: ProjectRole,
+    /// "Access until" as typed (empty: no end date).
+    access_until: String,
     errors: FieldErrors,
 }
 
@@ -65,6 +67,7 @@ pub async fn new_project_invitation(
         project,
         emails: String::new(),
         role: ProjectRole::Viewer,
+        access_until: String::new(),
         errors: FieldErrors::default(),
     })
 }
@@ -74,6 +77,8 @@ pub async fn new_project_invitation(
 pub struct InviteForm {
     emails: String,
     role: String,
+    #[serde(default)]
+    access_until: String,
 }
 
 /// POST /orgs/{org}/projects/{project_id}/invitations: the same invitation machinery,
@@ -91,7 +96,12 @@ pub async fn create_project_invitation(
     let mut errors = FieldErrors::default();
     let entries = errors.check("emails", parse_addresses(&form.emails));
     let role = errors.check("role", ProjectRole::parse(&form.role));
-    let (Some(entries), Some(role)) = (entries, role) else {
+    let today = config.clock.now().date_naive();
+    let until = errors.check(
+        "access_until",
+        access_until::parse(&form.access_until, today),
+    );
+    let (Some(entries), Some(role), Some(until)) = (entries, role, until) else {
         return html_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &InvitePage {
@@ -100,6 +110,7 @@ pub async fn create_project_invitation(
                 project,
                 emails: form.emails,
                 role: ProjectRole::parse(&form.role).unwrap_or(ProjectRole::Viewer),
+                access_until: form.access_until,
                 errors,
             },
         );
@@ -107,6 +118,7 @@ pub async fn create_project_invitation(
     let grant = Grant::Project {
         project_id: project.id,
         role,
+        until,
     };
     let (org_id, actor, ctx) = (
         member.org.id,

@@ -109,10 +109,12 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         }
         (_, p) if p.starts_with("/orgs/{org}/projects/{project_id}/keys") => Project(ManageApiKeys),
         ("get", "/orgs/{org}/api-keys") => Any(ViewApiKeys),
+        ("post", "/orgs/{org}/api-keys/env") => Org(ManageApiKeys),
         ("get", "/orgs/{org}/usage" | "/orgs/{org}/usage.csv") => Any(ViewUsage),
         ("get", "/orgs/{org}/billing") => Org(ViewBilling),
         ("post", "/orgs/{org}/billing/credits" | "/orgs/{org}/billing/plan") => Org(ManageBilling),
         ("get", p) if p.starts_with("/orgs/{org}/activity") => Org(ViewActivity),
+        ("get", "/orgs/{org}/health") => Org(ViewAccessHealth),
         _ => return None,
     })
 }
@@ -144,6 +146,7 @@ fn table_grant(access: Access, permission: Permission) -> Grant {
         ManageBilling => "add credits, change the subscription",
         ViewActivity => "see the activity log",
         LeaveOrganization => "leave the organization",
+        ViewAccessHealth => "see access health",
     };
     let column = match access {
         Access::Org(Role::Administrator) => 1,
@@ -329,6 +332,13 @@ impl World {
             }
         };
         let (pat, access_target) = project_only("Pat", project, ProjectRole::Viewer).await;
+        // With an end date, so that clearing it ("until" posted empty) changes it.
+        diesel::sql_query(
+            "UPDATE project_members SET access_until = current_date + 30 WHERE user_id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(access_target)
+        .execute(&mut app.conn())
+        .unwrap();
         drop(pat);
         clients.push((
             Principal::OwnProject(ProjectRole::Developer),
@@ -593,7 +603,8 @@ async fn check_route(world: &World, method: &str, pattern: &str) -> usize {
     });
     // Dismissing a notice is the viewer's own preference, not a change to the
     // organization: it is not in the log.
-    let preference = pattern.ends_with("/notice/dismiss");
+    // Nor is downloading the secrets a page just showed: it changes nothing.
+    let preference = pattern.ends_with("/notice/dismiss") || pattern.ends_with("/api-keys/env");
     let org_form = method == "post"
         && !preference
         && !matches!(rule, Rule::DeletingAdmin)

@@ -1,6 +1,8 @@
 //! The integration suite: one binary, a real Postgres, the real `Application` per test.
 
 mod a11y;
+mod access_health;
+mod access_until;
 mod account_links;
 mod account_sessions;
 mod account_settings;
@@ -45,6 +47,7 @@ mod page_size;
 mod projects;
 mod reliability;
 mod role_history;
+mod removal_wizard;
 mod screenshots;
 mod security_hardening;
 mod seed;

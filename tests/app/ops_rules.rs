@@ -6,7 +6,7 @@ use teamwork::domain::activity::Actor;
 use teamwork::ops::{self, OpError};
 
 use crate::helpers::TestDb;
-use crate::ops_races::org_of_admins;
+use crate::ops_races::{org_of_admins, remove};
 
 fn entries(db: &TestDb) -> i64 {
     use diesel::prelude::*;
@@ -29,7 +29,7 @@ fn the_last_administrator_cannot_be_demoted_removed_or_leave() {
     let (org, admins) = org_of_admins(&db, "alone", 2);
     let (ada, bob) = (&admins[0], &admins[1]);
     let mut conn = db.conn();
-    ops::members::remove(&mut conn, org, ada, bob.user_id).unwrap();
+    remove(&mut conn, org, ada, bob.user_id).unwrap();
     let before = entries(&db);
     refused(
         ops::members::leave(&mut conn, org, ada),
@@ -49,7 +49,7 @@ fn the_last_administrator_cannot_be_demoted_removed_or_leave() {
         "your own role",
     );
     refused(
-        ops::members::remove(&mut conn, org, ada, ada.user_id),
+        remove(&mut conn, org, ada, ada.user_id),
         "Leave organization",
     );
     assert_eq!(entries(&db), before, "refusals write no entry");
@@ -83,7 +83,7 @@ fn a_viewer_cannot_use_an_administrators_operation() {
     let before = entries(&db);
     // The page would have refused with 403; the operation refuses on its own too.
     refused(
-        ops::members::remove(&mut conn, org, &admins[1], admins[2].user_id),
+        remove(&mut conn, org, &admins[1], admins[2].user_id),
         "can no longer do this",
     );
     assert_eq!(entries(&db), before);

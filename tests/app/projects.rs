@@ -574,7 +574,7 @@ async fn a_removed_members_keys_keep_working_and_are_flagged() {
     assert!(
         confirm.contains("grace-prod")
             && confirm.contains("Website")
-            && confirm.contains(">Rotate</a>")
+            && confirm.contains("aria-label=\"Rotate grace-prod\"")
     );
     admin
         .post_form(&format!("/orgs/{slug}/members/{grace_id}/remove"), &[])

@@ -1,7 +1,7 @@
 //! The typed events: one variant per action, with the before and after that the entry
 //! stores as JSON.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -199,6 +199,20 @@ pub enum Event {
     /// The invitee asked for a new link from their expired one ("Ask for a new
     /// invitation"); the actor is the invited address.
     InvitationRequestedAgain(InvitationFacts),
+    /// "Access until" of a project-only member set, changed or cleared.
+    ProjectAccessUntilChanged {
+        member: Person,
+        project: String,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
+    /// Project-only access that ended by itself on its end date (the actor: the system).
+    ProjectAccessExpired {
+        member: Person,
+        project: String,
+        role: ProjectRole,
+        until: NaiveDate,
+    },
 }
 
 /// The stored parts of an entry.
@@ -510,6 +524,31 @@ impl Event {
                 Target::of("invitation", i.id, &i.email),
                 None,
                 Some(invitation_json(i)),
+            ProjectAccessUntilChanged {
+                member,
+                project,
+                from,
+                to,
+            } => (
+                Action::ProjectAccessUntilChanged,
+                Target::of("member", member.id, &member.name),
+                Some(json!({ "project": project, "access_until": from.map(|d| d.to_string()) })),
+                Some(json!({ "project": project, "access_until": to.map(|d| d.to_string()) })),
+            ),
+            ProjectAccessExpired {
+                member,
+                project,
+                role,
+                until,
+            } => (
+                Action::ProjectAccessExpired,
+                Target::of("member", member.id, &member.name),
+                Some(json!({
+                    "project": project,
+                    "role": role.as_str(),
+                    "access_until": until.to_string(),
+                })),
+                None,
             ),
         };
         Stored {

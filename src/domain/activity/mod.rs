@@ -52,10 +52,12 @@ pub enum Action {
     AccountTwoFactorDisabled,
     InvitationRoleChanged,
     InvitationRequestedAgain,
+    ProjectAccessUntilChanged,
+    ProjectAccessExpired,
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 34] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -88,6 +90,8 @@ impl Action {
         Action::AccountTwoFactorDisabled,
         Action::InvitationRoleChanged,
         Action::InvitationRequestedAgain,
+        Action::ProjectAccessUntilChanged,
+        Action::ProjectAccessExpired,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -124,6 +128,8 @@ impl Action {
             Action::AccountTwoFactorDisabled => "account.2fa_disabled",
             Action::InvitationRoleChanged => "invitation.role_changed",
             Action::InvitationRequestedAgain => "invitation.requested_again",
+            Action::ProjectAccessUntilChanged => "project_access.until_changed",
+            Action::ProjectAccessExpired => "project.access_expired",
         }
     }
 
@@ -162,6 +168,8 @@ impl Action {
             Action::AccountTwoFactorDisabled => "Two-factor authentication turned off",
             Action::InvitationRoleChanged => "Invitation role changed",
             Action::InvitationRequestedAgain => "New invitation requested",
+            Action::ProjectAccessUntilChanged => "Access until changed",
+            Action::ProjectAccessExpired => "Project access expired",
         }
     }
 

@@ -1,0 +1,110 @@
+//! Access health: the open items of an organization's access checklist, counted from
+//! current data in one statement (never cached), and the sidebar's number of open checks.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+/// How many things each check finds. Names follow the checks on the page.
+#[derive(Debug, Clone, Copy, Default, QueryableByName)]
+pub struct HealthCounts {
+    #[diesel(sql_type = BigInt)]
+    pub administrators: i64,
+    #[diesel(sql_type = BigInt)]
+    pub stale_invitations: i64,
+    #[diesel(sql_type = BigInt)]
+    pub orphaned_keys: i64,
+    #[diesel(sql_type = BigInt)]
+    pub unused_keys: i64,
+    #[diesel(sql_type = BigInt)]
+    pub open_ended_access: i64,
+    #[diesel(sql_type = BigInt)]
+    pub without_two_factor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub inactive_administrators: i64,
+}
+
+/// An invitation waiting longer than this is a lead gone cold (or an expired link).
+pub const STALE_INVITATION_DAYS: i64 = 3;
+/// Keys and administrators unused for this long are worth a look.
+pub const IDLE_DAYS: i64 = 90;
+
+// The predicates both statements share, so the page and the badge always agree.
+// $1 the organization, $2 now - 3 days, $3 now - 90 days, $4 now.
+const LIVE_KEY: &str = "k.org_id = $1 AND k.revoked_at IS NULL \
+     AND (k.expires_at IS NULL OR k.expires_at > $4) \
+     AND EXISTS (SELECT 1 FROM projects p WHERE p.id = k.project_id AND p.archived_at IS NULL)";
+const ORPHANED: &str = "(k.created_by IS NULL OR NOT EXISTS (SELECT 1 FROM memberships m \
+     WHERE m.org_id = $1 AND m.user_id = k.created_by) AND NOT EXISTS (SELECT 1 FROM \
+     project_members pm WHERE pm.org_id = $1 AND pm.user_id = k.created_by))";
+const UNUSED: &str = "coalesce(k.last_used_at, k.created_at) < $3";
+const STALE_INVITATION: &str = "i.org_id = $1 AND i.status = 'pending' AND i.sent_at < $2";
+const OPEN_ENDED: &str = "pm.org_id = $1 AND pm.access_until IS NULL";
+const NO_TWO_FACTOR: &str = "NOT EXISTS (SELECT 1 FROM two_factor_secrets t \
+     WHERE t.user_id = x.user_id AND t.enabled_at IS NOT NULL)";
+const INACTIVE_ADMIN: &str = "m.org_id = $1 AND m.role = 'administrator' \
+     AND coalesce(u.last_active_at, m.created_at) < $3";
+
+fn people() -> String {
+    "(SELECT user_id FROM memberships WHERE org_id = $1 \
+      UNION ALL SELECT user_id FROM project_members WHERE org_id = $1) x"
+        .to_owned()
+}
+
+/// Every check's count, in one statement.
+pub fn counts(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<HealthCounts> {
+    let sql = format!(
+        "SELECT \
+          (SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'administrator') AS administrators, \
+          (SELECT count(*) FROM invitations i WHERE {STALE_INVITATION}) AS stale_invitations, \
+          (SELECT count(*) FROM api_keys k WHERE {LIVE_KEY} AND {ORPHANED}) AS orphaned_keys, \
+          (SELECT count(*) FROM api_keys k WHERE {LIVE_KEY} AND {UNUSED}) AS unused_keys, \
+          (SELECT count(*) FROM project_members pm WHERE {OPEN_ENDED}) AS open_ended_access, \
+          (SELECT count(*) FROM {people} WHERE {NO_TWO_FACTOR}) AS without_two_factor, \
+          (SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE {INACTIVE_ADMIN}) \
+             AS inactive_administrators",
+        people = people()
+    );
+    diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(org_id)
+        .bind::<Timestamptz, _>(now - Duration::days(STALE_INVITATION_DAYS))
+        .bind::<Timestamptz, _>(now - Duration::days(IDLE_DAYS))
+        .bind::<Timestamptz, _>(now)
+        .get_result(conn)
+}
+
+#[derive(QueryableByName)]
+struct Open {
+    #[diesel(sql_type = BigInt)]
+    open: i64,
+}
+
+/// How many checks have an open item: the sidebar's badge. One statement of existence
+/// probes, each stopping at the first item it finds, so that the cost does not grow
+/// with the organization while there is something to fix.
+pub fn open_checks(conn: &mut PgConnection, org_id: Uuid, now: DateTime<Utc>) -> QueryResult<i64> {
+    let sql = format!(
+        "SELECT ( \
+          (SELECT count(*) < 2 FROM (SELECT 1 FROM memberships WHERE org_id = $1 AND role = 'administrator' LIMIT 2) a)::int \
+          + (EXISTS (SELECT 1 FROM invitations i WHERE {STALE_INVITATION}))::int \
+          + (EXISTS (SELECT 1 FROM api_keys k WHERE {LIVE_KEY} AND {ORPHANED}))::int \
+          + (EXISTS (SELECT 1 FROM api_keys k WHERE {LIVE_KEY} AND {UNUSED}))::int \
+          + (EXISTS (SELECT 1 FROM project_members pm WHERE {OPEN_ENDED}))::int \
+          + (EXISTS (SELECT 1 FROM {people} WHERE {NO_TWO_FACTOR}))::int \
+          + (EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE {INACTIVE_ADMIN}))::int \
+         )::bigint AS open",
+        people = people()
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(org_id)
+        .bind::<Timestamptz, _>(now - Duration::days(STALE_INVITATION_DAYS))
+        .bind::<Timestamptz, _>(now - Duration::days(IDLE_DAYS))
+        .bind::<Timestamptz, _>(now)
+        .get_result::<Open>(conn)?
+        .open)
+}
