@@ -166,7 +166,7 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let clock = config.clock.clone();
     let app = Application::build(config, listener, db.clone(), key, mail.clone())
         .map_err(|e| e.to_string())?;
-    startup::spawn_alert_mail(db.clone(), clock, base_url.clone(), mail.clone());
+    startup::spawn_alert_mail(db.clone(), clock.clone(), base_url.clone(), mail.clone());
     startup::spawn_access_expiry(db.clone(), base_url.clone(), clock);
     startup::spawn_maintenance(db, audit_key, base_url.clone(), retention);
     tracing::info!("Teamwork is running at {base_url}");

@@ -53,7 +53,10 @@ pub const fn effect(action: Action) -> Option<Effect> {
         | OrganizationTwoFactorRequired
         | OrganizationTwoFactorOptional
         | AccountTwoFactorEnabled
-        | AccountTwoFactorDisabled => None,
+        | AccountTwoFactorDisabled
+        | InvitationRequestedAgain
+        | ProjectAccessUntilChanged
+        | ProjectAccessExpired => None,
     }
 }
 

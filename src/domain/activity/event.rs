@@ -524,6 +524,7 @@ impl Event {
                 Target::of("invitation", i.id, &i.email),
                 None,
                 Some(invitation_json(i)),
+            ),
             ProjectAccessUntilChanged {
                 member,
                 project,
