@@ -246,3 +246,37 @@ async fn a_project_invitation_takes_a_project_role_only() {
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
     assert_eq!(invitation(&app, "pat@example.com").1, "developer");
 }
+
+/// In a browser: the select changes nothing until Save; Administrator asks in the row.
+#[actix_web::test]
+async fn in_a_browser_the_pending_row_changes_its_role_in_place() {
+    use crate::browser::Browser;
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    invite(&admin, &slug, "nina@example.com", "developer").await;
+    let browser = Browser::start().await;
+    browser
+        .log_in(&app, "ada.admin@example.com", "correct horse battery")
+        .await;
+    browser
+        .goto(&format!("{}/orgs/{slug}/members", app.address))
+        .await;
+    browser
+        .select("Role for nina@example.com", "Administrator")
+        .await;
+    assert_eq!(invitation(&app, "nina@example.com").1, "developer");
+    browser.click_named("Save role for nina@example.com").await;
+    browser
+        .wait_for_text("Invite nina@example.com as an Administrator?")
+        .await;
+    browser.click_button("Change to Administrator").await;
+    browser
+        .wait_for_text("now grants the Administrator role")
+        .await;
+    assert_eq!(invitation(&app, "nina@example.com").1, "administrator");
+    assert_eq!(
+        browser.selected_option("Role for nina@example.com").await,
+        "Administrator"
+    );
+    browser.close().await;
+}
