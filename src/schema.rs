@@ -338,6 +338,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admin_keys (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        scopes -> Array<Text>,
+        created_by -> Nullable<Uuid>,
+        created_by_name -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    admin_api_requests (key_id, idempotency_key) {
+        key_id -> Uuid,
+        idempotency_key -> Text,
+        request_hash -> Bytea,
+        status -> Int2,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(activity -> organizations (org_id));
 diesel::joinable!(activity_chains -> organizations (org_id));
 diesel::joinable!(activity_checkpoints -> organizations (org_id));
@@ -366,6 +394,9 @@ diesel::joinable!(usage_hourly -> api_keys (api_key_id));
 diesel::joinable!(usage_request_ids -> organizations (org_id));
 diesel::joinable!(user_tokens -> users (user_id));
 
+diesel::joinable!(admin_keys -> organizations (org_id));
+diesel::joinable!(admin_api_requests -> admin_keys (key_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
     activity_chains,
@@ -392,4 +423,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_request_ids,
     user_tokens,
     users,
+    admin_keys,
+    admin_api_requests,
 );

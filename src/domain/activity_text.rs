@@ -284,6 +284,11 @@ pub fn describe(
         OrganizationTwoFactorOptional => start.text(" made two-factor authentication optional"),
         AccountTwoFactorEnabled => start.text(" turned on two-factor authentication"),
         AccountTwoFactorDisabled => start.text(" turned off two-factor authentication"),
+        AdminKeyCreated => start
+            .text(" created the admin key ")
+            .name(now("name").unwrap_or_else(|| target.to_owned()))
+            .maybe(" starting with ", now("prefix")),
+        AdminKeyRevoked => start.text(" revoked the admin key ").name(target),
     }
 }
 

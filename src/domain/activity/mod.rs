@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 mod event;
 
-pub use event::{Event, Held, InvitationFacts, KeyFacts, Person, Stored};
+pub use event::{AdminKeyFacts, Event, Held, InvitationFacts, KeyFacts, Person, Stored};
 
 /// Who did it, and from where. Names are copied into the entry so that history keeps
 /// the name a person had at the time.
@@ -15,6 +15,10 @@ pub struct Actor {
     pub name: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The organization admin key acting (then `user_id` and `name` are its creator's
+    /// id and "API key <name> (created by <person>)"): the ops grant it the rights of
+    /// an Administrator narrowed to its scopes, re-read in their transaction.
+    pub admin_key: Option<Uuid>,
 }
 
 /// Every kind of entry the log can hold; stored as `noun.verb` text.
@@ -50,10 +54,12 @@ pub enum Action {
     OrganizationTwoFactorOptional,
     AccountTwoFactorEnabled,
     AccountTwoFactorDisabled,
+    AdminKeyCreated,
+    AdminKeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 32] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -84,6 +90,8 @@ impl Action {
         Action::OrganizationTwoFactorOptional,
         Action::AccountTwoFactorEnabled,
         Action::AccountTwoFactorDisabled,
+        Action::AdminKeyCreated,
+        Action::AdminKeyRevoked,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -118,6 +126,8 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "organization.2fa_optional",
             Action::AccountTwoFactorEnabled => "account.2fa_enabled",
             Action::AccountTwoFactorDisabled => "account.2fa_disabled",
+            Action::AdminKeyCreated => "admin_key.created",
+            Action::AdminKeyRevoked => "admin_key.revoked",
         }
     }
 
@@ -154,6 +164,8 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "Two-factor authentication made optional",
             Action::AccountTwoFactorEnabled => "Two-factor authentication turned on",
             Action::AccountTwoFactorDisabled => "Two-factor authentication turned off",
+            Action::AdminKeyCreated => "Admin key created",
+            Action::AdminKeyRevoked => "Admin key revoked",
         }
     }
 
