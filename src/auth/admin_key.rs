@@ -227,12 +227,19 @@ impl FromRequest for AdminCaller {
                     Ok((Some(key), Some(window)))
                 })
                 .await?;
-            let key = key.ok_or_else(|| ApiFailure::unauthorized("invalid_key", "Unknown admin key."))?;
+            let key =
+                key.ok_or_else(|| ApiFailure::unauthorized("invalid_key", "Unknown admin key."))?;
             if key.revoked_at.is_some() {
-                return Err(ApiFailure::unauthorized("key_revoked", "This admin key was revoked."));
+                return Err(ApiFailure::unauthorized(
+                    "key_revoked",
+                    "This admin key was revoked.",
+                ));
             }
             let Some(window) = window else {
-                return Err(ApiFailure::unauthorized("key_expired", "This admin key has expired."));
+                return Err(ApiFailure::unauthorized(
+                    "key_expired",
+                    "This admin key has expired.",
+                ));
             };
             let Some(creator) = key.created_by else {
                 return Err(ApiFailure::unauthorized(
@@ -256,7 +263,9 @@ impl FromRequest for AdminCaller {
                     ..ApiFailure::new(
                         StatusCode::TOO_MANY_REQUESTS,
                         "rate_limited",
-                        format!("This admin key may make {limit} requests a minute; try again in {reset} s."),
+                        format!(
+                            "This admin key may make {limit} requests a minute; try again in {reset} s."
+                        ),
                     )
                 });
             }

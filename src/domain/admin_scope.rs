@@ -100,7 +100,9 @@ impl AdminScope {
 
 /// Parses the stored or submitted scope names: unknown names are refused, duplicates
 /// dropped, the result sorted in the order of [`AdminScope::ALL`].
-pub fn parse_scopes<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Vec<AdminScope>, String> {
+pub fn parse_scopes<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<AdminScope>, String> {
     let mut scopes = Vec::new();
     for value in values {
         let scope = AdminScope::parse(value).ok_or_else(|| format!("Unknown scope {value:?}."))?;
@@ -126,10 +128,19 @@ mod tests {
             assert_eq!(AdminScope::parse(scope.as_str()), Some(scope));
             assert!(Access::Org(Role::Administrator).can(scope.permission()));
         }
-        assert_eq!(parse_scopes(["keys:read", "members:read", "keys:read"]).unwrap(), [AdminScope::MembersRead, AdminScope::KeysRead]);
+        assert_eq!(
+            parse_scopes(["keys:read", "members:read", "keys:read"]).unwrap(),
+            [AdminScope::MembersRead, AdminScope::KeysRead]
+        );
         assert!(parse_scopes(["members:admin"]).is_err());
         assert!(parse_scopes([]).is_err());
-        assert!(!AdminScope::allows(&[AdminScope::MembersRead], Permission::ManageMembers));
-        assert!(AdminScope::allows(&[AdminScope::ProjectsWrite], Permission::CreateProjects));
+        assert!(!AdminScope::allows(
+            &[AdminScope::MembersRead],
+            Permission::ManageMembers
+        ));
+        assert!(AdminScope::allows(
+            &[AdminScope::ProjectsWrite],
+            Permission::CreateProjects
+        ));
     }
 }

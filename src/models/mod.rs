@@ -6,6 +6,7 @@ pub mod activity;
 pub mod activity_chain;
 pub mod activity_checkpoints;
 pub mod activity_log;
+pub mod admin_api;
 pub mod admin_api_requests;
 pub mod admin_keys;
 pub mod api_keys;

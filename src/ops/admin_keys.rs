@@ -38,13 +38,17 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> OpResult<MintedAdminKey> {
     if actor.admin_key.is_some() {
-        return Err(OpError::refused("Admin keys are created by people, in Settings."));
+        return Err(OpError::refused(
+            "Admin keys are created by people, in Settings.",
+        ));
     }
     if scopes.is_empty() {
         return Err(OpError::Invalid("Choose at least one scope.".into()));
     }
     if expires_at.is_some_and(|at| at <= now) {
-        return Err(OpError::Invalid("Choose an expiry date in the future.".into()));
+        return Err(OpError::Invalid(
+            "Choose an expiry date in the future.".into(),
+        ));
     }
     tx(conn, |conn| {
         recheck(conn, org_id, actor, Permission::ManageOrganization)?;
@@ -76,7 +80,9 @@ pub fn revoke(
     now: DateTime<Utc>,
 ) -> OpResult<AdminKey> {
     if actor.admin_key.is_some() {
-        return Err(OpError::refused("Admin keys are revoked by people, in Settings."));
+        return Err(OpError::refused(
+            "Admin keys are revoked by people, in Settings.",
+        ));
     }
     tx(conn, |conn| {
         recheck(conn, org_id, actor, Permission::ManageOrganization)?;

@@ -5,7 +5,8 @@ use diesel::PgConnection;
 
 use super::OpResult;
 use crate::models::{
-    activity, admin_api_requests, login_failures, org_deletion, sessions, throttle, usage_charges, usage_storage,
+    activity, admin_api_requests, login_failures, org_deletion, sessions, throttle, usage_charges,
+    usage_storage,
 };
 
 /// Deletes expired sessions, login failures and throttle windows older than a day (no

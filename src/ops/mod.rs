@@ -208,4 +208,5 @@ fn admin_key_access(
     Ok((Access::Org(Role::Administrator), None))
 }
 
-const STALE_KEY: &str = "This admin key can no longer do this: it was revoked, expired, or its scopes do not cover it.";
+const STALE_KEY: &str =
+    "This admin key can no longer do this: it was revoked, expired, or its scopes do not cover it.";

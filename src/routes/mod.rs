@@ -8,6 +8,8 @@ mod account_settings;
 mod accounts;
 mod activity;
 mod activity_export;
+pub mod admin_api;
+mod admin_keys;
 pub mod api;
 mod api_keys;
 mod api_usage;
@@ -137,4 +139,10 @@ url_map! {
     post "/orgs/{org}/settings/streaming"                                 => audit_stream::update_audit_stream,
     post "/orgs/{org}/settings/streaming/disable"                         => audit_stream::disable_audit_stream,
     post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
+    // Admin keys and the organization API's reference (issue 19)
+    get  "/orgs/{org}/settings/admin-keys"                                => admin_keys::list_admin_keys,
+    post "/orgs/{org}/settings/admin-keys"                                => admin_keys::create_admin_key,
+    get  "/orgs/{org}/settings/admin-keys/{key_id}/revoke"                => admin_keys::confirm_revoke_admin_key,
+    post "/orgs/{org}/settings/admin-keys/{key_id}/revoke"                => admin_keys::revoke_admin_key,
+    get  "/docs/api"                                                      => admin_api::docs::show_api_reference,
 }
