@@ -48,3 +48,5 @@ mod two_factor_journey;
 mod two_factor_orgs;
 mod usage;
 mod usage_scale;
+mod admin_api;
+mod schemathesis;
