@@ -60,7 +60,7 @@ pub(crate) async fn call(
     (status, value, headers)
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn an_admin_key_made_in_settings_manages_members_and_the_pages_show_it() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
@@ -127,7 +127,7 @@ async fn an_admin_key_made_in_settings_manages_members_and_the_pages_show_it() {
     assert_eq!(grace_now["role"], "developer");
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn projects_and_keys_through_the_api_match_the_project_page() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
@@ -164,7 +164,7 @@ async fn projects_and_keys_through_the_api_match_the_project_page() {
     assert_eq!(billing["seats_used"], 1);
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn each_key_kind_keeps_to_its_endpoints_and_dead_keys_are_refused() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
@@ -204,7 +204,7 @@ async fn each_key_kind_keeps_to_its_endpoints_and_dead_keys_are_refused() {
 
 /// Every endpoint with a key holding one scope: allowed when the scope opens it (and a
 /// write does its thing), 403 `insufficient_scope` otherwise, with nothing changed.
-#[tokio::test]
+#[actix_web::test]
 async fn every_endpoint_answers_each_scope_as_its_scope_says() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
@@ -271,7 +271,7 @@ async fn every_endpoint_answers_each_scope_as_its_scope_says() {
     assert_eq!(cells, endpoints.len() * ALL_SCOPES.len());
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn twenty_concurrent_retries_with_one_idempotency_key_make_one_invitation() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;
@@ -318,7 +318,7 @@ async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task
     out
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn a_key_over_its_rate_limit_gets_429_with_retry_after() {
     let app = TestApp::spawn_with(|config| config.limits.admin_api_per_minute = 3).await;
     let (admin, slug) = app.admin_with_org("Acme").await;
@@ -335,7 +335,7 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after() {
     assert_eq!(headers["x-ratelimit-limit"], "3");
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn the_openapi_document_and_its_reference_page_describe_every_operation() {
     let app = TestApp::spawn().await;
     let client = app.client();
@@ -354,7 +354,7 @@ async fn the_openapi_document_and_its_reference_page_describe_every_operation() 
     assert!(page.contains("InvitationResults"));
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn the_admin_keys_form_says_what_is_missing() {
     let app = TestApp::spawn().await;
     let (admin, slug) = app.admin_with_org("Acme").await;

@@ -19,7 +19,7 @@ fn schemathesis() -> PathBuf {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[actix_web::test]
 async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document() {
     let st = schemathesis();
     assert!(st.exists(), "{} is missing: run tests/run once, it installs schemathesis", st.display());
