@@ -86,22 +86,6 @@ pub fn find(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> QueryResult<Opti
         .optional()
 }
 
-/// The key, its row share-locked until the transaction ends: a revocation waits for the
-/// change the key is making, and a change after the revocation sees it.
-pub fn find_shared(
-    conn: &mut PgConnection,
-    org_id: Uuid,
-    id: Uuid,
-) -> QueryResult<Option<AdminKey>> {
-    admin_keys::table
-        .filter(admin_keys::org_id.eq(org_id))
-        .filter(admin_keys::id.eq(id))
-        .select(AdminKey::as_select())
-        .for_share()
-        .first(conn)
-        .optional()
-}
-
 pub fn revoke(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<bool> {
     diesel::update(
         admin_keys::table

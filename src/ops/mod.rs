@@ -187,8 +187,9 @@ fn current(
         .ok_or_else(|| OpError::refused(STALE_ACTOR))
 }
 
-/// An admin key acts as an Administrator for what its scopes open, while it is live;
-/// its row is read share-locked, so a revocation waits for the change or wins over it.
+/// An admin key acts as an Administrator for what its scopes open, while it is live. Its
+/// row is read without a lock: a share lock here, the org lock some ops hold and the
+/// key's "last used" update would wait on each other in a cycle (a deadlock).
 fn admin_key_access(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -197,7 +198,7 @@ fn admin_key_access(
 ) -> OpResult<(Access, Option<Uuid>)> {
     use crate::domain::Role;
     use crate::domain::admin_scope::AdminScope;
-    let key = crate::models::admin_keys::find_shared(conn, org_id, key_id)?
+    let key = crate::models::admin_keys::find(conn, org_id, key_id)?
         .ok_or_else(|| OpError::refused(STALE_KEY))?;
     if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
         return Err(OpError::refused(STALE_KEY));

@@ -21,20 +21,38 @@ fn schemathesis() -> PathBuf {
 
 #[actix_web::test]
 async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document() {
+    // The app's own account of any server error, next to the fuzzer's report.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
     let st = schemathesis();
-    assert!(st.exists(), "{} is missing: run tests/run once, it installs schemathesis", st.display());
+    assert!(
+        st.exists(),
+        "{} is missing: run tests/run once, it installs schemathesis",
+        st.display()
+    );
     // The fuzzer sends thousands of requests: no rate limit in its way.
     let app = TestApp::spawn_with(|config| config.limits.admin_api_per_minute = 1_000_000).await;
     let (admin, slug) = app.admin_with_org("Acme").await;
     app.unlimited_seats(&slug);
-    for (name, role) in [("Grace Dev", Role::Developer), ("Bill Money", Role::BillingManager), ("Vera View", Role::Viewer)] {
+    for (name, role) in [
+        ("Grace Dev", Role::Developer),
+        ("Bill Money", Role::BillingManager),
+        ("Vera View", Role::Viewer),
+    ] {
         app.member_with_role(&slug, name, role).await;
     }
     for name in ["Apollo", "Gemini"] {
-        admin.post_form(&format!("/orgs/{slug}/projects"), &[("name", name)]).await;
+        admin
+            .post_form(&format!("/orgs/{slug}/projects"), &[("name", name)])
+            .await;
     }
     admin
-        .post_form(&format!("/orgs/{slug}/invitations"), &[("emails", "pending@example.com"), ("role", "viewer")])
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "pending@example.com"), ("role", "viewer")],
+        )
         .await;
     let key = admin_key(&admin, &slug, "Fuzzer", &ALL_SCOPES).await;
     let address = app.address.clone();
@@ -69,5 +87,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     );
     // Visible in the test command's output.
     println!("{report}");
-    assert!(output.status.success(), "schemathesis found failures:\n{report}");
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{report}"
+    );
 }
