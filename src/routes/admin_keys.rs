@@ -24,7 +24,7 @@ struct KeyView {
     id: Uuid,
     name: String,
     prefix: String,
-    scopes: String,
+    scopes: Vec<String>,
     created_by: String,
     created_on: String,
     last_used: String,
@@ -44,7 +44,7 @@ impl KeyView {
             id: key.id,
             live: key.is_live(now),
             status,
-            scopes: key.scopes.join(", "),
+            scopes: key.scopes.clone(),
             created_on: key.created_at.format("%b %-d, %Y").to_string(),
             last_used: key
                 .last_used_at

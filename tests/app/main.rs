@@ -9,6 +9,7 @@ mod activity;
 mod activity_log;
 mod activity_member_search;
 mod admin_api;
+mod admin_keys_page;
 mod audit_chain;
 mod audit_export;
 mod audit_integrity;
