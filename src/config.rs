@@ -67,6 +67,9 @@ pub struct Settings {
     /// Input tokens, and output tokens, accepted in one usage report; larger reports get 400 and must be split.
     #[arg(long, env = "MAX_TOKENS_PER_REPORT", default_value_t = Limits::default().max_tokens_per_report, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_tokens_per_report: u64,
+    /// Requests per minute each organization admin key may make to /api/v1/organization/; more get 429 with Retry-After.
+    #[arg(long, env = "ADMIN_API_REQUESTS_PER_MINUTE", default_value_t = Limits::default().admin_api_per_minute, value_parser = clap::value_parser!(u32).range(1..))]
+    pub admin_api_requests_per_minute: u32,
     /// Days raw usage reports are kept: older monthly partitions are dropped whole (the hourly totals that the pages show stay).
     #[arg(long, env = "USAGE_RAW_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(8..))]
     pub usage_raw_retention_days: u32,
@@ -119,6 +122,8 @@ pub struct Limits {
     /// How far below zero one usage report may take a balance (402 beyond, nothing
     /// recorded), in micro-credits.
     pub overdraft_micro: i64,
+    /// Requests a minute per organization admin key (429 beyond).
+    pub admin_api_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -133,6 +138,7 @@ impl Default for Limits {
             unverified_invitations_per_day: 10,
             max_tokens_per_report: 10_000_000,
             overdraft_micro: crate::domain::pricing::default_overdraft_micro(),
+            admin_api_per_minute: 600,
         }
     }
 }
@@ -246,6 +252,7 @@ impl Config {
             limits: Limits {
                 signups_per_ip_per_hour: s.signups_per_ip_per_hour,
                 max_tokens_per_report: s.max_tokens_per_report,
+                admin_api_per_minute: s.admin_api_requests_per_minute,
                 ..Limits::default()
             },
             password_cost: PasswordCost {
@@ -322,6 +329,7 @@ mod tests {
             trusted_proxies: String::new(),
             signups_per_ip_per_hour: 5,
             max_tokens_per_report: 10_000_000,
+            admin_api_requests_per_minute: 600,
             usage_raw_retention_days: 400,
             argon2_memory_kib: PasswordCost::default().memory_kib,
             argon2_iterations: PasswordCost::default().iterations,

@@ -19,9 +19,14 @@ pub async fn refuse_nul_bytes(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if has_nul(req.uri().path(), req.uri().query()) {
-        let response =
-            AppError::BadRequest("The address contains a character that is not allowed.".into())
-                .error_response();
+        const MESSAGE: &str = "The address contains a character that is not allowed.";
+        // Machines get the API's JSON error shape; people the error page.
+        let response = if req.path().starts_with("/api/") {
+            actix_web::HttpResponse::BadRequest()
+                .json(serde_json::json!({ "error": "bad_request", "message": MESSAGE }))
+        } else {
+            AppError::BadRequest(MESSAGE.into()).error_response()
+        };
         return Ok(req.into_response(response).map_into_right_body());
     }
     next.call(req)

@@ -353,6 +353,19 @@ diesel::table! {
         created_at -> Timestamptz,
         handled_at -> Nullable<Timestamptz>,
         outbox_id -> Nullable<Uuid>,
+    admin_keys (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        scopes -> Array<Text>,
+        created_by -> Nullable<Uuid>,
+        created_by_name -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -361,6 +374,13 @@ diesel::table! {
         user_id -> Uuid,
         non_security -> Bool,
         updated_at -> Timestamptz,
+    admin_api_requests (key_id, idempotency_key) {
+        key_id -> Uuid,
+        idempotency_key -> Text,
+        request_hash -> Bytea,
+        status -> Int2,
+        body -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -395,6 +415,9 @@ diesel::joinable!(alerts -> organizations (org_id));
 diesel::joinable!(alerts -> users (user_id));
 diesel::joinable!(email_preferences -> users (user_id));
 
+diesel::joinable!(admin_keys -> organizations (org_id));
+diesel::joinable!(admin_api_requests -> admin_keys (key_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
     activity_chains,
@@ -423,4 +446,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     alerts,
     email_preferences,
+    admin_keys,
+    admin_api_requests,
 );

@@ -134,7 +134,17 @@ impl Application {
                 .route("/readyz", web::get().to(routes::health::readyz))
                 .route("/static/{file}", web::get().to(routes::assets::serve))
                 .route("/favicon.ico", web::get().to(routes::assets::favicon))
-                // The machine API: key-authenticated, outside the session and CSRF layers.
+                // The organization API (admin keys) and its document, then the project
+                // keys' API: key-authenticated, outside the session and CSRF layers.
+                .route(
+                    "/api/v1/openapi.json",
+                    web::get().to(routes::admin_api::openapi::openapi_json),
+                )
+                .service(
+                    web::scope("/api/v1/organization")
+                        .wrap(from_fn(routes::admin_api::rate_headers))
+                        .configure(routes::admin_api::configure),
+                )
                 .service(web::scope("/api/v1").configure(routes::api::configure))
                 .service(
                     web::scope("")

@@ -62,6 +62,28 @@ impl RequestMeta {
     }
 }
 
+impl RequestMeta {
+    /// The client address and user agent of a key-authenticated API request (which has
+    /// no session, so no CSRF token or flash).
+    pub fn api(req: &HttpRequest) -> (String, Option<String>) {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let trusted = req
+            .app_data::<web::Data<crate::config::Config>>()
+            .map(|c| c.trusted_proxies.as_slice())
+            .unwrap_or_default();
+        let ip = crate::domain::client_ip::client_ip(
+            req.peer_addr().map(|a| a.ip()),
+            trusted,
+            header("forwarded"),
+            header("x-forwarded-for"),
+        );
+        (
+            ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            header("user-agent").map(|ua| ua.chars().take(512).collect()),
+        )
+    }
+}
+
 impl FromRequest for RequestMeta {
     type Error = AppError;
     type Future = std::future::Ready<Result<Self, AppError>>;
@@ -282,6 +304,7 @@ impl OrgMember {
             name: self.user.name.clone(),
             ip: Some(self.meta.ip.clone()),
             user_agent: self.meta.user_agent.clone(),
+            admin_key: None,
         }
     }
 }
@@ -293,6 +316,7 @@ impl CurrentUser {
             name: self.user.name.clone(),
             ip: Some(self.meta.ip.clone()),
             user_agent: self.meta.user_agent.clone(),
+            admin_key: None,
         }
     }
 }

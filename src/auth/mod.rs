@@ -1,5 +1,6 @@
 //! Who is asking: sessions, passwords, CSRF, and the extractors handlers take.
 
+pub mod admin_key;
 pub mod csrf;
 mod extractors;
 pub mod password;

@@ -36,7 +36,7 @@ const fn option(action: Action) -> ActionOption {
 }
 
 /// Every action the console writes, grouped as the filter shows them.
-pub const GROUPS: [ActionGroup; 7] = [
+pub const GROUPS: [ActionGroup; 8] = [
     ActionGroup {
         key: "invitations",
         label: "Invitations",
@@ -125,6 +125,16 @@ pub const GROUPS: [ActionGroup; 7] = [
         actions: &[
             option(Action::AccountTwoFactorEnabled),
             option(Action::AccountTwoFactorDisabled),
+        ],
+    },
+    ActionGroup {
+        key: "admin_keys",
+        label: "Admin keys",
+        all_label: "All admin key actions",
+        stem: "admin",
+        actions: &[
+            option(Action::AdminKeyCreated),
+            option(Action::AdminKeyRevoked),
         ],
     },
 ];

@@ -313,6 +313,11 @@ pub fn describe(
             };
             sentence.maybe(", which ran until ", was("access_until"))
         }
+        AdminKeyCreated => start
+            .text(" created the admin key ")
+            .name(now("name").unwrap_or_else(|| target.to_owned()))
+            .maybe(" starting with ", now("prefix")),
+        AdminKeyRevoked => start.text(" revoked the admin key ").name(target),
     }
 }
 

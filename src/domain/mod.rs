@@ -5,6 +5,7 @@ pub mod activity;
 pub mod activity_filter;
 pub mod activity_text;
 pub mod alerts;
+pub mod admin_scope;
 pub mod audit_canonical;
 pub mod audit_chain;
 pub mod audit_stream;

@@ -207,6 +207,34 @@ pub fn find(
         .optional()
 }
 
+/// Up to `limit` members of the filter after the user id `after`, in user id order: the
+/// admin API's stable cursor (search and role apply; the sort does not).
+pub fn after(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    filter: &MemberFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<MemberRow>> {
+    let mut query = filtered(org_id, filter);
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after));
+    }
+    query
+        .select((
+            users::id,
+            users::name,
+            users::email,
+            memberships::role,
+            memberships::created_at,
+            users::last_active_at,
+            two_factor_on(),
+        ))
+        .order(users::id.asc())
+        .limit(limit)
+        .load(conn)
+}
+
 /// Escapes `%`, `_` and `\` so that a search is a plain substring match.
 pub(super) fn like_pattern(search: &str) -> String {
     let mut pattern = String::from("%");

@@ -71,6 +71,7 @@ pub fn create_admin(
             name: user.name.clone(),
             ip: None,
             user_agent: Some("teamwork create-admin".into()),
+            admin_key: None,
         };
         let slug = match org {
             Some(name) => Some(orgs::found_in(conn, name, &founder, now)?.slug),

@@ -5,7 +5,8 @@ use diesel::PgConnection;
 
 use super::OpResult;
 use crate::models::{
-    activity, login_failures, org_deletion, sessions, throttle, usage_charges, usage_storage,
+    activity, admin_api_requests, login_failures, org_deletion, sessions, throttle, usage_charges,
+    usage_storage,
 };
 
 /// Deletes expired sessions, login failures and throttle windows older than a day (no
@@ -16,6 +17,7 @@ pub fn purge_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> OpResult<(u
     let failures = login_failures::delete_before(conn, now - Duration::days(1))?;
     throttle::delete_before(conn, now - Duration::days(1))?;
     usage_charges::forget_request_ids(conn, now - Duration::days(7))?;
+    admin_api_requests::delete_before(conn, now - Duration::hours(admin_api_requests::KEPT_HOURS))?;
     Ok((sessions, failures))
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use super::{OpError, OpResult, recheck, tx};
+use super::{OpError, OpResult, locked, recheck, tx};
 use crate::domain::activity::{Actor, Event};
 use crate::domain::{Permission, ProjectName};
 use crate::models::activity;
@@ -49,7 +49,11 @@ pub fn rename(
     project_id: Uuid,
     name: &ProjectName,
 ) -> OpResult<()> {
-    tx(conn, |conn| {
+    // The organization lock first, as every membership and invitation change takes it:
+    // renaming locks the project row (its name is in a unique index), and a project
+    // invitation, holding the organization lock, waits on that row; taking them in the
+    // other order deadlocked.
+    locked(conn, org_id, |conn, _| {
         let project = managed(conn, org_id, actor, project_id)?;
         if project.name == name.as_str() {
             return Ok(());
@@ -73,7 +77,8 @@ pub fn archive(
     project_id: Uuid,
     now: DateTime<Utc>,
 ) -> OpResult<Project> {
-    tx(conn, |conn| {
+    // The organization lock first, for the same reason as `rename`.
+    locked(conn, org_id, |conn, _| {
         let project = managed(conn, org_id, actor, project_id)?;
         if Project::archive(conn, project.id, now)? {
             let event = Event::ProjectArchived {

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::api_usage;
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::admin_scope::ADMIN_KEY_PREFIX;
 use crate::domain::{API_KEY_PREFIX, PlainToken};
 use crate::error::AppError;
 use crate::models::api_keys;
@@ -133,6 +134,17 @@ impl FromRequest for ApiCaller {
                     "Send the API key as `Authorization: Bearer <key>`.",
                 ));
             };
+            if header
+                .strip_prefix("Bearer ")
+                .is_some_and(|raw| raw.trim().starts_with(ADMIN_KEY_PREFIX))
+            {
+                // R45: one kind of secret per endpoint; an admin key never reports usage.
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "wrong_key_kind",
+                    "This is an organization admin key: it cannot report usage. Use a project API key (tw_live_...).",
+                ));
+            }
             let token = header
                 .strip_prefix("Bearer ")
                 .and_then(|raw| PlainToken::parse(API_KEY_PREFIX, raw.trim()))

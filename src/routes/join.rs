@@ -319,6 +319,7 @@ pub async fn create_account_and_join(
         name: String::new(),
         ip: Some(meta.ip.clone()),
         user_agent: meta.user_agent.clone(),
+        admin_key: None,
     };
     let ctx = Context::from_config(&config);
     let outcome = db

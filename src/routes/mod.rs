@@ -10,6 +10,8 @@ mod account_settings;
 mod accounts;
 mod activity;
 mod activity_export;
+pub mod admin_api;
+mod admin_keys;
 pub mod api;
 mod api_keys;
 mod api_usage;
@@ -158,4 +160,10 @@ url_map! {
     get  "/orgs/{org}/health"                                             => access_health::show_access_health,
     get  "/orgs/{org}/projects/{project_id}/access/{user_id}/until"       => access_until::edit_access_until,
     post "/orgs/{org}/projects/{project_id}/access/{user_id}/until"       => access_until::update_access_until,
+    // Admin keys and the organization API's reference (issue 19)
+    get  "/orgs/{org}/settings/admin-keys"                                => admin_keys::list_admin_keys,
+    post "/orgs/{org}/settings/admin-keys"                                => admin_keys::create_admin_key,
+    get  "/orgs/{org}/settings/admin-keys/{key_id}/revoke"                => admin_keys::confirm_revoke_admin_key,
+    post "/orgs/{org}/settings/admin-keys/{key_id}/revoke"                => admin_keys::revoke_admin_key,
+    get  "/docs/api"                                                      => admin_api::docs::show_api_reference,
 }

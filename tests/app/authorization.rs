@@ -87,6 +87,8 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         (_, "/orgs/{org}/delete") => Org(ManageOrganization),
         (_, "/orgs/{org}/restore") => DeletingAdmin,
         (_, p) if p.starts_with("/orgs/{org}/settings/streaming") => Org(ManageOrganization),
+        (_, p) if p.starts_with("/orgs/{org}/settings/admin-keys") => Org(ManageOrganization),
+        ("get", "/docs/api") => Public,
         ("get", "/orgs/{org}/members") => Org(ViewMembers),
         ("get", "/orgs/{org}/members/{user_id}" | "/orgs/{org}/members.csv") => Org(ViewMembers),
         (_, p) if p.starts_with("/orgs/{org}/members/") => Org(ManageMembers),
@@ -280,6 +282,17 @@ impl World {
             .select(teamwork::schema::api_keys::id)
             .first(&mut app.conn())
             .unwrap();
+        // An admin key with the project key's id, so that `{key_id}` names one of each
+        // (the two kinds live in different tables).
+        diesel::sql_query(
+            "INSERT INTO admin_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_by_name) \
+             SELECT $1, o.id, 'HR sync', 'tw_admin_abcdefgh', gen_random_uuid()::text::bytea, '{members:read}', u.id, u.name \
+             FROM organizations o, users u WHERE o.slug = $2 AND u.email = 'ada.admin@example.com'",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(key_id)
+        .bind::<diesel::sql_types::Text, _>(&slug)
+        .execute(&mut app.conn())
+        .unwrap();
         admin
             .post_form(
                 &format!("/orgs/{slug}/invitations"),
@@ -444,7 +457,7 @@ impl World {
     /// Rows in every table a request could change (sessions aside: visiting a page may
     /// open one), counted in one statement.
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, i64> {
-        const TABLES: [&str; 15] = [
+        const TABLES: [&str; 16] = [
             "users",
             "organizations",
             "memberships",
@@ -460,6 +473,7 @@ impl World {
             "audit_streams",
             "alerts",
             "email_preferences",
+            "admin_keys",
         ];
         #[derive(QueryableByName)]
         struct Counts {
@@ -528,6 +542,7 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         "role" => vec![("role", "developer")],
         "retention" => vec![("keep_personal_days", "30")],
         "delete" => vec![("name", "Acme")],
+        "admin-keys" => vec![("name", "HR sync"), ("scopes", "members:read")],
         "streaming" => vec![
             ("url", "http://127.0.0.1:9/audit"),
             ("secret", "a-new-secret-0123456789"),

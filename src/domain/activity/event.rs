@@ -35,6 +35,15 @@ pub struct KeyFacts {
     pub project: String,
 }
 
+/// An organization admin key as its entries record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminKeyFacts {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+}
+
 /// What a member held before leaving: an organization role, or access to one project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Held {
@@ -213,6 +222,8 @@ pub enum Event {
         role: ProjectRole,
         until: NaiveDate,
     },
+    AdminKeyCreated(AdminKeyFacts),
+    AdminKeyRevoked(AdminKeyFacts),
 }
 
 /// The stored parts of an entry.
@@ -549,6 +560,18 @@ impl Event {
                     "role": role.as_str(),
                     "access_until": until.to_string(),
                 })),
+                None,
+            ),
+            AdminKeyCreated(key) => (
+                Action::AdminKeyCreated,
+                Target::of("admin_key", key.id, &key.name),
+                None,
+                Some(json!({ "name": key.name, "prefix": key.prefix, "scopes": key.scopes })),
+            ),
+            AdminKeyRevoked(key) => (
+                Action::AdminKeyRevoked,
+                Target::of("admin_key", key.id, &key.name),
+                Some(json!({ "prefix": key.prefix, "scopes": key.scopes })),
                 None,
             ),
         };

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 mod event;
 
-pub use event::{Event, Held, InvitationFacts, KeyFacts, Person, Stored};
+pub use event::{AdminKeyFacts, Event, Held, InvitationFacts, KeyFacts, Person, Stored};
 
 /// Who did it, and from where. Names are copied into the entry so that history keeps
 /// the name a person had at the time.
@@ -15,6 +15,10 @@ pub struct Actor {
     pub name: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The organization admin key acting (then `user_id` and `name` are its creator's
+    /// id and "API key <name> (created by <person>)"): the ops grant it the rights of
+    /// an Administrator narrowed to its scopes, re-read in their transaction.
+    pub admin_key: Option<Uuid>,
 }
 
 /// Every kind of entry the log can hold; stored as `noun.verb` text.
@@ -54,10 +58,12 @@ pub enum Action {
     InvitationRequestedAgain,
     ProjectAccessUntilChanged,
     ProjectAccessExpired,
+    AdminKeyCreated,
+    AdminKeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 36] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -92,6 +98,8 @@ impl Action {
         Action::InvitationRequestedAgain,
         Action::ProjectAccessUntilChanged,
         Action::ProjectAccessExpired,
+        Action::AdminKeyCreated,
+        Action::AdminKeyRevoked,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -130,6 +138,8 @@ impl Action {
             Action::InvitationRequestedAgain => "invitation.requested_again",
             Action::ProjectAccessUntilChanged => "project_access.until_changed",
             Action::ProjectAccessExpired => "project.access_expired",
+            Action::AdminKeyCreated => "admin_key.created",
+            Action::AdminKeyRevoked => "admin_key.revoked",
         }
     }
 
@@ -170,6 +180,8 @@ impl Action {
             Action::InvitationRequestedAgain => "New invitation requested",
             Action::ProjectAccessUntilChanged => "Access until changed",
             Action::ProjectAccessExpired => "Project access expired",
+            Action::AdminKeyCreated => "Admin key created",
+            Action::AdminKeyRevoked => "Admin key revoked",
         }
     }
 
