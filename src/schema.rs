@@ -353,6 +353,10 @@ diesel::table! {
         created_at -> Timestamptz,
         handled_at -> Nullable<Timestamptz>,
         outbox_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     admin_keys (id) {
         id -> Uuid,
         org_id -> Uuid,
@@ -374,6 +378,10 @@ diesel::table! {
         user_id -> Uuid,
         non_security -> Bool,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     admin_api_requests (key_id, idempotency_key) {
         key_id -> Uuid,
         idempotency_key -> Text,

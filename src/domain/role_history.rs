@@ -56,7 +56,9 @@ pub const fn effect(action: Action) -> Option<Effect> {
         | AccountTwoFactorDisabled
         | InvitationRequestedAgain
         | ProjectAccessUntilChanged
-        | ProjectAccessExpired => None,
+        | ProjectAccessExpired
+        | AdminKeyCreated
+        | AdminKeyRevoked => None,
     }
 }
 

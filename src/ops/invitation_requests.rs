@@ -72,6 +72,7 @@ pub fn request_again(
             name: invitation.email.clone(),
             ip: asker.ip,
             user_agent: asker.user_agent,
+            admin_key: None,
         };
         let facts = super::invitations::facts(&invitation, target.project_name.as_deref());
         let event = Event::InvitationRequestedAgain(facts);

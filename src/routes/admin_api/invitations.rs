@@ -112,6 +112,12 @@ pub(super) fn outcomes(
                 None,
                 Some(format!("Every seat of the {} plan is taken.", plan.label())),
             ),
+            Outcome::DailyLimit => (
+                OutcomeCode::DailyLimit,
+                None,
+                Some("Today's invitations are used up. Try again tomorrow.".to_owned()),
+            ),
+            Outcome::Resent => (OutcomeCode::Resent, None, None),
         };
         results.push(AddressOutcome {
             email: result.email,

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::types::{Member, MemberList, RoleChange, RoleName};
 use super::{AdminCaller, ApiFailure, body, cut, json, ok, page_limit, write};
+use crate::config::Config;
 use crate::db::Db;
+use crate::mail::Context;
 use crate::domain::Role;
 use crate::domain::admin_scope::AdminScope;
 use crate::models::member_list::{self, MemberFilter};
@@ -117,12 +119,15 @@ pub async fn remove_member(
     db: web::Data<Db>,
     path: web::Path<Uuid>,
     bytes: web::Bytes,
+    config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiFailure> {
     caller.require(AdminScope::MembersWrite)?;
     let (org_id, user_id, actor) = (caller.org_id, path.into_inner(), caller.actor.clone());
+    let ctx = Context::from_config(&config);
     write(&req, &caller, &db, &bytes, move |conn| {
-        let row = ops::members::remove(conn, org_id, &actor, user_id)?;
-        ok(StatusCode::OK, &Member::from(row))
+        let plan = ops::members::RemovalPlan::keep_keys();
+        let removed = ops::members::remove_member(conn, org_id, &actor, user_id, &plan, &ctx)?;
+        ok(StatusCode::OK, &Member::from(removed.row))
     })
     .await
 }

@@ -195,6 +195,7 @@ pub async fn invite_project_member(
     let grant = Grant::Project {
         project_id,
         role: new.role.into(),
+        until: None,
     };
     write(&req, &caller, &db, &bytes, move |conn| {
         let sent = ops::invitations::send(conn, org_id, &actor, &[entry], grant, &ctx)?;

@@ -161,6 +161,8 @@ pub enum OutcomeCode {
     AlreadyInvited,
     AddressLimit,
     SeatLimit,
+    DailyLimit,
+    Resent,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
