@@ -258,7 +258,9 @@ PY
 )
 read -r sent firsts split other retry_rps <<<"$retries"
 dup_events=$(sql "SELECT count(*) FROM usage_events e JOIN organizations o ON o.id = e.org_id WHERE o.slug = 'perf-dup'")
-dup_charges=$(sql "SELECT count(*) FROM credit_ledger l JOIN organizations o ON o.id = l.org_id WHERE o.slug = 'perf-dup' AND l.kind = 'usage'")
+# Reports charged by the ledger (an entry charges the reports committed together).
+dup_charges=$(sql "SELECT count(*) FROM credit_ledger l JOIN organizations o ON o.id = l.org_id,
+    unnest(coalesce(l.usage_event_ids, ARRAY[l.usage_event_id])) AS charged WHERE o.slug = 'perf-dup' AND l.kind = 'usage'")
 off_balances=$(sql "SELECT count(*) FROM billing_accounts b
     WHERE balance_micro <> (SELECT coalesce(sum(amount_micro), 0) FROM credit_ledger l WHERE l.org_id = b.org_id)")
 
