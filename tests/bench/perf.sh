@@ -221,7 +221,7 @@ for target in "${targets[@]}"; do
     p50=$(awk '$1 == "50%" { print $2 }' "$out")
     p99=$(awk '$1 == "99%" { print $2 }' "$out")
     non2xx=$(awk '/Non-2xx or 3xx responses/ { print $NF }' "$out")
-    socket=$(awk -F'[ ,]+' '/Socket errors/ { print $4 + $6 + $8 + $10 }' "$out")
+    socket=$(awk -F'[ ,]+' '/Socket errors/ { print $5 + $7 + $9 + $11 }' "$out")
     errors=$((${non2xx:-0} + ${socket:-0}))
     [[ $path == /readyz ]] && floor=$rps
     rows+=("$name|$rps|$p50|$p99|$errors|$per|${per_request:-1}")
