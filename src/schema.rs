@@ -112,6 +112,7 @@ diesel::table! {
         actor_id -> Nullable<Uuid>,
         actor_name -> Nullable<Text>,
         created_at -> Timestamptz,
+        usage_event_ids -> Nullable<Array<Int8>>,
     }
 }
 

@@ -1,6 +1,5 @@
 //! Reading the activity log: keyset pages under a filter, and the people it can be filtered by.
 
-use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
@@ -47,7 +46,9 @@ fn narrowed(org_id: Uuid, filter: &LogFilter, before: Option<Uuid>, limit: i64) 
     match &filter.action {
         ActionFilter::All => {}
         ActionFilter::One(code) => query = query.filter(activity::action.eq(code.clone())),
-        ActionFilter::Group(group) => query = query.filter(sql::<Text>(STEM_SQL).eq(group.stem)),
+        ActionFilter::Group(group) => {
+            query = query.filter(super::cached_sql::literal::<Text>(STEM_SQL).eq(group.stem))
+        }
     }
     if let Some(since) = filter.since {
         query = query.filter(activity::id.ge(since));

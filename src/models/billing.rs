@@ -189,7 +189,8 @@ pub struct LedgerRow {
     pub actor_name: Option<String>,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
-    /// How many usage charges the line adds up (1 for other entries).
+    /// How many usage reports the line charges (a usage entry charges the reports
+    /// committed together; 1 for other entries).
     #[diesel(sql_type = BigInt)]
     pub charges: i64,
 }
@@ -288,7 +289,7 @@ pub fn ledger_page(
            SELECT max(id) AS id, 'usage' AS kind, sum(amount_micro)::int8 AS amount_micro, \
                   (array_agg(balance_after_micro ORDER BY id DESC))[1] AS balance_after_micro, \
                   NULL::text AS reference, NULL::text AS actor_name, max(created_at) AS created_at, \
-                  count(*) AS charges \
+                  sum(coalesce(cardinality(usage_event_ids), 1))::int8 AS charges \
            FROM credit_ledger \
            WHERE org_id = $1 AND kind = 'usage' AND $2 IN ('all', 'usage') \
            GROUP BY (created_at AT TIME ZONE 'UTC')::date \

@@ -106,7 +106,7 @@ pub fn load(
     wanted: Wanted,
     limit: i64,
 ) -> QueryResult<Extras> {
-    let row: Row = diesel::sql_query(EXTRAS)
+    let row: Row = super::cached_sql::query(EXTRAS)
         .bind::<SqlUuid, _>(org_id)
         .bind::<SqlUuid, _>(user_id)
         .bind::<Bool, _>(wanted.pending)

@@ -150,7 +150,7 @@ pub fn page(
             users::last_active_at,
             two_factor_on(),
         ),
-        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+        super::cached_sql::literal::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
             if filter.search.is_empty() {
                 "NULL::bigint"
             } else {

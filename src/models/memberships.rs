@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::cached_sql;
 use super::organizations::{CountChange, Organization};
 use super::users::User;
 use crate::domain::{Access, ProjectRole, Role};
@@ -209,8 +210,8 @@ impl Membership {
 /// The organizations of the user of the row, for the header's switcher, as a JSON array
 /// of `{name, slug}`: it rides along in the query that loads the user, so every page
 /// saves a statement. Only for queries that have `users` in their FROM clause.
-pub fn switcher() -> diesel::expression::SqlLiteral<diesel::sql_types::Jsonb> {
-    diesel::dsl::sql(
+pub fn switcher() -> cached_sql::Literal<diesel::sql_types::Jsonb> {
+    cached_sql::literal(
         "(SELECT coalesce(jsonb_agg(jsonb_build_object('name', o.name, 'slug', o.slug) \
          ORDER BY o.name, o.slug), '[]'::jsonb) FROM organizations o WHERE o.deleted_at IS NULL \
          AND o.id IN (SELECT m.org_id FROM memberships m WHERE m.user_id = users.id \
@@ -220,9 +221,8 @@ pub fn switcher() -> diesel::expression::SqlLiteral<diesel::sql_types::Jsonb> {
 
 /// The organization's credit balance, riding along like [`switcher`]. Only for queries
 /// that have `organizations` in their FROM clause.
-fn balance()
--> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
-    diesel::dsl::sql(
+fn balance() -> cached_sql::Literal<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    cached_sql::literal(
         "(SELECT b.balance_micro FROM billing_accounts b WHERE b.org_id = organizations.id)",
     )
 }

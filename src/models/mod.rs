@@ -14,6 +14,7 @@ pub mod admin_keys;
 pub mod api_keys;
 pub mod audit_streams;
 pub mod billing;
+pub mod cached_sql;
 pub mod invitations;
 pub mod known_devices;
 pub mod login_failures;

@@ -1,5 +1,5 @@
 //! Charging usage reports in groups: the organization's balance row locked once, then
-//! the reports, their ledger entries and request ids written by one set-based statement
+//! the reports, their ledger entry and request ids written by one set-based statement
 //! (arrays bound as parameters and unnested), whatever the number of reports.
 //!
 //! The balance lives on one row: every charge of an organization, from any app
@@ -37,11 +37,13 @@ struct Balance {
 /// Locks the organization's balance row until the transaction ends and reads it;
 /// `None` when the organization has no billing account.
 pub fn lock_balance(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Option<i64>> {
-    diesel::sql_query("SELECT balance_micro FROM billing_accounts WHERE org_id = $1 FOR UPDATE")
-        .bind::<SqlUuid, _>(org_id)
-        .get_result::<Balance>(conn)
-        .optional()
-        .map(|b| b.map(|b| b.balance_micro))
+    super::cached_sql::query(
+        "SELECT balance_micro FROM billing_accounts WHERE org_id = $1 FOR UPDATE",
+    )
+    .bind::<SqlUuid, _>(org_id)
+    .get_result::<Balance>(conn)
+    .optional()
+    .map(|b| b.map(|b| b.balance_micro))
 }
 
 #[derive(QueryableByName)]
@@ -65,7 +67,7 @@ pub fn recorded_ids(
     if request_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<RecordedId> = diesel::sql_query(
+    let rows: Vec<RecordedId> = super::cached_sql::query(
         "SELECT request_id, usage_event_id, cost_micro FROM usage_request_ids \
          WHERE org_id = $1 AND request_id = ANY($2)",
     )
@@ -84,9 +86,10 @@ struct EventId {
     id: i64,
 }
 
-/// Writes the charges in one statement: the usage events, one ledger entry per event
-/// (in order, with the balance after each), the request ids, and the balance minus
-/// their sum. The events' insert trigger adds them to the hourly rollup, in the same
+/// Writes the charges in one statement: the usage events, one ledger entry for all of
+/// them (their total, the balance after the last, and their ids in order: one entry per
+/// event cost three index entries and a foreign-key check per report), the request ids,
+/// and the balance minus their sum. The events' insert trigger adds them to the hourly rollup, in the same
 /// statement. The caller holds [`lock_balance`]'s lock and computed each
 /// `balance_after_micro` from the balance it read. Returns the events' ids, in order.
 ///
@@ -110,7 +113,7 @@ pub fn insert(
     let requests: Vec<i32> = charges.iter().map(|c| c.requests).collect();
     let occurred: Vec<DateTime<Utc>> = charges.iter().map(|c| c.occurred_at).collect();
     let request_ids: Vec<Option<&str>> = charges.iter().map(|c| c.request_id).collect();
-    let ids: Vec<EventId> = diesel::sql_query(
+    let ids: Vec<EventId> = super::cached_sql::query(
         "WITH input AS ( \
            SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::int4[], $6::int8[], \
                                 $7::int8[], $8::int8[], $9::timestamptz[], $10::int8[], $11::text[]) \
@@ -128,8 +131,9 @@ pub fn insert(
                   cost_micro, occurred_at, $12 FROM numbered), \
          ledger AS ( \
            INSERT INTO credit_ledger (org_id, kind, amount_micro, balance_after_micro, \
-                                      usage_event_id, created_at) \
-           SELECT $1, 'usage', -cost_micro, balance_after, id, $12 FROM numbered ORDER BY ord), \
+                                      usage_event_id, usage_event_ids, created_at) \
+           SELECT $1, 'usage', -sum(cost_micro), (array_agg(balance_after ORDER BY ord DESC))[1], \
+                  (array_agg(id ORDER BY ord))[1], array_agg(id ORDER BY ord), $12 FROM numbered), \
          request_ids AS ( \
            INSERT INTO usage_request_ids (org_id, request_id, usage_event_id, cost_micro, created_at) \
            SELECT $1, request_id, id, cost_micro, $12 FROM numbered WHERE request_id IS NOT NULL), \
@@ -157,7 +161,7 @@ pub fn insert(
 
 /// Forgets request ids recorded before `before`. Returns how many.
 pub fn forget_request_ids(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::sql_query("DELETE FROM usage_request_ids WHERE created_at < $1")
+    super::cached_sql::query("DELETE FROM usage_request_ids WHERE created_at < $1")
         .bind::<Timestamptz, _>(before)
         .execute(conn)
 }
@@ -169,7 +173,7 @@ pub fn touch_keys(
     key_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::sql_query(
+    super::cached_sql::query(
         "UPDATE api_keys SET last_used_at = $2 \
          WHERE id = ANY($1) AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute')",
     )

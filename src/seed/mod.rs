@@ -137,10 +137,14 @@ pub async fn seed_demo(db: &Db, base_url: &str, options: Options) -> Result<Stri
         .await
         .map_err(|e| e.to_string())?;
     // Fresh statistics, so that the first requests are planned for the seeded sizes
-    // rather than for the empty tables autovacuum last saw.
-    db.run(|conn| Ok::<_, AppError>(conn.batch_execute("ANALYZE")?))
-        .await
-        .map_err(|e| e.to_string())?;
+    // rather than for the empty tables autovacuum last saw. Without the pool's 5-second
+    // limit: after a million entries on a busy machine ANALYZE takes longer.
+    db.run(|conn| {
+        conn.transaction(|conn| conn.batch_execute("SET LOCAL statement_timeout = 0; ANALYZE"))
+            .map_err(AppError::from)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(report::text(
         &seeded,
         options,

@@ -41,12 +41,15 @@ struct Books {
     events: i64,
 }
 
-/// The balance, the ledger's sum, the usage charges and the usage events of the org.
+/// The balance, the ledger's sum, the reports its usage entries charge and the usage
+/// events of the org.
 fn books(app: &TestApp, slug: &str) -> Books {
     diesel::sql_query(
         "SELECT (SELECT balance_micro FROM billing_accounts WHERE org_id = $1) AS balance, \
                 (SELECT sum(amount_micro)::int8 FROM credit_ledger WHERE org_id = $1) AS ledger_sum, \
-                (SELECT count(*) FROM credit_ledger WHERE org_id = $1 AND kind = 'usage') AS charges, \
+                (SELECT count(*) FROM credit_ledger l, \
+                   unnest(coalesce(l.usage_event_ids, ARRAY[l.usage_event_id])) AS charged \
+                 WHERE l.org_id = $1 AND l.kind = 'usage') AS charges, \
                 (SELECT count(*) FROM usage_events WHERE org_id = $1) AS events",
     )
     .bind::<SqlUuid, _>(app.org_id(slug))
