@@ -340,8 +340,8 @@ mod tests {
                 cells += 1;
             }
         }
-        assert_eq!(rows.len(), 13, "every permission has a row");
-        assert_eq!(cells, 78);
+        assert_eq!(rows.len(), 14, "every permission has a row");
+        assert_eq!(cells, 84);
     }
 
     #[test]

@@ -32,17 +32,18 @@ pub const IDLE_DAYS: i64 = 90;
 
 // The predicates both statements share, so the page and the badge always agree.
 // $1 the organization, $2 now - 3 days, $3 now - 90 days, $4 now.
+// Subqueries are uncorrelated (`IN`/`NOT IN`, ids are never null) so that Postgres
+// hashes each once instead of probing per row: 18,000 keys against 10,000 members.
 const LIVE_KEY: &str = "k.org_id = $1 AND k.revoked_at IS NULL \
      AND (k.expires_at IS NULL OR k.expires_at > $4) \
-     AND EXISTS (SELECT 1 FROM projects p WHERE p.id = k.project_id AND p.archived_at IS NULL)";
-const ORPHANED: &str = "(k.created_by IS NULL OR NOT EXISTS (SELECT 1 FROM memberships m \
-     WHERE m.org_id = $1 AND m.user_id = k.created_by) AND NOT EXISTS (SELECT 1 FROM \
-     project_members pm WHERE pm.org_id = $1 AND pm.user_id = k.created_by))";
+     AND k.project_id IN (SELECT id FROM projects WHERE org_id = $1 AND archived_at IS NULL)";
+const ORPHANED: &str = "(k.created_by IS NULL OR k.created_by NOT IN (SELECT user_id FROM \
+     memberships WHERE org_id = $1 UNION ALL SELECT user_id FROM project_members WHERE org_id = $1))";
 const UNUSED: &str = "coalesce(k.last_used_at, k.created_at) < $3";
 const STALE_INVITATION: &str = "i.org_id = $1 AND i.status = 'pending' AND i.sent_at < $2";
 const OPEN_ENDED: &str = "pm.org_id = $1 AND pm.access_until IS NULL";
-const NO_TWO_FACTOR: &str = "NOT EXISTS (SELECT 1 FROM two_factor_secrets t \
-     WHERE t.user_id = x.user_id AND t.enabled_at IS NOT NULL)";
+const NO_TWO_FACTOR: &str = "x.user_id NOT IN (SELECT user_id FROM two_factor_secrets \
+     WHERE enabled_at IS NOT NULL)";
 const INACTIVE_ADMIN: &str = "m.org_id = $1 AND m.role = 'administrator' \
      AND coalesce(u.last_active_at, m.created_at) < $3";
 

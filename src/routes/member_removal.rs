@@ -201,6 +201,8 @@ pub async fn remove_member(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvForm {
+    // Defaulted, so that a request without it meets the permission check first.
+    #[serde(default)]
     secrets: String,
 }
 

@@ -526,7 +526,8 @@ async fn the_members_page_runs_a_constant_number_of_statements() {
         "members page: {small:?} statements with 61 members, {large:?} with 10,061 (plain, search, role)"
     );
     assert_eq!(small, large);
-    assert!(large.iter().all(|n| *n <= 4), "{large:?}");
+    // Four for the page, one for the sidebar's "Access health" badge (administrators).
+    assert!(large.iter().all(|n| *n <= 5), "{large:?}");
 }
 
 async fn statements_for(app: &TestApp, admin: &TestClient, slug: &str) -> Vec<u64> {
