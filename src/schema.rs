@@ -192,6 +192,7 @@ diesel::table! {
         require_two_factor -> Bool,
         deleted_at -> Nullable<Timestamptz>,
         deleted_by -> Nullable<Uuid>,
+        require_sso -> Bool,
     }
 }
 
@@ -338,6 +339,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_connections (org_id) {
+        org_id -> Uuid,
+        issuer_url -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Bytea,
+        default_role -> Text,
+        active -> Bool,
+        tested_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    verified_domains (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        domain -> Text,
+        token -> Text,
+        verified_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(activity -> organizations (org_id));
 diesel::joinable!(activity_chains -> organizations (org_id));
 diesel::joinable!(activity_checkpoints -> organizations (org_id));
@@ -365,6 +390,8 @@ diesel::joinable!(usage_events -> projects (project_id));
 diesel::joinable!(usage_hourly -> api_keys (api_key_id));
 diesel::joinable!(usage_request_ids -> organizations (org_id));
 diesel::joinable!(user_tokens -> users (user_id));
+diesel::joinable!(sso_connections -> organizations (org_id));
+diesel::joinable!(verified_domains -> organizations (org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
@@ -392,4 +419,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_request_ids,
     user_tokens,
     users,
+    sso_connections,
+    verified_domains,
 );

@@ -22,6 +22,7 @@ pub mod redirect;
 pub mod retention;
 mod role;
 pub mod sealed;
+pub mod sso;
 pub mod time;
 mod token;
 pub mod totp;

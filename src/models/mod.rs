@@ -21,6 +21,7 @@ pub mod organizations;
 pub mod project_members;
 pub mod projects;
 pub mod sessions;
+pub mod sso;
 pub mod throttle;
 pub mod two_factor;
 pub mod usage;

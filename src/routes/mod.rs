@@ -26,6 +26,8 @@ mod project_access;
 mod projects;
 mod settings;
 mod sign_in;
+mod sso;
+mod sso_settings;
 mod two_factor;
 mod two_factor_login;
 mod two_factor_policy;
@@ -137,4 +139,19 @@ url_map! {
     post "/orgs/{org}/settings/streaming"                                 => audit_stream::update_audit_stream,
     post "/orgs/{org}/settings/streaming/disable"                         => audit_stream::disable_audit_stream,
     post "/orgs/{org}/settings/streaming/test"                            => audit_stream::test_audit_stream,
+    // Single sign-on (OpenID Connect), verified domains, Require SSO
+    get  "/sso"                                                           => sso::new_sso_session,
+    post "/sso"                                                           => sso::create_sso_session,
+    get  "/sso/callback"                                                  => sso::sso_callback,
+    get  "/sso/required"                                                  => sso::show_sso_required,
+    post "/sso/bypass"                                                    => sso::bypass_sso,
+    get  "/orgs/{org}/settings/sso"                                       => sso_settings::show_sso,
+    post "/orgs/{org}/settings/sso"                                       => sso_settings::update_sso,
+    post "/orgs/{org}/settings/sso/test"                                  => sso_settings::test_sso,
+    post "/orgs/{org}/settings/sso/activate"                              => sso_settings::activate_sso,
+    post "/orgs/{org}/settings/sso/deactivate"                            => sso_settings::deactivate_sso,
+    post "/orgs/{org}/settings/sso/require"                               => sso_settings::update_sso_requirement,
+    post "/orgs/{org}/settings/sso/domains"                               => sso_settings::add_domain,
+    post "/orgs/{org}/settings/sso/domains/{id}/verify"                   => sso_settings::verify_domain,
+    post "/orgs/{org}/settings/sso/domains/{id}/remove"                   => sso_settings::remove_domain,
 }

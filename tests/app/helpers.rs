@@ -559,6 +559,7 @@ pub fn test_config(port: u16, database_url: &str) -> Config {
             ..Default::default()
         },
         clock: Default::default(),
+        dns_resolver: None,
     }
 }
 

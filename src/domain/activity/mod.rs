@@ -50,10 +50,21 @@ pub enum Action {
     OrganizationTwoFactorOptional,
     AccountTwoFactorEnabled,
     AccountTwoFactorDisabled,
+    OrganizationSsoConfigured,
+    OrganizationSsoTested,
+    OrganizationSsoEnabled,
+    OrganizationSsoDisabled,
+    OrganizationSsoRequired,
+    OrganizationSsoOptional,
+    OrganizationDomainAdded,
+    OrganizationDomainVerified,
+    OrganizationDomainRemoved,
+    MemberJoinedViaSso,
+    OrganizationSsoBypassed,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 41] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -84,6 +95,17 @@ impl Action {
         Action::OrganizationTwoFactorOptional,
         Action::AccountTwoFactorEnabled,
         Action::AccountTwoFactorDisabled,
+        Action::OrganizationSsoConfigured,
+        Action::OrganizationSsoTested,
+        Action::OrganizationSsoEnabled,
+        Action::OrganizationSsoDisabled,
+        Action::OrganizationSsoRequired,
+        Action::OrganizationSsoOptional,
+        Action::OrganizationDomainAdded,
+        Action::OrganizationDomainVerified,
+        Action::OrganizationDomainRemoved,
+        Action::MemberJoinedViaSso,
+        Action::OrganizationSsoBypassed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -118,6 +140,17 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "organization.2fa_optional",
             Action::AccountTwoFactorEnabled => "account.2fa_enabled",
             Action::AccountTwoFactorDisabled => "account.2fa_disabled",
+            Action::OrganizationSsoConfigured => "organization.sso_configured",
+            Action::OrganizationSsoTested => "organization.sso_tested",
+            Action::OrganizationSsoEnabled => "organization.sso_enabled",
+            Action::OrganizationSsoDisabled => "organization.sso_disabled",
+            Action::OrganizationSsoRequired => "organization.sso_required",
+            Action::OrganizationSsoOptional => "organization.sso_optional",
+            Action::OrganizationDomainAdded => "organization.domain_added",
+            Action::OrganizationDomainVerified => "organization.domain_verified",
+            Action::OrganizationDomainRemoved => "organization.domain_removed",
+            Action::MemberJoinedViaSso => "member.joined_via_sso",
+            Action::OrganizationSsoBypassed => "organization.sso_bypassed",
         }
     }
 
@@ -154,6 +187,17 @@ impl Action {
             Action::OrganizationTwoFactorOptional => "Two-factor authentication made optional",
             Action::AccountTwoFactorEnabled => "Two-factor authentication turned on",
             Action::AccountTwoFactorDisabled => "Two-factor authentication turned off",
+            Action::OrganizationSsoConfigured => "Single sign-on settings changed",
+            Action::OrganizationSsoTested => "Single sign-on tested",
+            Action::OrganizationSsoEnabled => "Single sign-on turned on",
+            Action::OrganizationSsoDisabled => "Single sign-on turned off",
+            Action::OrganizationSsoRequired => "Single sign-on required",
+            Action::OrganizationSsoOptional => "Single sign-on made optional",
+            Action::OrganizationDomainAdded => "Domain added",
+            Action::OrganizationDomainVerified => "Domain verified",
+            Action::OrganizationDomainRemoved => "Domain removed",
+            Action::MemberJoinedViaSso => "Joined through single sign-on",
+            Action::OrganizationSsoBypassed => "Single sign-on bypassed",
         }
     }
 
