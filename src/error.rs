@@ -160,13 +160,9 @@ impl ResponseError for AppError {
                     crate::domain::redirect::encode_next(org)
                 ),
             )),
-            AppError::SsoRequired { htmx, org } => Some((
-                *htmx,
-                format!(
-                    "/sso/required?org={}",
-                    crate::domain::redirect::encode_next(org)
-                ),
-            )),
+            AppError::SsoRequired { htmx, org } => {
+                Some((*htmx, format!("/orgs/{org}/sso/required")))
+            }
             _ => None,
         };
         if let Some((htmx, setup)) = detour {

@@ -15,10 +15,11 @@ use crate::db::Db;
 use crate::domain::activity::Actor;
 use crate::domain::sealed::SecretsKey;
 use crate::domain::sso::{ClientSecret, DomainName};
+use crate::domain::{Access, Role};
 use crate::error::AppError;
 use crate::htmx::{Hx, html_with_status, redirect};
 use crate::layout::Layout;
-use crate::models::sso;
+use crate::models::{memberships, sso};
 use crate::ops;
 use crate::sso::oidc;
 
@@ -114,7 +115,7 @@ pub async fn create_sso_session(
     };
     let started = match oidc::start(&config, &provider, Some(form.email.trim())).await {
         Ok(started) => started,
-        Err(e) => return sso_page(&meta, StatusCode::BAD_GATEWAY, &form.email, Some(e.0)),
+        Err(e) => return sso_page(&meta, StatusCode::CONFLICT, &form.email, Some(e.0)),
     };
     let url = started.authorize_url.clone();
     let flow = Flow::new(
@@ -278,11 +279,6 @@ pub async fn sso_callback(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RequiredQuery {
-    org: String,
-}
-
 #[derive(Template)]
 #[template(path = "accounts/sso_required.html")]
 struct RequiredPage {
@@ -290,30 +286,46 @@ struct RequiredPage {
     org: String,
     org_name: String,
     email: String,
-    /// The session was established with a password and a code: an administrator with
-    /// two-factor may continue (break-glass, logged).
+    /// An administrator whose session was established with a password and a code may
+    /// continue (break-glass, logged).
     may_bypass: bool,
 }
 
-/// GET /sso/required?org=: where a password session lands in an organization that
+/// The organization named by the path and the user's access to it; `NotFound` for
+/// anyone without access (R3). These two pages cannot use `OrgMember`: it is what sends
+/// people here.
+async fn access_of(
+    db: &Db,
+    user: &CurrentUser,
+    slug: String,
+) -> Result<(uuid::Uuid, String, Access), AppError> {
+    let user_id = user.user.id;
+    db.run(move |conn| {
+        let (org_id, name) = sso::org_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+        let (access, _) =
+            memberships::current_access(conn, org_id, user_id)?.ok_or(AppError::NotFound)?;
+        Ok((org_id, name, access))
+    })
+    .await
+}
+
+/// GET /orgs/{org}/sso/required: where a password session lands in an organization that
 /// requires single sign-on for its address.
 pub async fn show_sso_required(
     req: HttpRequest,
     user: CurrentUser,
     db: web::Data<Db>,
-    query: web::Query<RequiredQuery>,
+    path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = query.org.clone();
-    let (_, org_name) = db
-        .run(move |conn| Ok::<_, AppError>(sso::org_by_slug(conn, &slug)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let may_bypass = TypedSession::of(&req).signed_in_with() == SignedInWith::PasswordAndCode;
+    let slug = path.into_inner();
+    let (_, org_name, access) = access_of(&db, &user, slug.clone()).await?;
+    let may_bypass = access == Access::Org(Role::Administrator)
+        && TypedSession::of(&req).signed_in_with() == SignedInWith::PasswordAndCode;
     html_with_status(
         StatusCode::OK,
         &RequiredPage {
             layout: Layout::for_user(&user, "Single sign-on required"),
-            org: query.org.clone(),
+            org: slug,
             org_name,
             email: user.user.email.clone(),
             may_bypass,
@@ -321,36 +333,32 @@ pub async fn show_sso_required(
     )
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BypassForm {
-    org: String,
-}
-
-/// POST /sso/bypass: break-glass for an administrator with two-factor whose session was
-/// established with password and code; recorded as `organization.sso_bypassed`.
+/// POST /orgs/{org}/sso/bypass: break-glass for an administrator with two-factor whose
+/// session was established with password and code; recorded as
+/// `organization.sso_bypassed`.
 pub async fn bypass_sso(
     req: HttpRequest,
     user: CurrentUser,
     db: web::Data<Db>,
-    web::Form(form): web::Form<BypassForm>,
+    path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let (org_id, _, access) = access_of(&db, &user, slug.clone()).await?;
+    match access {
+        Access::Org(Role::Administrator) => {}
+        Access::Org(_) => return Err(AppError::Forbidden),
+        Access::Project(_) => return Err(AppError::NotFound),
+    }
     let session = TypedSession::of(&req);
     if session.signed_in_with() != SignedInWith::PasswordAndCode {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Conflict(
+            "Log in with your password and two-factor code to continue without single sign-on."
+                .into(),
+        ));
     }
-    let (slug, actor) = (form.org.clone(), user.actor());
-    let org_id = db
-        .run(move |conn| {
-            let (org_id, _) = sso::org_by_slug(conn, &slug)?.ok_or(ops::OpError::NotFound)?;
-            ops::sso_sign_in::bypass(conn, org_id, &actor)?;
-            Ok::<_, ops::OpError>(org_id)
-        })
-        .await
-        .map_err(|e| match e {
-            ops::OpError::Refused(_) => AppError::Forbidden,
-            other => other.into(),
-        })?;
+    let actor = user.actor();
+    db.run(move |conn| ops::sso_sign_in::bypass(conn, org_id, &actor))
+        .await?;
     session.allow_sso_bypass(org_id)?;
-    Ok(redirect(&user.meta.hx, &format!("/orgs/{}", form.org)))
+    Ok(redirect(&user.meta.hx, &format!("/orgs/{slug}")))
 }

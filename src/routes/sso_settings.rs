@@ -246,7 +246,7 @@ pub async fn test_sso(
     };
     let started = match oidc::start(&config, &provider, Some(&member.user.email)).await {
         Ok(started) => started,
-        Err(e) => return refused(&member, &db, &config, StatusCode::BAD_GATEWAY, e.0).await,
+        Err(e) => return refused(&member, &db, &config, StatusCode::CONFLICT, e.0).await,
     };
     let url = started.authorize_url.clone();
     let flow = Flow::new(
@@ -261,13 +261,26 @@ pub async fn test_sso(
     Ok(super::sso::to_provider(&member.meta.hx, &url))
 }
 
-async fn set_active(
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveForm {
+    active: String,
+}
+
+/// POST /orgs/{org}/settings/sso/active: turns sign-in through the provider on (after
+/// a successful "Test connection") or off.
+pub async fn update_sso_active(
     member: OrgMember,
     db: web::Data<Db>,
     config: web::Data<Config>,
-    active: bool,
+    web::Form(form): web::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
     member.require(Permission::ManageOrganization)?;
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest("active is true or false".into())),
+    };
     let (org_id, actor) = (member.org.id, member.actor());
     match db
         .run(move |conn| ops::sso::set_active(conn, org_id, &actor, active))
@@ -287,24 +300,6 @@ async fn set_active(
             refused(&member, &db, &config, status, message).await
         }
     }
-}
-
-/// POST /orgs/{org}/settings/sso/activate
-pub async fn activate_sso(
-    member: OrgMember,
-    db: web::Data<Db>,
-    config: web::Data<Config>,
-) -> Result<HttpResponse, AppError> {
-    set_active(member, db, config, true).await
-}
-
-/// POST /orgs/{org}/settings/sso/deactivate
-pub async fn deactivate_sso(
-    member: OrgMember,
-    db: web::Data<Db>,
-    config: web::Data<Config>,
-) -> Result<HttpResponse, AppError> {
-    set_active(member, db, config, false).await
 }
 
 #[derive(Deserialize)]
@@ -413,18 +408,11 @@ pub async fn verify_domain(
         .ok_or(AppError::NotFound)?;
     let Some(server) = dns::resolver(config.dns_resolver) else {
         let message = "No DNS resolver is configured (DNS_RESOLVER).".to_owned();
-        return refused(
-            &member,
-            &db,
-            &config,
-            StatusCode::SERVICE_UNAVAILABLE,
-            message,
-        )
-        .await;
+        return refused(&member, &db, &config, StatusCode::CONFLICT, message).await;
     };
     let records = match dns::txt_records(server, &domain.domain).await {
         Ok(records) => records,
-        Err(e) => return refused(&member, &db, &config, StatusCode::BAD_GATEWAY, e.0).await,
+        Err(e) => return refused(&member, &db, &config, StatusCode::CONFLICT, e.0).await,
     };
     let (actor, now) = (member.actor(), config.clock.now());
     match db

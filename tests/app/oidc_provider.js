@@ -17,7 +17,7 @@ const jose = require(path.join(modules, 'jose'));
   const jwk = { ...(await jose.exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
   const client = (id) => ({
     client_id: id,
-    client_secret: 'test-secret-' + id,
+    client_secret: 'test-secret',
     redirect_uris: [redirect],
     grant_types: ['authorization_code'],
     response_types: ['code'],
@@ -26,6 +26,8 @@ const jose = require(path.join(modules, 'jose'));
     clients: [client('teamwork'), client('wrong-aud')],
     jwks: { keys: [jwk] },
     pkce: { required: () => true },
+    // The claims of the scopes asked for go into the ID token, as most providers do.
+    conformIdTokenClaims: false,
     cookies: { keys: ['test-cookie-key'] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: true } },
