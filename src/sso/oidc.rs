@@ -6,10 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
+};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -169,20 +171,44 @@ pub async fn finish(
             tracing::warn!(error = %e, "ID token refused");
             Failed(format!("The ID token was refused: {e}."))
         })?;
-    let email = claims
-        .email()
-        .map(|e| e.as_str().to_owned())
-        .ok_or_else(|| {
-            Failed("The identity provider sent no email address: allow the email scope.".into())
-        })?;
-    let name = claims
+    let mut email = claims.email().map(|e| e.as_str().to_owned());
+    let mut email_verified = claims.email_verified();
+    let mut name = claims
         .name()
         .and_then(|n| n.get(None))
         .map(|n| n.as_str().to_owned());
+    // Providers that keep the ID token small (and certified ones by default) give the
+    // address at the UserInfo endpoint, for the same subject.
+    if email.is_none() || email_verified.is_none() {
+        let info: CoreUserInfoClaims = client
+            .user_info(
+                response.access_token().clone(),
+                Some(claims.subject().clone()),
+            )
+            .map_err(|_| {
+                Failed("The identity provider sent no email address: allow the email scope.".into())
+            })?
+            .request_async(&http)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "OIDC userinfo refused");
+                Failed("The identity provider's UserInfo answer was refused.".into())
+            })?;
+        email = email.or_else(|| info.email().map(|e| e.as_str().to_owned()));
+        email_verified = email_verified.or(info.email_verified());
+        name = name.or_else(|| {
+            info.name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_owned())
+        });
+    }
+    let email = email.ok_or_else(|| {
+        Failed("The identity provider sent no email address: allow the email scope.".into())
+    })?;
     Ok(Claims {
         subject: claims.subject().as_str().to_owned(),
         email,
-        email_verified: claims.email_verified() == Some(true),
+        email_verified: email_verified == Some(true),
         name,
     })
 }

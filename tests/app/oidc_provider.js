@@ -26,8 +26,6 @@ const jose = require(path.join(modules, 'jose'));
     clients: [client('teamwork'), client('wrong-aud')],
     jwks: { keys: [jwk] },
     pkce: { required: () => true },
-    // The claims of the scopes asked for go into the ID token, as most providers do.
-    conformIdTokenClaims: false,
     cookies: { keys: ['test-cookie-key'] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: true } },
