@@ -48,18 +48,30 @@ pub fn secret(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<Option<Vec<u
         .optional()
 }
 
-/// New settings. Any change needs a new "Test connection" before it can be active, so
-/// it clears `tested_at` and turns sign-in off until then.
+/// The settings a save writes; `sealed_secret` `None` keeps the stored one.
+pub struct Settings<'a> {
+    pub issuer_url: &'a str,
+    pub client_id: &'a str,
+    pub sealed_secret: Option<&'a [u8]>,
+    pub default_role: Role,
+}
+
+/// New settings. With `reset_test` (issuer, client or secret changed) a new "Test
+/// connection" is needed before it can be active: `tested_at` is cleared and sign-in
+/// turned off until then.
 pub fn save(
     conn: &mut PgConnection,
     org_id: Uuid,
-    issuer_url: &str,
-    client_id: &str,
-    sealed_secret: Option<&[u8]>,
-    default_role: Role,
+    settings: &Settings<'_>,
     reset_test: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let Settings {
+        issuer_url,
+        client_id,
+        sealed_secret,
+        default_role,
+    } = *settings;
     let existing = find(conn, org_id)?;
     match (existing, sealed_secret) {
         (None, Some(sealed)) => diesel::insert_into(sso_connections::table)

@@ -40,16 +40,13 @@ pub fn save(
             .is_none_or(|b| b.issuer_url != issuer.as_str() || b.client_id != client_id.as_str())
             || secret.is_some();
         let sealed = secret.map(|s| s.sealed(key, org_id));
-        sso::save(
-            conn,
-            org_id,
-            issuer.as_str(),
-            client_id.as_str(),
-            sealed.as_deref(),
+        let settings = sso::Settings {
+            issuer_url: issuer.as_str(),
+            client_id: client_id.as_str(),
+            sealed_secret: sealed.as_deref(),
             default_role,
-            changed_identity,
-            now,
-        )?;
+        };
+        sso::save(conn, org_id, &settings, changed_identity, now)?;
         let event = Event::SsoConfigured {
             org: org_id,
             org_name: org.name.clone(),
