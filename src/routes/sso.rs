@@ -17,15 +17,40 @@ use crate::domain::sealed::SecretsKey;
 use crate::domain::sso::{ClientSecret, DomainName};
 use crate::domain::{Access, Role};
 use crate::error::AppError;
-use crate::htmx::{Hx, html_with_status, redirect};
+use crate::htmx::{html_with_status, redirect};
 use crate::layout::Layout;
 use crate::models::{memberships, sso};
 use crate::ops;
 use crate::sso::oidc;
 
-/// Sends the browser to the provider (htmx follows with a full page load).
-pub fn to_provider(hx: &Hx, url: &str) -> HttpResponse {
-    redirect(hx, url)
+#[derive(Template)]
+#[template(path = "accounts/sso_redirect.html")]
+struct RedirectPage {
+    layout: Layout,
+    url: String,
+}
+
+/// Sends the browser to the provider. Not with a 303: browsers hold the redirect of a
+/// form post to the form page's `form-action 'self'`. A page that navigates there
+/// (`Refresh`, and a link for the rest); htmx requests get `HX-Redirect`.
+pub fn to_provider(meta: &RequestMeta, url: &str) -> Result<HttpResponse, AppError> {
+    if meta.hx.is_htmx() {
+        return Ok(redirect(&meta.hx, url));
+    }
+    let mut response = html_with_status(
+        StatusCode::OK,
+        &RedirectPage {
+            layout: Layout::public("Continue with SSO", meta),
+            url: url.to_owned(),
+        },
+    )?;
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&format!("0; url={url}")) {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("refresh"),
+            value,
+        );
+    }
+    Ok(response)
 }
 
 #[derive(Template)]
@@ -127,7 +152,7 @@ pub async fn create_sso_session(
         config.clock.now(),
     );
     sso_flow::start(&req, &flow)?;
-    Ok(to_provider(&meta.hx, &url))
+    to_provider(&meta, &url)
 }
 
 #[derive(Deserialize)]

@@ -258,7 +258,7 @@ pub async fn test_sso(
         config.clock.now(),
     );
     sso_flow::start(&req, &flow)?;
-    Ok(super::sso::to_provider(&member.meta.hx, &url))
+    super::sso::to_provider(&member.meta, &url)
 }
 
 #[derive(Deserialize)]

@@ -129,8 +129,10 @@ impl Idp {
 /// way a browser would: its login form, then its consent form. Returns the app path the
 /// provider sends the browser back to (`/sso/callback?code=..&state=..`).
 async fn sign_in_at_idp(client: &TestClient, response: reqwest::Response, login: &str) -> String {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "to the provider");
-    let mut url = location(&response);
+    // A page that navigates to the provider (a 303 would meet `form-action 'self'`).
+    assert_eq!(response.status(), StatusCode::OK, "to the provider");
+    let refresh = response.headers()["refresh"].to_str().unwrap().to_owned();
+    let mut url = refresh.trim_start_matches("0; url=").to_owned();
     for _ in 0..12 {
         if url.starts_with(&client.address) {
             return url.trim_start_matches(&client.address).to_owned();
@@ -376,7 +378,8 @@ async fn continue_with_sso_signs_in_through_the_provider_and_refuses_what_it_mus
     let fresh = replay
         .post_form("/sso", &[("email", "grace@corp.example")])
         .await;
-    let state = between(&location(&fresh), "state=", "&").unwrap();
+    let refresh = fresh.headers()["refresh"].to_str().unwrap().to_owned();
+    let state = between(&refresh, "state=", "&").unwrap();
     let code = between(&format!("{callback}&"), "code=", "&").unwrap();
     let replayed = replay
         .get(&format!("/sso/callback?code={code}&state={state}"))
@@ -583,4 +586,67 @@ async fn require_sso_sends_password_sessions_to_the_provider_and_keeps_a_logged_
     );
     assert_eq!(root.get(&org).await.status(), StatusCode::OK);
     assert_eq!(entries(&app, "organization.sso_bypassed"), 1);
+}
+
+/// A person in a browser: "Continue with SSO" on the log-in page, their address, the
+/// provider's sign-in, and they land in the organization as a Viewer. The pages are
+/// validated and screenshotted at desktop and phone width.
+#[actix_web::test]
+async fn a_person_continues_with_sso_in_a_browser_and_lands_in_the_organization() {
+    use fantoccini::Locator;
+    let dns = DnsServer::start().await;
+    let resolver = dns.addr;
+    let app = TestApp::spawn_with(|c| c.dns_resolver = Some(resolver)).await;
+    let idp = Idp::start(&app).await;
+    let (_admin, slug) = org_with_sso(&app, &idp, &dns, "corp.example").await;
+    let browser = crate::browser::Browser::start().await;
+    let mut html = crate::html_check::HtmlCheck::default();
+    browser
+        .log_in(&app, "ada.admin@example.com", "correct horse battery")
+        .await;
+    browser
+        .goto(&format!("{}/orgs/{slug}/settings/sso", app.address))
+        .await;
+    browser.wait_for_text("Verified domains").await;
+    html.keep(&browser, "single sign-on settings").await;
+    for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        browser.resize(width, height).await;
+        browser
+            .screenshot_whole_page(&format!("single-sign-on-{size}.png"))
+            .await;
+    }
+    browser.resize(1280, 900).await;
+    browser.log_out().await;
+
+    browser.goto(&format!("{}/login", app.address)).await;
+    browser.click_link("Continue with SSO").await;
+    browser.wait_for_text("Work email").await;
+    html.keep(&browser, "continue with sso").await;
+    browser.fill("Work email", "grace@corp.example").await;
+    browser.click_button("Continue with SSO").await;
+    // The provider's own sign-in form (the address arrives as login_hint), then consent.
+    let client = browser.client();
+    let password = client
+        .wait()
+        .for_element(Locator::Css("input[name=password]"))
+        .await
+        .expect("the provider's sign-in form");
+    password.send_keys("any").await.unwrap();
+    password.send_keys("\u{E007}").await.unwrap();
+    let consent = client
+        .wait()
+        .for_element(Locator::Css("button[type=submit]"))
+        .await
+        .expect("the provider's consent form");
+    consent.click().await.unwrap();
+    let landing = format!("/orgs/{slug}");
+    browser
+        .wait_until("the organization's page", async || {
+            browser.current_path().await == landing
+        })
+        .await;
+    assert_eq!(app.role_of(&slug, "grace@corp.example"), Some(Role::Viewer));
+    browser.close().await;
+    let errors = html.errors();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
