@@ -79,6 +79,9 @@ pub struct Settings {
     /// Argon2id passes per password hash; production refuses less than the default (2).
     #[arg(long, env = "ARGON2_ITERATIONS", default_value_t = PasswordCost::default().iterations, value_parser = clap::value_parser!(u32).range(1..))]
     pub argon2_iterations: u32,
+    /// The DNS resolver "Verify" asks for a domain's TXT record, as ip:port, e.g. 1.1.1.1:53. Unset: the first nameserver of /etc/resolv.conf.
+    #[arg(long, env = "DNS_RESOLVER")]
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 /// The Argon2id cost of new password hashes (existing hashes carry their own). `Default`
@@ -180,6 +183,8 @@ pub struct Config {
     pub limits: Limits,
     pub password_cost: PasswordCost,
     pub clock: crate::clock::Clock,
+    /// `DNS_RESOLVER`: where domain verification looks up TXT records.
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -260,6 +265,7 @@ impl Config {
                 iterations: s.argon2_iterations,
             },
             clock: Default::default(),
+            dns_resolver: s.dns_resolver,
         };
         config.check_production()?;
         Ok(config)
@@ -333,6 +339,7 @@ mod tests {
             usage_raw_retention_days: 400,
             argon2_memory_kib: PasswordCost::default().memory_kib,
             argon2_iterations: PasswordCost::default().iterations,
+            dns_resolver: None,
         }
     }
 

@@ -26,6 +26,10 @@ pub enum AppError {
     /// none: they are sent to set it up (their membership stays).
     #[error("two-factor authentication required")]
     TwoFactorRequired { htmx: bool, org: String },
+    /// The organization requires single sign-on for this member's address and the
+    /// session came another way: they are sent to the page that leads to their IdP.
+    #[error("single sign-on required")]
+    SsoRequired { htmx: bool, org: String },
     #[error("forbidden")]
     Forbidden,
     /// An unsafe request without the session's CSRF token, or from another site (R26).
@@ -74,6 +78,10 @@ impl AppError {
                 "This organization requires two-factor authentication. Set it up to continue."
                     .into(),
             ),
+            AppError::SsoRequired { .. } => (
+                "Single sign-on required",
+                "This organization requires single sign-on. Continue with SSO.".into(),
+            ),
             AppError::Forbidden => (
                 "Not allowed",
                 "Your role in this organization does not allow this. Ask an administrator if you need it."
@@ -111,9 +119,9 @@ impl AppError {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::Unauthenticated { .. } | AppError::TwoFactorRequired { .. } => {
-                StatusCode::SEE_OTHER
-            }
+            AppError::Unauthenticated { .. }
+            | AppError::TwoFactorRequired { .. }
+            | AppError::SsoRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Forbidden | AppError::InvalidCsrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -144,12 +152,21 @@ impl ResponseError for AppError {
                     .finish()
             };
         }
-        if let AppError::TwoFactorRequired { htmx, org } = self {
-            let setup = format!(
-                "/account/security?org={}",
-                crate::domain::redirect::encode_next(org)
-            );
-            return if *htmx {
+        let detour = match self {
+            AppError::TwoFactorRequired { htmx, org } => Some((
+                *htmx,
+                format!(
+                    "/account/security?org={}",
+                    crate::domain::redirect::encode_next(org)
+                ),
+            )),
+            AppError::SsoRequired { htmx, org } => {
+                Some((*htmx, format!("/orgs/{org}/sso/required")))
+            }
+            _ => None,
+        };
+        if let Some((htmx, setup)) = detour {
+            return if htmx {
                 HttpResponse::Ok()
                     .insert_header(("HX-Redirect", setup))
                     .finish()

@@ -23,6 +23,7 @@ pub mod secrets_key;
 pub mod security_headers;
 pub mod seed;
 pub mod session_key;
+pub mod sso;
 pub mod startup;
 pub mod stream;
 pub mod toast;

@@ -195,6 +195,7 @@ diesel::table! {
         require_two_factor -> Bool,
         deleted_at -> Nullable<Timestamptz>,
         deleted_by -> Nullable<Uuid>,
+        require_sso -> Bool,
     }
 }
 
@@ -383,12 +384,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    sso_connections (org_id) {
+        org_id -> Uuid,
+        issuer_url -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Bytea,
+        default_role -> Text,
+        active -> Bool,
+        tested_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     admin_api_requests (key_id, idempotency_key) {
         key_id -> Uuid,
         idempotency_key -> Text,
         request_hash -> Bytea,
         status -> Int2,
         body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    verified_domains (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        domain -> Text,
+        token -> Text,
+        verified_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
     }
 }
@@ -426,6 +451,8 @@ diesel::joinable!(email_preferences -> users (user_id));
 
 diesel::joinable!(admin_keys -> organizations (org_id));
 diesel::joinable!(admin_api_requests -> admin_keys (key_id));
+diesel::joinable!(sso_connections -> organizations (org_id));
+diesel::joinable!(verified_domains -> organizations (org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     activity,
@@ -457,4 +484,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_preferences,
     admin_keys,
     admin_api_requests,
+    sso_connections,
+    verified_domains,
 );

@@ -9,8 +9,9 @@ use actix_web::http::header::USER_AGENT;
 use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
 
-use super::session::TypedSession;
+use super::session::{SignedInWith, TypedSession};
 use crate::db::Db;
+use crate::domain::sso::DomainName;
 use crate::domain::{Access, Credits, Grant, Permission};
 use crate::error::AppError;
 use crate::htmx::Hx;
@@ -19,6 +20,7 @@ use crate::models::activity::Actor;
 use crate::models::memberships::{Membership, OrgLink};
 use crate::models::organizations::Organization;
 use crate::models::project_members;
+use crate::models::sso;
 use crate::models::two_factor;
 use crate::models::users::User;
 
@@ -209,6 +211,26 @@ impl FromRequest for OrgMember {
                     .await?;
                 if !enabled {
                     return Err(AppError::TwoFactorRequired {
+                        htmx: meta.hx.is_htmx(),
+                        org: org.slug,
+                    });
+                }
+            }
+            // "Require SSO": only organizations that turned it on pay one indexed lookup,
+            // and only for sessions that did not come through their provider.
+            if org.require_sso
+                && session.signed_in_with() != SignedInWith::Sso(org.id)
+                && !session.bypassed_sso(org.id)
+                && let Some(domain) = DomainName::of_email(&user.email)
+            {
+                let org_id = org.id;
+                let covered = db
+                    .run(move |conn| {
+                        Ok::<_, AppError>(sso::is_verified_by(conn, org_id, domain.as_str())?)
+                    })
+                    .await?;
+                if covered {
+                    return Err(AppError::SsoRequired {
                         htmx: meta.hx.is_htmx(),
                         org: org.slug,
                     });

@@ -7,5 +7,6 @@ pub mod password;
 pub mod pending_sign_in;
 pub mod session;
 pub mod session_store;
+pub mod sso_flow;
 
 pub use extractors::{CurrentUser, OrgMember, RequestMeta};

@@ -11,6 +11,21 @@ use crate::error::AppError;
 
 const CSRF_KEY: &str = "csrf";
 const FLASH_KEY: &str = "flash";
+/// How the session was established (for "Require SSO"); absent: a password.
+const SIGNED_IN_WITH_KEY: &str = "signed_in_with";
+/// Organizations an administrator entered through break-glass in this session.
+const SSO_BYPASS_KEY: &str = "sso_bypass";
+
+/// What a person proved to establish the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SignedInWith {
+    /// A password (or an emailed link that stands for one).
+    Password,
+    /// A password, then a two-factor code.
+    PasswordAndCode,
+    /// The identity provider of this organization.
+    Sso(Uuid),
+}
 
 /// Typed access to the session; roles and memberships are never stored here (R7).
 pub struct TypedSession(Session);
@@ -60,11 +75,17 @@ impl TypedSession {
     /// everything the anonymous session held (R20). The device goes to the new session's
     /// row, not its state. Call it through `routes::sign_in::session_established`, which
     /// also keeps the account's devices.
-    pub fn sign_in(&self, user_id: Uuid, device: &Device) -> Result<(), AppError> {
+    pub fn sign_in(
+        &self,
+        user_id: Uuid,
+        device: &Device,
+        how: SignedInWith,
+    ) -> Result<(), AppError> {
         let state = |_| AppError::Internal("session state".into());
         self.0.clear();
         self.0.renew();
         self.0.insert(USER_ID_KEY, user_id).map_err(state)?;
+        self.0.insert(SIGNED_IN_WITH_KEY, how).map_err(state)?;
         if let Some(user_agent) = &device.user_agent {
             self.0
                 .insert(SIGN_IN_USER_AGENT_KEY, user_agent)
@@ -72,6 +93,40 @@ impl TypedSession {
         }
         self.0.insert(SIGN_IN_IP_KEY, &device.ip).map_err(state)?;
         self.csrf_token().map(drop)
+    }
+
+    /// How this session was established; sessions from before this was recorded were
+    /// password sessions.
+    pub fn signed_in_with(&self) -> SignedInWith {
+        self.0
+            .get::<SignedInWith>(SIGNED_IN_WITH_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or(SignedInWith::Password)
+    }
+
+    /// Whether an administrator of `org_id` took the break-glass path in this session.
+    pub fn bypassed_sso(&self, org_id: Uuid) -> bool {
+        self.0
+            .get::<Vec<Uuid>>(SSO_BYPASS_KEY)
+            .ok()
+            .flatten()
+            .is_some_and(|orgs| orgs.contains(&org_id))
+    }
+
+    pub fn allow_sso_bypass(&self, org_id: Uuid) -> Result<(), AppError> {
+        let mut orgs = self
+            .0
+            .get::<Vec<Uuid>>(SSO_BYPASS_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if !orgs.contains(&org_id) {
+            orgs.push(org_id);
+        }
+        self.0
+            .insert(SSO_BYPASS_KEY, orgs)
+            .map_err(|_| AppError::Internal("session state".into()))
     }
 
     /// A one-line confirmation shown on the next page (for forms posted without htmx).

@@ -318,6 +318,41 @@ pub fn describe(
             .name(now("name").unwrap_or_else(|| target.to_owned()))
             .maybe(" starting with ", now("prefix")),
         AdminKeyRevoked => start.text(" revoked the admin key ").name(target),
+        OrganizationSsoConfigured => {
+            let sentence = start
+                .text(" changed the single sign-on settings")
+                .maybe(" to the issuer ", now("issuer"))
+                .maybe(
+                    " with the default role ",
+                    now("default_role").map(role_label),
+                );
+            match after.and_then(|a| a.get("secret_replaced")) {
+                Some(Value::Bool(true)) => sentence.text(" and a new client secret"),
+                _ => sentence,
+            }
+        }
+        OrganizationSsoTested => start
+            .text(" tested single sign-on")
+            .maybe(" and signed in at the provider as ", now("email")),
+        OrganizationSsoEnabled => start
+            .text(" turned on single sign-on")
+            .maybe(" with ", now("issuer")),
+        OrganizationSsoDisabled => start.text(" turned off single sign-on"),
+        OrganizationSsoRequired => {
+            start.text(" required single sign-on for addresses in the verified domains")
+        }
+        OrganizationSsoOptional => start.text(" made single sign-on optional"),
+        OrganizationDomainAdded => start.text(" added the domain ").maybe("", now("domain")),
+        OrganizationDomainVerified => start
+            .text(" verified the domain ")
+            .maybe("", now("domain").or_else(|| was("domain"))),
+        OrganizationDomainRemoved => start.text(" removed the domain ").maybe("", was("domain")),
+        MemberJoinedViaSso => start
+            .text(" joined through single sign-on")
+            .maybe(" as ", now("role").map(role_label)),
+        OrganizationSsoBypassed => {
+            start.text(" bypassed required single sign-on with a password and two-factor code")
+        }
     }
 }
 

@@ -27,6 +27,7 @@ pub mod retention;
 mod role;
 pub mod role_history;
 pub mod sealed;
+pub mod sso;
 pub mod time;
 mod token;
 pub mod totp;

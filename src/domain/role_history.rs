@@ -25,7 +25,7 @@ pub enum Effect {
 pub const fn effect(action: Action) -> Option<Effect> {
     use Action::*;
     match action {
-        OrganizationCreated | InvitationAccepted => Some(Effect::Joined),
+        OrganizationCreated | InvitationAccepted | MemberJoinedViaSso => Some(Effect::Joined),
         MemberRoleChanged => Some(Effect::RoleChanged),
         MemberRemoved | MemberLeft => Some(Effect::Departed),
         OrganizationRenamed
@@ -58,7 +58,17 @@ pub const fn effect(action: Action) -> Option<Effect> {
         | ProjectAccessUntilChanged
         | ProjectAccessExpired
         | AdminKeyCreated
-        | AdminKeyRevoked => None,
+        | AdminKeyRevoked
+        | OrganizationSsoConfigured
+        | OrganizationSsoTested
+        | OrganizationSsoEnabled
+        | OrganizationSsoDisabled
+        | OrganizationSsoRequired
+        | OrganizationSsoOptional
+        | OrganizationDomainAdded
+        | OrganizationDomainVerified
+        | OrganizationDomainRemoved
+        | OrganizationSsoBypassed => None,
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Organization {
     pub keep_personal_days: i32,
     /// Members without two-factor sign-in reach only the page asking them to set it up.
     pub require_two_factor: bool,
+    /// Members with an address in a verified domain must come through the IdP.
+    pub require_sso: bool,
     #[diesel(embed)]
     pub counts: MemberCounts,
 }

@@ -26,6 +26,8 @@ pub mod orgs;
 pub mod project_access;
 pub mod projects;
 pub mod sessions;
+pub mod sso;
+pub mod sso_sign_in;
 pub mod two_factor;
 pub mod two_factor_policy;
 pub mod usage;

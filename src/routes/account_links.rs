@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::FieldErrors;
 use crate::auth::password::PasswordHashing;
+use crate::auth::session::SignedInWith;
 use crate::auth::session::TypedSession;
 use crate::auth::session::redirect_with_flash;
 use crate::auth::{CurrentUser, RequestMeta};
@@ -370,7 +371,8 @@ pub async fn update_password(
                     &req, &meta, &config, user.id, &email, "/",
                 );
             }
-            super::sign_in::session_established(&req, &meta, user.id).await?;
+            super::sign_in::session_established(&req, &meta, user.id, SignedInWith::Password)
+                .await?;
             TypedSession::of(&req)
                 .set_flash("Your password was changed. Other devices were signed out.");
             Ok(redirect(&meta.hx, "/"))

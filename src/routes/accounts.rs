@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::FieldErrors;
 use crate::auth::RequestMeta;
 use crate::auth::password::PasswordHashing;
+use crate::auth::session::SignedInWith;
 use crate::auth::session::TypedSession;
 use crate::config::Config;
 use crate::db::Db;
@@ -234,7 +235,16 @@ pub async fn create_session(
                     &req, &meta, &config, user_id, &email, &next,
                 );
             }
-            establish_session(&req, &meta, &db, user_id, email, &next).await
+            establish_session(
+                &req,
+                &meta,
+                &db,
+                user_id,
+                email,
+                &next,
+                SignedInWith::Password,
+            )
+            .await
         }
         None => {
             tracing::warn!(ip = %meta.ip, "login failed");
@@ -254,11 +264,12 @@ pub(super) async fn establish_session(
     user_id: uuid::Uuid,
     email: EmailAddress,
     next: &str,
+    how: SignedInWith,
 ) -> Result<HttpResponse, AppError> {
     let ip = meta.ip.clone();
     db.run(move |conn| ops::accounts::login_succeeded(conn, &email, &ip))
         .await?;
-    super::sign_in::session_established(req, meta, user_id).await?;
+    super::sign_in::session_established(req, meta, user_id, how).await?;
     Ok(redirect(&meta.hx, next))
 }
 

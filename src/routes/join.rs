@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::FieldErrors;
 use crate::auth::password::PasswordHashing;
+use crate::auth::session::SignedInWith;
 use crate::auth::session::TypedSession;
 use crate::auth::session::redirect_with_flash;
 use crate::auth::{CurrentUser, RequestMeta};
@@ -330,7 +331,8 @@ pub async fn create_account_and_join(
     match outcome {
         Ok((user, joined)) => {
             mail.wake();
-            super::sign_in::session_established(&req, &meta, user.id).await?;
+            super::sign_in::session_established(&req, &meta, user.id, SignedInWith::Password)
+                .await?;
             Ok(redirect_with_flash(
                 &req,
                 &meta.hx,
@@ -341,7 +343,8 @@ pub async fn create_account_and_join(
         Err(Refusal::TwoFactorRequired {
             new_account: Some(user_id),
         }) => {
-            super::sign_in::session_established(&req, &meta, user_id).await?;
+            super::sign_in::session_established(&req, &meta, user_id, SignedInWith::Password)
+                .await?;
             Ok(two_factor_first(&meta.hx, &raw))
         }
         Err(refusal) => refused(&req, &db, &config, &meta, &raw, refusal).await,

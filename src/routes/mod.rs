@@ -35,6 +35,8 @@ mod project_access;
 mod projects;
 mod settings;
 mod sign_in;
+mod sso;
+mod sso_settings;
 mod two_factor;
 mod two_factor_login;
 mod two_factor_policy;
@@ -166,4 +168,18 @@ url_map! {
     get  "/orgs/{org}/settings/admin-keys/{key_id}/revoke"                => admin_keys::confirm_revoke_admin_key,
     post "/orgs/{org}/settings/admin-keys/{key_id}/revoke"                => admin_keys::revoke_admin_key,
     get  "/docs/api"                                                      => admin_api::docs::show_api_reference,
+    // Single sign-on (OpenID Connect), verified domains, Require SSO
+    get  "/sso"                                                           => sso::new_sso_session,
+    post "/sso"                                                           => sso::create_sso_session,
+    get  "/sso/callback"                                                  => sso::sso_callback,
+    get  "/orgs/{org}/settings/sso"                                       => sso_settings::show_sso,
+    post "/orgs/{org}/settings/sso"                                       => sso_settings::update_sso,
+    post "/orgs/{org}/settings/sso/test"                                  => sso_settings::test_sso,
+    post "/orgs/{org}/settings/sso/active"                                => sso_settings::update_sso_active,
+    post "/orgs/{org}/settings/sso/require"                               => sso_settings::update_sso_requirement,
+    post "/orgs/{org}/settings/sso/domains"                               => sso_settings::add_domain,
+    post "/orgs/{org}/settings/sso/domains/{id}/verify"                   => sso_settings::verify_domain,
+    post "/orgs/{org}/settings/sso/domains/{id}/remove"                   => sso_settings::remove_domain,
+    get  "/orgs/{org}/sso/required"                                       => sso::show_sso_required,
+    post "/orgs/{org}/sso/bypass"                                         => sso::bypass_sso,
 }

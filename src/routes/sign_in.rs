@@ -1,11 +1,12 @@
 //! The end of every sign-in (password, reset link, joining with a new account, and any
-//! later step such as a second factor): one place that establishes the session.
+//! later step such as a second factor, or an organization's identity provider): one place
+//! that establishes the session, and records how.
 
 use actix_web::{HttpRequest, web};
 use uuid::Uuid;
 
 use crate::auth::RequestMeta;
-use crate::auth::session::TypedSession;
+use crate::auth::session::{SignedInWith, TypedSession};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::device::Device;
@@ -28,6 +29,7 @@ pub async fn session_established(
     req: &HttpRequest,
     meta: &RequestMeta,
     user_id: Uuid,
+    how: SignedInWith,
 ) -> Result<(), AppError> {
     let (db, config) = (registered::<Db>(req)?, registered::<Config>(req)?);
     let device = Device::new(meta.user_agent.as_deref(), &meta.ip);
@@ -40,5 +42,5 @@ pub async fn session_established(
     {
         mail.wake();
     }
-    TypedSession::of(req).sign_in(user_id, &device)
+    TypedSession::of(req).sign_in(user_id, &device, how)
 }

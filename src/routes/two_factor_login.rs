@@ -105,7 +105,16 @@ pub async fn create_two_factor_session(
             let email = EmailAddress::parse(&state.email)
                 .map_err(|e| AppError::Internal(format!("pending sign-in email: {e}")))?;
             pending_sign_in::end(&req);
-            super::accounts::establish_session(&req, &meta, &db, user_id, email, &state.next).await
+            super::accounts::establish_session(
+                &req,
+                &meta,
+                &db,
+                user_id,
+                email,
+                &state.next,
+                crate::auth::session::SignedInWith::PasswordAndCode,
+            )
+            .await
         }
         Err(OpError::Limit {
             message,

@@ -157,7 +157,7 @@ fn describe(error: reqwest::Error) -> String {
 }
 
 /// Production's resolver: a name resolving to any private or local address is refused.
-struct PublicOnly;
+pub struct PublicOnly;
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {

@@ -117,6 +117,10 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("post", "/orgs/{org}/billing/credits" | "/orgs/{org}/billing/plan") => Org(ManageBilling),
         ("get", p) if p.starts_with("/orgs/{org}/activity") => Org(ViewActivity),
         ("get", "/orgs/{org}/health") => Org(ViewAccessHealth),
+        (_, "/sso" | "/sso/callback") => Public,
+        (_, p) if p.starts_with("/orgs/{org}/settings/sso") => Org(ManageOrganization),
+        ("get", "/orgs/{org}/sso/required") => AnyAccess,
+        ("post", "/orgs/{org}/sso/bypass") => Org(ManageOrganization),
         _ => return None,
     })
 }
@@ -233,6 +237,8 @@ pub(crate) struct World {
     target_session: Uuid,
     invitation: Uuid,
     join_token: String,
+    /// A claimed, not yet verified domain (single sign-on routes).
+    domain: Uuid,
     clients: Vec<(Principal, TestClient)>,
 }
 
@@ -310,6 +316,39 @@ impl World {
                 ],
             )
             .await;
+        // Single sign-on saved, tested and on (its provider at a port nobody listens
+        // on), with one verified and one claimed domain, so that every button of
+        // Settings > Single sign-on has something to act on.
+        admin
+            .post_form(
+                &format!("/orgs/{slug}/settings/sso"),
+                &[
+                    ("issuer_url", "http://127.0.0.1:9"),
+                    ("client_id", "teamwork"),
+                    ("client_secret", "a-client-secret"),
+                    ("default_role", "viewer"),
+                ],
+            )
+            .await;
+        for domain in ["verified.example", "corp.example"] {
+            admin
+                .post_form(
+                    &format!("/orgs/{slug}/settings/sso/domains"),
+                    &[("domain", domain)],
+                )
+                .await;
+        }
+        for sql in [
+            "UPDATE sso_connections SET tested_at = now(), active = true",
+            "UPDATE verified_domains SET verified_at = now() WHERE domain = 'verified.example'",
+        ] {
+            diesel::sql_query(sql).execute(&mut app.conn()).unwrap();
+        }
+        let domain: Uuid = teamwork::schema::verified_domains::table
+            .filter(teamwork::schema::verified_domains::domain.eq("corp.example"))
+            .select(teamwork::schema::verified_domains::id)
+            .first(&mut app.conn())
+            .unwrap();
         let join = app.join_path("invitee@example.com", 1).await;
         let join_token = join.trim_start_matches("/invitations/").to_owned();
         let invitation: Uuid = teamwork::schema::invitations::table
@@ -401,6 +440,7 @@ impl World {
             target_session,
             invitation,
             join_token,
+            domain,
             clients,
         }
     }
@@ -424,6 +464,7 @@ impl World {
             target_session: self.target_session,
             invitation: self.invitation,
             join_token: self.join_token.clone(),
+            domain: self.domain,
             clients,
         }
     }
@@ -442,6 +483,8 @@ impl World {
         };
         let id = if pattern.starts_with("/account/sessions/") {
             self.target_session
+        } else if pattern.contains("/domains/") {
+            self.domain
         } else {
             self.invitation
         };
@@ -457,7 +500,7 @@ impl World {
     /// Rows in every table a request could change (sessions aside: visiting a page may
     /// open one), counted in one statement.
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, i64> {
-        const TABLES: [&str; 16] = [
+        const TABLES: [&str; 18] = [
             "users",
             "organizations",
             "memberships",
@@ -474,6 +517,8 @@ impl World {
             "alerts",
             "email_preferences",
             "admin_keys",
+            "sso_connections",
+            "verified_domains",
         ];
         #[derive(QueryableByName)]
         struct Counts {
@@ -555,6 +600,16 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
             ("invite_role", "developer"),
             ("step", "send"),
         ],
+        "sso" if path.starts_with("/orgs/") => vec![
+            ("issuer_url", "http://127.0.0.1:9/other"),
+            ("client_id", "another-client"),
+            ("client_secret", "another-secret"),
+            ("default_role", "developer"),
+        ],
+        "sso" => vec![("email", "someone@example.com")],
+        "active" => vec![("active", "false")],
+        "require" => vec![("required", "true")],
+        "domains" => vec![("domain", "new.example")],
         "rotate" => vec![("overlap", "1")],
         "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],
         "plan" => vec![("plan", "team")],
@@ -620,8 +675,16 @@ async fn check_route(world: &World, method: &str, pattern: &str) -> usize {
     // organization: it is not in the log.
     // Nor is downloading the secrets a page just showed: it changes nothing.
     let preference = pattern.ends_with("/notice/dismiss") || pattern.ends_with("/api-keys/env");
+    let preference = pattern.ends_with("/notice/dismiss");
+    // These need a peer this world does not run (an identity provider, a DNS server) or
+    // a session established with a two-factor code: the allowed cells get a refusal
+    // that changes nothing; tests/app/sso.rs covers what they do.
+    let needs_peer = ["/settings/sso/test", "/verify", "/sso/bypass"]
+        .iter()
+        .any(|end| pattern.ends_with(end));
     let org_form = method == "post"
         && !preference
+        && !needs_peer
         && !matches!(rule, Rule::DeletingAdmin)
         && (pattern == "/orgs" || pattern.starts_with("/orgs/{org}/"));
     let mut effect_checked = false;

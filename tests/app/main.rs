@@ -56,6 +56,7 @@ mod security_hardening;
 mod seed;
 mod shutdown;
 mod smtp;
+mod sso;
 mod two_factor;
 mod two_factor_journey;
 mod two_factor_orgs;

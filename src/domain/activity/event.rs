@@ -224,6 +224,70 @@ pub enum Event {
     },
     AdminKeyCreated(AdminKeyFacts),
     AdminKeyRevoked(AdminKeyFacts),
+    /// Single sign-on settings saved (the secret is never recorded, only whether it
+    /// was replaced).
+    SsoConfigured {
+        org: Uuid,
+        org_name: String,
+        issuer: String,
+        client_id: String,
+        default_role: Role,
+        secret_replaced: bool,
+    },
+    /// "Test connection" completed a sign-in at the provider as `email`.
+    SsoTested {
+        org: Uuid,
+        org_name: String,
+        issuer: String,
+        email: String,
+    },
+    SsoEnabled {
+        org: Uuid,
+        org_name: String,
+        issuer: String,
+    },
+    SsoDisabled {
+        org: Uuid,
+        org_name: String,
+    },
+    SsoRequired {
+        org: Uuid,
+        org_name: String,
+    },
+    SsoOptional {
+        org: Uuid,
+        org_name: String,
+    },
+    DomainAdded {
+        org: Uuid,
+        org_name: String,
+        domain: String,
+    },
+    DomainVerified {
+        org: Uuid,
+        org_name: String,
+        domain: String,
+    },
+    DomainRemoved {
+        org: Uuid,
+        org_name: String,
+        domain: String,
+        was_verified: bool,
+    },
+    /// A person signed in through the organization's provider and joined with the
+    /// default role; `linked`: an existing account (verified address) was used.
+    JoinedViaSso {
+        member: Person,
+        email: String,
+        role: Role,
+        linked: bool,
+    },
+    /// An administrator with two-factor reached the organization with a password
+    /// session although it requires single sign-on (break-glass).
+    SsoBypassed {
+        org: Uuid,
+        org_name: String,
+    },
 }
 
 /// The stored parts of an entry.
@@ -573,6 +637,111 @@ impl Event {
                 Target::of("admin_key", key.id, &key.name),
                 Some(json!({ "prefix": key.prefix, "scopes": key.scopes })),
                 None,
+            ),
+            SsoConfigured {
+                org,
+                org_name,
+                issuer,
+                client_id,
+                default_role,
+                secret_replaced,
+            } => (
+                Action::OrganizationSsoConfigured,
+                Target::of("organization", *org, org_name),
+                None,
+                Some(json!({
+                    "issuer": issuer,
+                    "client_id": client_id,
+                    "default_role": default_role.as_str(),
+                    "secret_replaced": secret_replaced,
+                })),
+            ),
+            SsoTested {
+                org,
+                org_name,
+                issuer,
+                email,
+            } => (
+                Action::OrganizationSsoTested,
+                Target::of("organization", *org, org_name),
+                None,
+                Some(json!({ "issuer": issuer, "email": email })),
+            ),
+            SsoEnabled {
+                org,
+                org_name,
+                issuer,
+            } => (
+                Action::OrganizationSsoEnabled,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "sso": false })),
+                Some(json!({ "sso": true, "issuer": issuer })),
+            ),
+            SsoDisabled { org, org_name } => (
+                Action::OrganizationSsoDisabled,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "sso": true })),
+                Some(json!({ "sso": false })),
+            ),
+            SsoRequired { org, org_name } => (
+                Action::OrganizationSsoRequired,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "require_sso": false })),
+                Some(json!({ "require_sso": true })),
+            ),
+            SsoOptional { org, org_name } => (
+                Action::OrganizationSsoOptional,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "require_sso": true })),
+                Some(json!({ "require_sso": false })),
+            ),
+            DomainAdded {
+                org,
+                org_name,
+                domain,
+            } => (
+                Action::OrganizationDomainAdded,
+                Target::of("organization", *org, org_name),
+                None,
+                Some(json!({ "domain": domain })),
+            ),
+            DomainVerified {
+                org,
+                org_name,
+                domain,
+            } => (
+                Action::OrganizationDomainVerified,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "domain": domain, "verified": false })),
+                Some(json!({ "domain": domain, "verified": true })),
+            ),
+            DomainRemoved {
+                org,
+                org_name,
+                domain,
+                was_verified,
+            } => (
+                Action::OrganizationDomainRemoved,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "domain": domain, "verified": was_verified })),
+                None,
+            ),
+            JoinedViaSso {
+                member,
+                email,
+                role,
+                linked,
+            } => (
+                Action::MemberJoinedViaSso,
+                Target::of("member", member.id, &member.name),
+                None,
+                Some(json!({ "email": email, "role": role.as_str(), "linked": linked })),
+            ),
+            SsoBypassed { org, org_name } => (
+                Action::OrganizationSsoBypassed,
+                Target::of("organization", *org, org_name),
+                None,
+                Some(json!({ "method": "password and two-factor" })),
             ),
         };
         Stored {

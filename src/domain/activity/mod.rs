@@ -60,10 +60,21 @@ pub enum Action {
     ProjectAccessExpired,
     AdminKeyCreated,
     AdminKeyRevoked,
+    OrganizationSsoConfigured,
+    OrganizationSsoTested,
+    OrganizationSsoEnabled,
+    OrganizationSsoDisabled,
+    OrganizationSsoRequired,
+    OrganizationSsoOptional,
+    OrganizationDomainAdded,
+    OrganizationDomainVerified,
+    OrganizationDomainRemoved,
+    MemberJoinedViaSso,
+    OrganizationSsoBypassed,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 47] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -100,6 +111,17 @@ impl Action {
         Action::ProjectAccessExpired,
         Action::AdminKeyCreated,
         Action::AdminKeyRevoked,
+        Action::OrganizationSsoConfigured,
+        Action::OrganizationSsoTested,
+        Action::OrganizationSsoEnabled,
+        Action::OrganizationSsoDisabled,
+        Action::OrganizationSsoRequired,
+        Action::OrganizationSsoOptional,
+        Action::OrganizationDomainAdded,
+        Action::OrganizationDomainVerified,
+        Action::OrganizationDomainRemoved,
+        Action::MemberJoinedViaSso,
+        Action::OrganizationSsoBypassed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -140,6 +162,17 @@ impl Action {
             Action::ProjectAccessExpired => "project.access_expired",
             Action::AdminKeyCreated => "admin_key.created",
             Action::AdminKeyRevoked => "admin_key.revoked",
+            Action::OrganizationSsoConfigured => "organization.sso_configured",
+            Action::OrganizationSsoTested => "organization.sso_tested",
+            Action::OrganizationSsoEnabled => "organization.sso_enabled",
+            Action::OrganizationSsoDisabled => "organization.sso_disabled",
+            Action::OrganizationSsoRequired => "organization.sso_required",
+            Action::OrganizationSsoOptional => "organization.sso_optional",
+            Action::OrganizationDomainAdded => "organization.domain_added",
+            Action::OrganizationDomainVerified => "organization.domain_verified",
+            Action::OrganizationDomainRemoved => "organization.domain_removed",
+            Action::MemberJoinedViaSso => "member.joined_via_sso",
+            Action::OrganizationSsoBypassed => "organization.sso_bypassed",
         }
     }
 
@@ -182,6 +215,17 @@ impl Action {
             Action::ProjectAccessExpired => "Project access expired",
             Action::AdminKeyCreated => "Admin key created",
             Action::AdminKeyRevoked => "Admin key revoked",
+            Action::OrganizationSsoConfigured => "Single sign-on settings changed",
+            Action::OrganizationSsoTested => "Single sign-on tested",
+            Action::OrganizationSsoEnabled => "Single sign-on turned on",
+            Action::OrganizationSsoDisabled => "Single sign-on turned off",
+            Action::OrganizationSsoRequired => "Single sign-on required",
+            Action::OrganizationSsoOptional => "Single sign-on made optional",
+            Action::OrganizationDomainAdded => "Domain added",
+            Action::OrganizationDomainVerified => "Domain verified",
+            Action::OrganizationDomainRemoved => "Domain removed",
+            Action::MemberJoinedViaSso => "Joined through single sign-on",
+            Action::OrganizationSsoBypassed => "Single sign-on bypassed",
         }
     }
 
