@@ -277,6 +277,7 @@ pub async fn sso_callback(
                 name: String::new(),
                 ip: Some(meta.ip.clone()),
                 user_agent: meta.user_agent.clone(),
+                admin_key: None,
             };
             let signed = db
                 .run(move |conn| {

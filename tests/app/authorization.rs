@@ -675,7 +675,6 @@ async fn check_route(world: &World, method: &str, pattern: &str) -> usize {
     // organization: it is not in the log.
     // Nor is downloading the secrets a page just showed: it changes nothing.
     let preference = pattern.ends_with("/notice/dismiss") || pattern.ends_with("/api-keys/env");
-    let preference = pattern.ends_with("/notice/dismiss");
     // These need a peer this world does not run (an identity provider, a DNS server) or
     // a session established with a two-factor code: the allowed cells get a refusal
     // that changes nothing; tests/app/sso.rs covers what they do.

@@ -10,9 +10,9 @@ use super::types::{Member, MemberList, RoleChange, RoleName};
 use super::{AdminCaller, ApiFailure, body, cut, json, ok, page_limit, write};
 use crate::config::Config;
 use crate::db::Db;
-use crate::mail::Context;
 use crate::domain::Role;
 use crate::domain::admin_scope::AdminScope;
+use crate::mail::Context;
 use crate::models::member_list::{self, MemberFilter};
 use crate::ops;
 
