@@ -180,7 +180,8 @@ mod tests {
                 "member.role_changed",
                 "member.removed",
                 "member.left",
-                "invitation.accepted"
+                "invitation.accepted",
+                "member.joined_via_sso"
             ]
         );
     }

@@ -16,9 +16,9 @@ use crate::domain::role_history::{Change, Effect, membership_actions};
 /// organization membership.
 const EVENTS: &str = "ev AS ( \
     SELECT a.id, a.created_at, \
-           CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.left') \
+           CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.joined_via_sso', 'member.left') \
                 THEN a.actor_id ELSE a.target_id END AS user_id, \
-           CASE WHEN a.action IN ('organization.created', 'invitation.accepted') THEN 'joined' \
+           CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.joined_via_sso') THEN 'joined' \
                 WHEN a.action = 'member.role_changed' THEN 'changed' \
                 ELSE 'departed' END AS kind, \
            CASE WHEN a.action = 'organization.created' THEN 'administrator' \
@@ -34,10 +34,11 @@ const EVENTS: &str = "ev AS ( \
 /// not parsed.
 const MOMENTS: &str = "ev AS MATERIALIZED ( \
     SELECT a.id, a.created_at, \
-           CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.left') \
+           CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.joined_via_sso', 'member.left') \
                 THEN a.actor_id ELSE a.target_id END AS user_id, \
            CASE a.action WHEN 'organization.created' THEN 'founded' \
                 WHEN 'invitation.accepted' THEN 'joined' \
+                WHEN 'member.joined_via_sso' THEN 'joined' \
                 WHEN 'member.role_changed' THEN 'changed' \
                 ELSE 'departed' END AS kind \
     FROM activity a \

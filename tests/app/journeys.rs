@@ -871,9 +871,27 @@ async fn changes_a_role_then_removes_a_member_with_a_key(javascript: bool) {
         );
     }
     let key_row = ada.row_text("grace-laptop").await;
-    for expected in ["Website", &secret[..16], "never", "Rotate"] {
+    for expected in ["Website", &secret[..16], "never"] {
         assert!(key_row.contains(expected), "{expected:?} in {key_row:?}");
     }
+    // Never used, so not chosen for rotation: the key is rotated later from its project.
+    assert!(
+        ada.controls()
+            .await
+            .contains(&"field: Rotate grace-laptop".to_owned()),
+        "a Rotate choice per key"
+    );
+    let chosen = ada
+        .execute(
+            r#"return document.querySelector('input[aria-label="Rotate grace-laptop"]').checked;"#,
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        chosen,
+        serde_json::Value::Bool(false),
+        "an unused key is not preselected"
+    );
     ada.click_button("Remove member").await;
     ada.wait_for_text("Grace Hopper was removed from the organization")
         .await;
