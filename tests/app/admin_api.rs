@@ -681,6 +681,16 @@ async fn the_openapi_document_and_its_reference_page_describe_every_operation() 
         .sum();
     assert_eq!(operations, 27);
     assert!(doc["components"]["schemas"]["Member"].is_object());
+    // A removal's plan is an optional body of the DELETE.
+    let removal = &doc["paths"]["/api/v1/organization/members/{user_id}"]["delete"]["requestBody"];
+    assert!(
+        removal["content"]["application/json"]["schema"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"$ref": "#/components/schemas/Removal"})),
+        "{removal}"
+    );
+    assert_ne!(removal["required"], true, "{removal}");
     let page = client.get_text("/docs/api").await;
     assert!(page.contains("/api/v1/organization/invitations/{id}/resend"));
     assert!(page.contains("InvitationResults"));

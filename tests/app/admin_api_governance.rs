@@ -146,7 +146,26 @@ async fn a_removal_with_a_bad_plan_removes_nobody_and_rotates_nothing() {
         })
     };
     let (prod, foreign) = (key_of("grace-prod"), key_of("ada-prod"));
+    // Rotating keys takes keys:write besides members:write.
+    let members_only = admin_key(&admin, &slug, "Members only", &["members:write"]).await;
     let activity = app.count("activity");
+    let (status, answer, _) = call(
+        &app,
+        &members_only,
+        Method::DELETE,
+        &format!("/members/{grace}"),
+        Some(json!({"rotate_keys": [prod]})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("insufficient_scope"))
+    );
+    assert_eq!(
+        app.role_of(&slug, "grace@example.com"),
+        Some(Role::Developer)
+    );
+    assert_eq!(app.count("activity"), activity);
     for (body, expected) in [
         // A key she did not create: the whole removal is undone.
         (

@@ -113,8 +113,8 @@ pub async fn update_member(
 
 /// Remove a member, and in the same transaction give new secrets to the keys of theirs
 /// named in `rotate_keys` (the removal wizard's choice). Keys not named keep working; an
-/// empty body keeps every key. A key not theirs: 404, and nothing happens. The last
-/// administrator stays (409).
+/// empty body keeps every key. Naming keys takes `keys:write` as well. A key not theirs:
+/// 404, and nothing happens. The last administrator stays (409).
 #[utoipa::path(delete, path = "/api/v1/organization/members/{user_id}", tag = "members",
     params(("user_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = Option<Removal>, description = "Optional: the keys to rotate"),
@@ -129,15 +129,20 @@ pub async fn remove_member(
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiFailure> {
     caller.require(AdminScope::MembersWrite)?;
+    // No body, or `null`: keep every key.
     let removal: Removal = if bytes.iter().all(u8::is_ascii_whitespace) {
         Removal::default()
     } else {
-        body(&bytes)?
+        body::<Option<Removal>>(&bytes)?.unwrap_or_default()
     };
     if removal.rotate_keys.len() > MAX_ROTATED {
         return Err(ApiFailure::invalid(format!(
             "rotate_keys: at most {MAX_ROTATED} keys."
         )));
+    }
+    if !removal.rotate_keys.is_empty() {
+        // Rotating is a change of keys: the key needs that scope as well.
+        caller.require(AdminScope::KeysWrite)?;
     }
     let mut plan = RemovalPlan::keep_keys();
     plan.rotate = removal.rotate_keys;
