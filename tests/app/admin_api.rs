@@ -419,7 +419,7 @@ async fn every_endpoint_answers_each_scope_as_its_scope_says() {
         .as_str()
         .unwrap()
         .to_owned();
-    let carla = crate::admin_api_governance::project_only_carla(&app, &slug, &p).await;
+    let carla = crate::admin_api_access::project_only_carla(&app, &slug, &p).await;
     let until = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     let endpoints: Vec<(Method, String, Option<Value>, &str)> = vec![
         (Method::GET, "/members".into(), None, "members:read"),
