@@ -1,6 +1,6 @@
 //! The admin API's cursor pages: stable id order, `after` an id, `limit` rows.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ pub struct PendingInvitation {
     pub email: String,
     pub role: Role,
     pub project_id: Option<Uuid>,
+    pub access_until: Option<NaiveDate>,
     pub invited_by_name: String,
     pub sent_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -42,6 +43,7 @@ pub fn invitations(
             invitations::email,
             invitations::role,
             invitations::project_id,
+            invitations::access_until,
             invitations::invited_by_name,
             invitations::sent_at,
             invitations::expires_at,
@@ -63,6 +65,7 @@ pub fn invitation(
             invitations::email,
             invitations::role,
             invitations::project_id,
+            invitations::access_until,
             invitations::invited_by_name,
             invitations::sent_at,
             invitations::expires_at,

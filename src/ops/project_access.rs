@@ -108,3 +108,26 @@ pub fn set_access_until(
         })
     })
 }
+
+/// Changes the role, "Access until", or both, of `user_id`'s access to `project_id` in
+/// one transaction: both change, or neither. `None` leaves that part as it is.
+pub fn update(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    project_id: Uuid,
+    user_id: Uuid,
+    role: Option<ProjectRole>,
+    until: Option<Option<NaiveDate>>,
+) -> OpResult<ProjectMemberRow> {
+    locked(conn, org_id, |conn, _| {
+        let mut row = access_of(conn, org_id, actor, project_id, user_id)?;
+        if let Some(role) = role {
+            row = change_role(conn, org_id, actor, project_id, user_id, role)?.0;
+        }
+        if let Some(until) = until {
+            row = set_access_until(conn, org_id, actor, project_id, user_id, until)?;
+        }
+        Ok(row)
+    })
+}

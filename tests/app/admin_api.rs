@@ -419,6 +419,8 @@ async fn every_endpoint_answers_each_scope_as_its_scope_says() {
         .as_str()
         .unwrap()
         .to_owned();
+    let carla = crate::admin_api_access::project_only_carla(&app, &slug, &p).await;
+    let until = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     let endpoints: Vec<(Method, String, Option<Value>, &str)> = vec![
         (Method::GET, "/members".into(), None, "members:read"),
         (
@@ -452,6 +454,12 @@ async fn every_endpoint_answers_each_scope_as_its_scope_says() {
             None,
             "members:write",
         ),
+        (
+            Method::PATCH,
+            format!("/invitations/{i}"),
+            Some(json!({"role": "developer"})),
+            "members:write",
+        ),
         (Method::GET, "/projects".into(), None, "projects:read"),
         (Method::GET, format!("/projects/{p}"), None, "projects:read"),
         (
@@ -470,6 +478,12 @@ async fn every_endpoint_answers_each_scope_as_its_scope_says() {
             Method::PATCH,
             format!("/projects/{p}"),
             Some(json!({"name": "Apollo 2"})),
+            "projects:write",
+        ),
+        (
+            Method::PATCH,
+            format!("/projects/{p}/members/{carla}"),
+            Some(json!({"access_until": until})),
             "projects:write",
         ),
         (
@@ -503,7 +517,7 @@ async fn every_endpoint_answers_each_scope_as_its_scope_says() {
         (
             Method::DELETE,
             format!("/members/{grace}"),
-            None,
+            Some(json!({"rotate_keys": [], "overlap": "none"})),
             "members:write",
         ),
         (
@@ -665,8 +679,18 @@ async fn the_openapi_document_and_its_reference_page_describe_every_operation() 
         .values()
         .map(|item| item.as_object().unwrap().len())
         .sum();
-    assert_eq!(operations, 26);
+    assert_eq!(operations, 27);
     assert!(doc["components"]["schemas"]["Member"].is_object());
+    // A removal's plan is an optional body of the DELETE.
+    let removal = &doc["paths"]["/api/v1/organization/members/{user_id}"]["delete"]["requestBody"];
+    assert!(
+        removal["content"]["application/json"]["schema"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"$ref": "#/components/schemas/Removal"})),
+        "{removal}"
+    );
+    assert_ne!(removal["required"], true, "{removal}");
     let page = client.get_text("/docs/api").await;
     assert!(page.contains("/api/v1/organization/invitations/{id}/resend"));
     assert!(page.contains("InvitationResults"));

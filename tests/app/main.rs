@@ -12,6 +12,8 @@ mod activity_log;
 mod activity_member_search;
 mod admin_alerts;
 mod admin_api;
+mod admin_api_access;
+mod admin_api_removal;
 mod admin_keys_page;
 mod audit_chain;
 mod audit_export;

@@ -1,4 +1,5 @@
-//! `/invitations`: list pending, create (one or many addresses), get, resend, cancel.
+//! `/invitations`: list pending, create (one or many addresses), get, change role,
+//! resend, cancel.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,6 +9,7 @@ use uuid::Uuid;
 
 use super::types::{
     AddressOutcome, Invitation, InvitationList, InvitationResults, NewInvitations, OutcomeCode,
+    RoleChange,
 };
 use super::{AdminCaller, ApiFailure, body, cut, json, ok, page_limit, write};
 use crate::config::Config;
@@ -201,6 +203,31 @@ pub async fn resend_invitation(
     let ctx = Context::from_config(&config);
     write(&req, &caller, &db, &bytes, move |conn| {
         ops::invitations::resend(conn, org_id, &actor, id, &ctx)?;
+        let row = admin_api::invitation(conn, org_id, id)?.ok_or_else(ApiFailure::not_found)?;
+        ok(StatusCode::OK, &Invitation::from(row))
+    })
+    .await
+}
+
+/// Give a pending invitation another role; its link and expiry stay. An invitation to a
+/// project takes `developer` or `viewer` (422); an accepted or cancelled one: 409.
+#[utoipa::path(patch, path = "/api/v1/organization/invitations/{id}", tag = "invitations",
+    request_body = RoleChange,
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Invitation)),
+    security(("admin_key" = ["members:write"])))]
+pub async fn update_invitation(
+    req: HttpRequest,
+    caller: AdminCaller,
+    db: web::Data<Db>,
+    path: web::Path<Uuid>,
+    bytes: web::Bytes,
+) -> Result<HttpResponse, ApiFailure> {
+    caller.require(AdminScope::MembersWrite)?;
+    let change: RoleChange = body(&bytes)?;
+    let (org_id, id, actor) = (caller.org_id, path.into_inner(), caller.actor.clone());
+    write(&req, &caller, &db, &bytes, move |conn| {
+        ops::invitations::change_role(conn, org_id, &actor, id, change.role.into())?;
         let row = admin_api::invitation(conn, org_id, id)?.ok_or_else(ApiFailure::not_found)?;
         ok(StatusCode::OK, &Invitation::from(row))
     })

@@ -6,7 +6,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::types::{Member, MemberList, RoleChange, RoleName};
+use super::types::{
+    Key, Member, MemberList, Removal, RemovedMember, RoleChange, RoleName, RotatedKey,
+};
 use super::{AdminCaller, ApiFailure, body, cut, json, ok, page_limit, write};
 use crate::config::Config;
 use crate::db::Db;
@@ -15,6 +17,7 @@ use crate::domain::admin_scope::AdminScope;
 use crate::mail::Context;
 use crate::models::member_list::{self, MemberFilter};
 use crate::ops;
+use crate::ops::members::RemovalPlan;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -108,10 +111,14 @@ pub async fn update_member(
     .await
 }
 
-/// Remove a member. Their project API keys keep working (rotate them with the keys
-/// endpoints); the last administrator stays (409).
+/// Remove a member, and in the same transaction give new secrets to the keys of theirs
+/// named in `rotate_keys` (the removal wizard's choice). Keys not named keep working; an
+/// empty body keeps every key. Naming keys takes `keys:write` as well. A key not theirs:
+/// 404, and nothing happens. The last administrator stays (409).
 #[utoipa::path(delete, path = "/api/v1/organization/members/{user_id}", tag = "members",
-    params(("user_id" = Uuid, Path)), responses((status = 200, body = Member, description = "The removed member")),
+    params(("user_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Option<Removal>, description = "Optional: the keys to rotate"),
+    responses((status = 200, body = RemovedMember, description = "The removed member and each rotated key's new secret, shown once")),
     security(("admin_key" = ["members:write"])))]
 pub async fn remove_member(
     req: HttpRequest,
@@ -122,12 +129,52 @@ pub async fn remove_member(
     config: web::Data<Config>,
 ) -> Result<HttpResponse, ApiFailure> {
     caller.require(AdminScope::MembersWrite)?;
+    // No body, or `null`: keep every key.
+    let removal: Removal = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Removal::default()
+    } else {
+        body::<Option<Removal>>(&bytes)?.unwrap_or_default()
+    };
+    if removal.rotate_keys.len() > MAX_ROTATED {
+        return Err(ApiFailure::invalid(format!(
+            "rotate_keys: at most {MAX_ROTATED} keys."
+        )));
+    }
+    if !removal.rotate_keys.is_empty() {
+        // Rotating is a change of keys: the key needs that scope as well.
+        caller.require(AdminScope::KeysWrite)?;
+    }
+    let mut plan = RemovalPlan::keep_keys();
+    plan.rotate = removal.rotate_keys;
+    if let Some(overlap) = removal.overlap {
+        plan.overlap = overlap.into();
+    }
     let (org_id, user_id, actor) = (caller.org_id, path.into_inner(), caller.actor.clone());
     let ctx = Context::from_config(&config);
     write(&req, &caller, &db, &bytes, move |conn| {
-        let plan = ops::members::RemovalPlan::keep_keys();
         let removed = ops::members::remove_member(conn, org_id, &actor, user_id, &plan, &ctx)?;
-        ok(StatusCode::OK, &Member::from(removed.row))
+        let now = ctx.now;
+        let mut rotated_keys = Vec::with_capacity(removed.rotated.len());
+        for (rotated, _project) in removed.rotated {
+            // The old key as it is now: expiring, or revoked without an overlap.
+            let old =
+                crate::models::api_keys::find(conn, org_id, rotated.old.id)?.unwrap_or(rotated.old);
+            rotated_keys.push(RotatedKey {
+                old: Key::of(old, now),
+                new: Key::of(rotated.new.key, now),
+                secret: rotated.new.secret.expose().to_owned(),
+            });
+        }
+        ok(
+            StatusCode::OK,
+            &RemovedMember {
+                member: Member::from(removed.row),
+                rotated_keys,
+            },
+        )
     })
     .await
 }
+
+/// The most keys one removal rotates: more than anyone creates in practice.
+const MAX_ROTATED: usize = 100;

@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/invitations",                              web::get().to(invitations::list_invitations))
         .route("/invitations",                              web::post().to(invitations::create_invitations))
         .route("/invitations/{id}",                         web::get().to(invitations::get_invitation))
+        .route("/invitations/{id}",                         web::patch().to(invitations::update_invitation))
         .route("/invitations/{id}",                         web::delete().to(invitations::cancel_invitation))
         .route("/invitations/{id}/resend",                  web::post().to(invitations::resend_invitation))
         .route("/projects",                                 web::get().to(projects::list_projects))

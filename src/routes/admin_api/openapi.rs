@@ -21,7 +21,7 @@ use crate::auth::admin_key::ErrorBody;
     ),
     paths(
         members::list_members, members::get_member, members::update_member, members::remove_member,
-        invitations::list_invitations, invitations::create_invitations, invitations::get_invitation,
+        invitations::list_invitations, invitations::create_invitations, invitations::get_invitation, invitations::update_invitation,
         invitations::resend_invitation, invitations::cancel_invitation,
         projects::list_projects, projects::create_project, projects::get_project,
         projects::rename_project, projects::archive_project, projects::list_project_members,

@@ -3,20 +3,22 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::invitations::{PageQuery, outcomes, status_of};
 use super::types::{
-    InvitationResults, ProjectInvite, ProjectList, ProjectMember, ProjectMemberList,
-    ProjectName as NameBody, ProjectOut, ProjectRoleChange,
+    InvitationResults, ProjectInvite, ProjectList, ProjectMember, ProjectMemberChange,
+    ProjectMemberList, ProjectName as NameBody, ProjectOut,
 };
 use super::{AdminCaller, ApiFailure, body, cut, json, ok, page_limit, write};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::EmailAddress;
-use crate::domain::ProjectName;
+use crate::domain::access_until;
 use crate::domain::admin_scope::AdminScope;
 use crate::domain::invite::Entry;
+use crate::domain::{ProjectName, ProjectRole};
 use crate::models::projects::Project;
 use crate::models::{admin_api, project_members};
 use crate::ops;
@@ -190,12 +192,13 @@ pub async fn invite_project_member(
             reason,
         },
     };
+    let until = checked_until(new.access_until, &caller)?;
     let (org_id, project_id, actor) = (caller.org_id, path.into_inner(), caller.actor.clone());
     let ctx = Context::from_config(&config);
     let grant = Grant::Project {
         project_id,
         role: new.role.into(),
-        until: None,
+        until,
     };
     write(&req, &caller, &db, &bytes, move |conn| {
         let sent = ops::invitations::send(conn, org_id, &actor, &[entry], grant, &ctx)?;
@@ -205,9 +208,23 @@ pub async fn invite_project_member(
     .await
 }
 
-/// Change a project-only member's role.
+/// "Access until" within the page's bounds: today to 5 years ahead.
+fn checked_until(
+    until: Option<NaiveDate>,
+    caller: &AdminCaller,
+) -> Result<Option<NaiveDate>, ApiFailure> {
+    let Some(date) = until else { return Ok(None) };
+    access_until::parse(
+        &date.format("%Y-%m-%d").to_string(),
+        caller.now.date_naive(),
+    )
+    .map_err(|e| ApiFailure::invalid(format!("access_until: {}", e.0)))
+}
+
+/// Change a project-only member's role, "Access until" (`null`: no end date), or both,
+/// together.
 #[utoipa::path(patch, path = "/api/v1/organization/projects/{project_id}/members/{user_id}", tag = "projects",
-    request_body = ProjectRoleChange,
+    request_body = ProjectMemberChange,
     params(("project_id" = Uuid, Path), ("user_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = ProjectMember)),
     security(("admin_key" = ["projects:write"])))]
@@ -219,18 +236,20 @@ pub async fn update_project_member(
     bytes: web::Bytes,
 ) -> Result<HttpResponse, ApiFailure> {
     caller.require(AdminScope::ProjectsWrite)?;
-    let change: ProjectRoleChange = body(&bytes)?;
+    let change: ProjectMemberChange = body(&bytes)?;
+    if change.role.is_none() && change.access_until.is_none() {
+        return Err(ApiFailure::invalid("Give `role`, `access_until` or both."));
+    }
+    let until = match change.access_until {
+        Some(until) => Some(checked_until(until, &caller)?),
+        None => None,
+    };
+    let role = change.role.map(ProjectRole::from);
     let ((project_id, user_id), org_id, actor) =
         (path.into_inner(), caller.org_id, caller.actor.clone());
     write(&req, &caller, &db, &bytes, move |conn| {
-        let (row, _) = ops::project_access::change_role(
-            conn,
-            org_id,
-            &actor,
-            project_id,
-            user_id,
-            change.role.into(),
-        )?;
+        let row =
+            ops::project_access::update(conn, org_id, &actor, project_id, user_id, role, until)?;
         ok(StatusCode::OK, &ProjectMember::from(row))
     })
     .await

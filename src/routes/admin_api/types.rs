@@ -2,7 +2,7 @@
 //! OpenAPI document describes.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -11,6 +11,7 @@ use crate::models::api_keys::{ApiKey, Status};
 use crate::models::member_list::MemberRow;
 use crate::models::project_members::ProjectMemberRow;
 use crate::models::projects::Project;
+use crate::ops::api_keys::Overlap;
 
 /// An organization role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -117,6 +118,8 @@ pub struct Invitation {
     pub role: RoleName,
     /// The project of a project-only invitation.
     pub project_id: Option<Uuid>,
+    /// The last day of the project-only access it grants, when it has one.
+    pub access_until: Option<NaiveDate>,
     pub invited_by: String,
     pub sent_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -129,6 +132,7 @@ impl From<crate::models::admin_api::PendingInvitation> for Invitation {
             email: row.email,
             role: row.role.into(),
             project_id: row.project_id,
+            access_until: row.access_until,
             invited_by: row.invited_by_name,
             sent_at: row.sent_at,
             expires_at: row.expires_at,
@@ -218,6 +222,8 @@ pub struct ProjectMember {
     pub email: String,
     pub role: ProjectRoleName,
     pub added_at: DateTime<Utc>,
+    /// "Access until": the last day the access works (UTC); none for no end date.
+    pub access_until: Option<NaiveDate>,
 }
 
 impl From<ProjectMemberRow> for ProjectMember {
@@ -228,6 +234,7 @@ impl From<ProjectMemberRow> for ProjectMember {
             email: row.email,
             role: row.role.into(),
             added_at: row.created_at,
+            access_until: row.access_until,
         }
     }
 }
@@ -242,12 +249,32 @@ pub struct ProjectMemberList {
 pub struct ProjectInvite {
     pub email: String,
     pub role: ProjectRoleName,
+    /// The last day of the access (today to 5 years ahead); none for no end date.
+    #[serde(default)]
+    pub access_until: Option<NaiveDate>,
 }
 
+/// A change of a project-only member: either field, or both. `access_until: null`
+/// clears the end date; leaving it out keeps it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProjectRoleChange {
-    pub role: ProjectRoleName,
+pub struct ProjectMemberChange {
+    #[serde(default)]
+    pub role: Option<ProjectRoleName>,
+    /// The last day of the access (today to 5 years ahead), or null for no end date.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub access_until: Option<Option<NaiveDate>>,
+}
+
+/// A field that is present, null or not: `Some(None)` for null, so that a missing field
+/// (`None`, by `default`) differs from a null one.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -268,6 +295,9 @@ pub struct Key {
     /// The first characters of the secret, as lists show them.
     pub prefix: String,
     pub created_by: String,
+    /// The user who created it (none when their account is gone): the keys to rotate
+    /// when removing them.
+    pub created_by_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -289,6 +319,7 @@ impl Key {
             name: key.name,
             prefix: key.prefix,
             created_by: key.created_by_name,
+            created_by_id: key.created_by,
             created_at: key.created_at,
             last_used_at: key.last_used_at,
             expires_at: key.expires_at,
@@ -330,6 +361,51 @@ pub struct RotatedKey {
     pub old: Key,
     pub new: Key,
     pub secret: String,
+}
+
+/// How long an old secret keeps working beside its replacement.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum OverlapName {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "24h")]
+    OneDay,
+    #[serde(rename = "7d")]
+    OneWeek,
+}
+
+impl From<OverlapName> for Overlap {
+    fn from(overlap: OverlapName) -> Self {
+        match overlap {
+            OverlapName::None => Overlap::None,
+            OverlapName::OneHour => Overlap::OneHour,
+            OverlapName::OneDay => Overlap::OneDay,
+            OverlapName::OneWeek => Overlap::OneWeek,
+        }
+    }
+}
+
+/// What removing a member also does (an empty body: keep every key).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Removal {
+    /// Keys the member created that get a new secret, in the same transaction as the
+    /// removal (at most 100). Any other key stays as it is.
+    #[serde(default)]
+    pub rotate_keys: Vec<Uuid>,
+    /// How long each rotated key's old secret keeps working; `24h` by default.
+    #[serde(default)]
+    pub overlap: Option<OverlapName>,
+}
+
+/// The removed member, and each rotated key with its new secret: the only time the
+/// secrets are shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemovedMember {
+    pub member: Member,
+    pub rotated_keys: Vec<RotatedKey>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
