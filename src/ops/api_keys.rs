@@ -35,6 +35,16 @@ impl Overlap {
         }
     }
 
+    /// How long, in words: "1 hour", "24 hours", "7 days" (empty for none).
+    pub fn label(self) -> &'static str {
+        match self {
+            Overlap::None => "",
+            Overlap::OneHour => "1 hour",
+            Overlap::OneDay => "24 hours",
+            Overlap::OneWeek => "7 days",
+        }
+    }
+
     pub fn hours(self) -> i64 {
         match self {
             Overlap::None => 0,

@@ -144,12 +144,11 @@ pub async fn rotate_api_key(
             ops::api_keys::rotate(conn, org_id, &actor, project_id, key_id, overlap, now)
         })
         .await?;
-    let hours = overlap.hours();
-    let old_key_until = (hours > 0).then(|| {
+    let old_key_until = (overlap != Overlap::None).then(|| {
         format!(
-            "{} keeps working for {hours} {}",
+            "{} keeps working for {}",
             rotated.old.prefix,
-            if hours == 1 { "hour" } else { "hours" }
+            overlap.label()
         )
     });
     html(&SecretPage {

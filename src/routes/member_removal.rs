@@ -157,7 +157,7 @@ pub async fn remove_member(
     let plan = parse_plan(fields)?;
     let (org_id, target_id, actor) = (member.org.id, path.1, member.actor());
     let ctx = Context::from_config(&config);
-    let (now, overlap) = (ctx.now, plan.overlap);
+    let overlap = plan.overlap;
     let removed = db
         .run(move |conn| ops::members::remove_member(conn, org_id, &actor, target_id, &plan, &ctx))
         .await?;
@@ -178,12 +178,9 @@ pub async fn remove_member(
             name: rotated.new.key.name.clone(),
             secret: rotated.new.secret.expose().to_owned(),
             old_prefix: rotated.old.prefix.clone(),
-            old_until: match overlap.hours() {
-                0 => "stopped working now".to_owned(),
-                hours => format!(
-                    "keeps working {}",
-                    crate::domain::time::until(now + Duration::hours(hours), now)
-                ),
+            old_until: match overlap {
+                Overlap::None => "stopped working now".to_owned(),
+                _ => format!("keeps working for {}", overlap.label()),
             },
         })
         .collect();

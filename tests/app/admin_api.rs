@@ -724,3 +724,52 @@ async fn the_admin_keys_form_says_what_is_missing() {
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("admin_keys"), 0);
 }
+
+#[actix_web::test]
+async fn a_remembered_answer_replays_a_new_secret_without_keeping_it_in_clear() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let key = admin_key(&admin, &slug, "Terraform", &ALL_SCOPES).await;
+    let (status, project, _) = call(
+        &app,
+        &key,
+        Method::POST,
+        "/projects",
+        Some(json!({"name": "Apollo"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    let url = format!(
+        "{}/api/v1/organization/projects/{}/keys",
+        app.address,
+        project["id"].as_str().unwrap()
+    );
+    let mut secrets = Vec::new();
+    for _ in 0..2 {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "deploy-42")
+            .json(&json!({"name": "prod"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        secrets.push(body["secret"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(secrets[0], secrets[1], "the retry gets the first answer");
+    assert!(secrets[0].starts_with("tw_live_"));
+    assert_eq!(app.count_where("api_keys", "name = 'prod'"), 1);
+    assert_eq!(
+        app.count("admin_api_requests"),
+        1,
+        "the answer is remembered"
+    );
+    let in_clear = format!("position('{}' in body) > 0", secrets[0]);
+    assert_eq!(
+        app.count_where("admin_api_requests", &in_clear),
+        0,
+        "the remembered answer holds the secret sealed only"
+    );
+}

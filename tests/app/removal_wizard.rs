@@ -93,7 +93,7 @@ async fn removing_rotates_the_chosen_keys_shows_them_once_and_mails_the_member()
     assert_eq!(secrets.len(), 1, "one rotated key");
     let new = &secrets[0];
     assert!(new.starts_with("tw_") && new != &used);
-    assert!(page.contains("Download as .env") && page.contains("keeps working in 7 days"));
+    assert!(page.contains("Download as .env") && page.contains("keeps working for 7 days"));
     assert_eq!(app.role_of(&slug, "grace@example.com"), None);
 
     // The old secret keeps working through the overlap, beside the new one; the key

@@ -21,12 +21,15 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ContentType, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use diesel::{Connection, PgConnection};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 pub use crate::auth::admin_key::{AdminCaller, ApiFailure, ErrorBody, RateWindow};
 use crate::db::Db;
+use crate::domain::sealed::SecretsKey;
 use crate::error::AppError;
 use crate::models::admin_api_requests;
 use crate::ops::OpError;
@@ -216,7 +219,13 @@ where
     hasher.update(b"\n");
     hasher.update(body);
     let hash = hasher.finalize().to_vec();
+    // A remembered answer may hold a new key's secret: it is kept sealed (R45).
+    let secrets = req
+        .app_data::<web::Data<SecretsKey>>()
+        .cloned()
+        .ok_or_else(|| ApiFailure::from(AppError::Internal("no secrets key".into())))?;
     let (key_id, now) = (caller.key_id, caller.now);
+    let context = remembered_context(key_id, &key);
     let (status, text, replayed) = db
         .run(move |conn| {
             conn.transaction::<_, ApiFailure, _>(|conn| {
@@ -230,7 +239,15 @@ where
                             "This Idempotency-Key was used with another request in the last 24 hours.",
                         ));
                     }
-                    return Ok((first.status, first.body, true));
+                    let body = STANDARD
+                        .decode(&first.body)
+                        .ok()
+                        .and_then(|sealed| secrets.open(&sealed, &context).ok())
+                        .and_then(|plain| String::from_utf8(plain).ok())
+                        .ok_or_else(|| {
+                            ApiFailure::from(AppError::Internal("unreadable remembered answer".into()))
+                        })?;
+                    return Ok((first.status, body, true));
                 }
                 let (status, text) = match work(conn) {
                     Ok((status, value)) => (status, value.to_string()),
@@ -241,7 +258,8 @@ where
                     ),
                 };
                 let code = i16::try_from(status.as_u16()).unwrap_or(500);
-                admin_api_requests::store(conn, key_id, &key, code, &text)?;
+                let sealed = STANDARD.encode(secrets.seal(text.as_bytes(), &context));
+                admin_api_requests::store(conn, key_id, &key, code, &sealed)?;
                 Ok((code, text, false))
             })
         })
@@ -254,4 +272,13 @@ where
         response.insert_header(("Idempotent-Replayed", "true"));
     }
     Ok(response.body(text))
+}
+
+/// What a remembered answer is sealed to: its admin key and its `Idempotency-Key`, so a
+/// row copied onto another key or request does not open.
+fn remembered_context(key_id: uuid::Uuid, idempotency_key: &str) -> Vec<u8> {
+    let mut context = b"admin-api-answer:".to_vec();
+    context.extend_from_slice(key_id.as_bytes());
+    context.extend_from_slice(idempotency_key.as_bytes());
+    context
 }
