@@ -26,6 +26,7 @@ pub mod redirect;
 pub mod retention;
 mod role;
 pub mod role_history;
+pub mod scim;
 pub mod sealed;
 pub mod sso;
 pub mod time;
