@@ -239,6 +239,11 @@ impl From<crate::ops::OpError> for AppError {
             OpError::Db(e) => e.into(),
             OpError::Unavailable(detail) => AppError::Unavailable(detail),
             OpError::Internal(detail) => AppError::Internal(detail),
+            OpError::Scim(refusal) => match refusal.status {
+                404 => AppError::NotFound,
+                409 => AppError::Conflict(refusal.detail),
+                _ => AppError::Invalid(refusal.detail),
+            },
         }
     }
 }

@@ -175,6 +175,7 @@ diesel::table! {
         user_id -> Uuid,
         role -> Text,
         created_at -> Timestamptz,
+        scim_managed -> Bool,
     }
 }
 
@@ -486,4 +487,67 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_api_requests,
     sso_connections,
     verified_domains,
+    scim_tokens,
+    scim_users,
+    scim_groups,
+    scim_group_members,
+    scim_group_roles,
 );
+
+diesel::table! {
+    scim_tokens (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        secret_hash -> Bytea,
+        prefix -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    scim_users (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        user_name -> Text,
+        external_id -> Nullable<Text>,
+        active -> Bool,
+        attributes -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scim_groups (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        display_name -> Text,
+        external_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scim_group_members (group_id, scim_user_id) {
+        group_id -> Uuid,
+        scim_user_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    scim_group_roles (org_id, group_name) {
+        org_id -> Uuid,
+        group_name -> Text,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(scim_users -> users (user_id));
+diesel::joinable!(scim_group_members -> scim_groups (group_id));
+diesel::joinable!(scim_group_members -> scim_users (scim_user_id));
+diesel::joinable!(scim_tokens -> organizations (org_id));

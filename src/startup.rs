@@ -146,6 +146,8 @@ impl Application {
                         .configure(routes::admin_api::configure),
                 )
                 .service(web::scope("/api/v1").configure(routes::api::configure))
+                // SCIM, for the organization's SCIM token only (R45).
+                .service(web::scope("/scim/v2").configure(routes::scim::configure))
                 .service(
                     web::scope("")
                         .wrap(from_fn(csrf::protect))

@@ -279,6 +279,7 @@ impl FromRequest for AdminCaller {
                     ip: Some(meta.0),
                     user_agent: meta.1,
                     admin_key: Some(key.id),
+                    scim: None,
                 },
                 now,
             })

@@ -327,6 +327,7 @@ impl OrgMember {
             ip: Some(self.meta.ip.clone()),
             user_agent: self.meta.user_agent.clone(),
             admin_key: None,
+            scim: None,
         }
     }
 }
@@ -339,6 +340,7 @@ impl CurrentUser {
             ip: Some(self.meta.ip.clone()),
             user_agent: self.meta.user_agent.clone(),
             admin_key: None,
+            scim: None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod csrf;
 mod extractors;
 pub mod password;
 pub mod pending_sign_in;
+pub mod scim_token;
 pub mod session;
 pub mod session_store;
 pub mod sso_flow;

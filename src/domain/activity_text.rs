@@ -353,6 +353,87 @@ pub fn describe(
         OrganizationSsoBypassed => {
             start.text(" bypassed required single sign-on with a password and two-factor code")
         }
+        OrganizationScimTokenCreated => {
+            let rotated = after.and_then(|a| a.get("rotated")) == Some(&Value::Bool(true));
+            start
+                .text(if rotated {
+                    " rotated the SCIM token"
+                } else {
+                    " created a SCIM token"
+                })
+                .maybe(": the new one starts with ", now("prefix"))
+        }
+        OrganizationScimTokenRevoked => start
+            .text(" revoked the SCIM token")
+            .maybe(" starting with ", was("prefix"))
+            .text("; provisioning stopped"),
+        OrganizationScimGroupRoleChanged => {
+            let group = now("group").or_else(|| was("group")).unwrap_or_default();
+            match now("role").map(role_label) {
+                Some(role) => start
+                    .text(" gave members of the group ")
+                    .name(group)
+                    .text(" the role ")
+                    .value(role),
+                None => start
+                    .text(" stopped giving a role to members of the group ")
+                    .name(group)
+                    .maybe(" (it was ", was("role").map(role_label))
+                    .text(if was("role").is_some() { ")" } else { "" }),
+            }
+        }
+        MemberProvisioned => {
+            let linked = after.and_then(|a| a.get("linked")) == Some(&Value::Bool(true));
+            start
+                .text(" provisioned ")
+                .name(target)
+                .maybe(" as ", now("role").map(role_label))
+                .text(if linked { " (an existing account)" } else { "" })
+        }
+        MemberDeprovisioned => {
+            let verb = match now("reason").as_deref() {
+                Some("deleted") => " deleted ",
+                _ => " deactivated ",
+            };
+            start
+                .text(verb)
+                .name(target)
+                .text(" and removed them from the organization")
+                .maybe(" (", was("role").map(role_label))
+                .text(if was("role").is_some() { ")" } else { "" })
+        }
+        ScimUserUpdated => start
+            .text(" updated the identity provider's record of ")
+            .name(target),
+        ScimGroupCreated => start.text(" created the group ").name(target),
+        ScimGroupUpdated => {
+            let count = |v: Option<&Value>, key: &str| {
+                v.and_then(|v| v.get(key))
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len)
+            };
+            let (added, removed) = (count(after, "added"), count(before, "removed"));
+            let people = |n: usize| if n == 1 { "1 person".to_owned() } else { format!("{n} people") };
+            let sentence = match (was("name"), now("name")) {
+                (Some(old), Some(new)) if old != new => start
+                    .text(" renamed the group ")
+                    .name(old)
+                    .text(" to ")
+                    .name(new),
+                _ => start.text(" changed the group ").name(target),
+            };
+            match (added, removed) {
+                (0, 0) => sentence,
+                (a, 0) => sentence.text(": added ").value(people(a)),
+                (0, r) => sentence.text(": removed ").value(people(r)),
+                (a, r) => sentence
+                    .text(": added ")
+                    .value(people(a))
+                    .text(", removed ")
+                    .value(people(r)),
+            }
+        }
+        ScimGroupDeleted => start.text(" deleted the group ").name(target),
     }
 }
 

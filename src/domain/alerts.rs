@@ -27,11 +27,26 @@ pub fn audience(event: &Event) -> Audience {
                 member: Some((member.id, privileged)),
             }
         }
-        Event::MemberRemoved { role, .. } if *role == admin => Audience {
-            administrators: Some(true),
-            member: None,
-        },
+        Event::MemberRemoved { role, .. }
+        | Event::MemberProvisioned { role, .. }
+        | Event::MemberDeprovisioned { role, .. }
+            if *role == admin =>
+        {
+            Audience {
+                administrators: Some(true),
+                member: None,
+            }
+        }
+        Event::ScimGroupRoleChanged { to, from, .. }
+            if *to == Some(admin) || *from == Some(admin) =>
+        {
+            Audience {
+                administrators: Some(true),
+                member: None,
+            }
+        }
         Event::TwoFactorOptional { .. }
+        | Event::ScimTokenCreated { .. }
         | Event::OrganizationRenamed { .. }
         | Event::OrganizationDeleted { .. } => Audience {
             administrators: Some(true),

@@ -10,7 +10,7 @@ use super::activity::Action;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     /// They became a member with the entry's `after.role` (the founder: Administrator).
-    /// The person is the entry's actor.
+    /// The person is the entry's actor (provisioned by SCIM: its target).
     Joined,
     /// `before.role` became `after.role`. The person is the entry's target.
     RoleChanged,
@@ -25,9 +25,11 @@ pub enum Effect {
 pub const fn effect(action: Action) -> Option<Effect> {
     use Action::*;
     match action {
-        OrganizationCreated | InvitationAccepted | MemberJoinedViaSso => Some(Effect::Joined),
+        OrganizationCreated | InvitationAccepted | MemberJoinedViaSso | MemberProvisioned => {
+            Some(Effect::Joined)
+        }
         MemberRoleChanged => Some(Effect::RoleChanged),
-        MemberRemoved | MemberLeft => Some(Effect::Departed),
+        MemberRemoved | MemberLeft | MemberDeprovisioned => Some(Effect::Departed),
         OrganizationRenamed
         | OrganizationRetentionChanged
         | OrganizationDeleted
@@ -68,7 +70,14 @@ pub const fn effect(action: Action) -> Option<Effect> {
         | OrganizationDomainAdded
         | OrganizationDomainVerified
         | OrganizationDomainRemoved
-        | OrganizationSsoBypassed => None,
+        | OrganizationSsoBypassed
+        | OrganizationScimTokenCreated
+        | OrganizationScimTokenRevoked
+        | OrganizationScimGroupRoleChanged
+        | ScimUserUpdated
+        | ScimGroupCreated
+        | ScimGroupUpdated
+        | ScimGroupDeleted => None,
     }
 }
 

@@ -81,7 +81,7 @@ pub fn record(
         .values((
             activity::id.eq(Uuid::now_v7()),
             activity::org_id.eq(org_id),
-            activity::actor_id.eq(actor.user_id),
+            activity::actor_id.eq(actor.person()),
             activity::actor_name.eq(&actor.name),
             activity::action.eq(entry.action.as_str()),
             activity::target_type.eq(entry.target.kind),

@@ -31,6 +31,8 @@ pub struct MemberRow {
     pub last_active_at: Option<DateTime<Utc>>,
     /// Signs in with two-factor authentication (the "2FA" column, for administrators).
     pub two_factor: bool,
+    /// Provisioned by the identity provider: the role follows its groups ("SCIM").
+    pub scim_managed: bool,
 }
 
 impl MemberRow {
@@ -149,6 +151,7 @@ pub fn page(
             memberships::created_at,
             users::last_active_at,
             two_factor_on(),
+            memberships::scim_managed,
         ),
         super::cached_sql::literal::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
             if filter.search.is_empty() {
@@ -202,6 +205,7 @@ pub fn find(
             memberships::created_at,
             users::last_active_at,
             two_factor_on(),
+            memberships::scim_managed,
         ))
         .first(conn)
         .optional()
@@ -229,6 +233,7 @@ pub fn after(
             memberships::created_at,
             users::last_active_at,
             two_factor_on(),
+            memberships::scim_managed,
         ))
         .order(users::id.asc())
         .limit(limit)

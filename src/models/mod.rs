@@ -29,6 +29,7 @@ pub mod project_members;
 pub mod projects;
 pub mod role_history;
 pub mod sessions;
+pub mod scim;
 pub mod sso;
 pub mod throttle;
 pub mod two_factor;

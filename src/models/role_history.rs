@@ -18,7 +18,7 @@ const EVENTS: &str = "ev AS ( \
     SELECT a.id, a.created_at, \
            CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.joined_via_sso', 'member.left') \
                 THEN a.actor_id ELSE a.target_id END AS user_id, \
-           CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.joined_via_sso') THEN 'joined' \
+           CASE WHEN a.action IN ('organization.created', 'invitation.accepted', 'member.joined_via_sso', 'member.provisioned') THEN 'joined' \
                 WHEN a.action = 'member.role_changed' THEN 'changed' \
                 ELSE 'departed' END AS kind, \
            CASE WHEN a.action = 'organization.created' THEN 'administrator' \
@@ -39,6 +39,7 @@ const MOMENTS: &str = "ev AS MATERIALIZED ( \
            CASE a.action WHEN 'organization.created' THEN 'founded' \
                 WHEN 'invitation.accepted' THEN 'joined' \
                 WHEN 'member.joined_via_sso' THEN 'joined' \
+                WHEN 'member.provisioned' THEN 'joined' \
                 WHEN 'member.role_changed' THEN 'changed' \
                 ELSE 'departed' END AS kind \
     FROM activity a \

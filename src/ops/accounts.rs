@@ -72,6 +72,7 @@ pub fn create_admin(
             ip: None,
             user_agent: Some("teamwork create-admin".into()),
             admin_key: None,
+            scim: None,
         };
         let slug = match org {
             Some(name) => Some(orgs::found_in(conn, name, &founder, now)?.slug),

@@ -73,6 +73,7 @@ pub fn request_again(
             ip: asker.ip,
             user_agent: asker.user_agent,
             admin_key: None,
+            scim: None,
         };
         let facts = super::invitations::facts(&invitation, target.project_name.as_deref());
         let event = Event::InvitationRequestedAgain(facts);

@@ -12,7 +12,7 @@ use crate::models::member_list::{self, MemberRow};
 use crate::models::memberships::Membership;
 use crate::models::organizations::{MemberCounts, Organization};
 use crate::models::project_members;
-use crate::models::{activity, api_keys};
+use crate::models::{activity, api_keys, scim};
 
 /// Gives `target` the organization role `role`. Nothing changes (and nothing is logged)
 /// when they already have it. Returns their row and the new counts per role.
@@ -26,6 +26,12 @@ pub fn change_role(
     locked(conn, org_id, |conn, org| {
         recheck(conn, org_id, actor, Permission::ManageMembers)?;
         let before = member_list::find(conn, org_id, target)?.ok_or(OpError::NotFound)?;
+        if before.scim_managed && actor.scim.is_none() {
+            return Err(OpError::refused(format!(
+                "{}'s role follows their groups in your identity provider (SCIM): change their groups there.",
+                before.name
+            )));
+        }
         // The kept counts, read with the lock: exact until this transaction ends.
         let admins = org.counts.of(Role::Administrator);
         membership::check_role_change(actor.user_id, target, before.role, role, admins)
@@ -91,6 +97,8 @@ pub fn remove_member(
         membership::check_removal(actor.user_id, target, row.role, admins)
             .map_err(|refusal| OpError::refused(refusal.message()))?;
         Membership::delete(conn, org_id, target)?;
+        // The identity provider reads the truth: this user is no longer active here.
+        scim::deactivate_account(conn, org_id, target, ctx.now)?;
         let event = Event::MemberRemoved {
             member: Person {
                 id: target,
@@ -150,6 +158,7 @@ pub fn leave(conn: &mut PgConnection, org_id: Uuid, actor: &Actor) -> OpResult<(
                 membership::check_departure(current.role, admins)
                     .map_err(|refusal| OpError::refused(refusal.message()))?;
                 Membership::delete(conn, org_id, actor.user_id)?;
+                scim::deactivate_account(conn, org_id, actor.user_id, chrono::Utc::now())?;
                 Held::Org(current.role)
             }
             None => {

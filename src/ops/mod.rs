@@ -25,6 +25,7 @@ pub mod org_deletion;
 pub mod orgs;
 pub mod project_access;
 pub mod projects;
+pub mod scim;
 pub mod sessions;
 pub mod sso;
 pub mod sso_sign_in;
@@ -72,6 +73,9 @@ pub enum OpError {
     Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
+    /// A SCIM request the protocol refuses, with its status and `scimType`.
+    #[error("{}", .0.detail)]
+    Scim(crate::domain::scim::Refusal),
 }
 
 impl OpError {
@@ -189,6 +193,9 @@ fn current(
     if let Some(key_id) = actor.admin_key {
         return admin_key_access(conn, org_id, key_id, permission);
     }
+    if let Some(token_id) = actor.scim {
+        return scim_access(conn, org_id, token_id, permission);
+    }
     memberships::current_access(conn, org_id, actor.user_id)?
         .ok_or_else(|| OpError::refused(STALE_ACTOR))
 }
@@ -214,6 +221,24 @@ fn admin_key_access(
     }
     Ok((Access::Org(Role::Administrator), None))
 }
+
+/// The SCIM token manages members, and nothing else, while it is the organization's
+/// token (a rotation or revocation ends the old one's rights at once).
+fn scim_access(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    token_id: Uuid,
+    permission: Permission,
+) -> OpResult<(Access, Option<Uuid>)> {
+    use crate::domain::Role;
+    let live = crate::models::scim::token_is_current(conn, org_id, token_id)?;
+    if !live || permission != Permission::ManageMembers {
+        return Err(OpError::refused(STALE_SCIM_TOKEN));
+    }
+    Ok((Access::Org(Role::Administrator), None))
+}
+
+pub const STALE_SCIM_TOKEN: &str = "This SCIM token was rotated or revoked.";
 
 const STALE_KEY: &str =
     "This admin key can no longer do this: it was revoked, expired, or its scopes do not cover it.";

@@ -15,7 +15,7 @@ use crate::models::{activity, sso, two_factor};
 
 /// No password hash can match this: an account created by single sign-on signs in
 /// through its provider (or sets a password with "Forgot your password?").
-const NO_PASSWORD: &str = "!sso";
+pub(crate) const NO_PASSWORD: &str = "!sso";
 
 /// What the provider vouched for, checked by `sso::oidc`.
 pub struct Vouched {

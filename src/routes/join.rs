@@ -321,6 +321,7 @@ pub async fn create_account_and_join(
         ip: Some(meta.ip.clone()),
         user_agent: meta.user_agent.clone(),
         admin_key: None,
+        scim: None,
     };
     let ctx = Context::from_config(&config);
     let outcome = db

@@ -33,6 +33,8 @@ mod org_deletion;
 mod orgs;
 mod project_access;
 mod projects;
+pub mod scim;
+mod scim_settings;
 mod settings;
 mod sign_in;
 mod sso;
@@ -182,4 +184,8 @@ url_map! {
     post "/orgs/{org}/settings/sso/domains/{id}/remove"                   => sso_settings::remove_domain,
     get  "/orgs/{org}/sso/required"                                       => sso::show_sso_required,
     post "/orgs/{org}/sso/bypass"                                         => sso::bypass_sso,
+    get  "/orgs/{org}/settings/scim"                                      => scim_settings::show_scim,
+    post "/orgs/{org}/settings/scim/token"                                => scim_settings::create_scim_token,
+    post "/orgs/{org}/settings/scim/token/revoke"                         => scim_settings::revoke_scim_token,
+    post "/orgs/{org}/settings/scim/groups"                               => scim_settings::update_scim_group_role,
 }

@@ -278,6 +278,7 @@ pub async fn sso_callback(
                 ip: Some(meta.ip.clone()),
                 user_agent: meta.user_agent.clone(),
                 admin_key: None,
+                scim: None,
             };
             let signed = db
                 .run(move |conn| {

@@ -33,6 +33,7 @@ fn actor(name: &str) -> Actor {
         ip: Some("203.0.113.7".into()),
         user_agent: Some("Mozilla/5.0 (test)".into()),
         admin_key: None,
+        scim: None,
     }
 }
 

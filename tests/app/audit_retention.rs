@@ -132,6 +132,7 @@ fn an_organization_keeping_them_0_days_never_stores_them() {
         ip: Some("203.0.113.5".into()),
         user_agent: Some("Firefox".into()),
         admin_key: None,
+        scim: None,
     };
     let event = Event::ProjectCreated {
         project: Uuid::now_v7(),

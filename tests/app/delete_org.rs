@@ -279,6 +279,7 @@ async fn a_deleted_organization_answers_nothing_its_keys_and_links_are_dead_and_
         ip: None,
         user_agent: None,
         admin_key: None,
+        scim: None,
     };
     let name = teamwork::domain::OrgName::parse("Acme Two").unwrap();
     let renamed = teamwork::ops::orgs::rename(&mut acme.app.conn(), acme.org_id, &ada, &name);

@@ -54,6 +54,7 @@ pub(crate) fn org_of_admins(db: &TestDb, name: &str, admins: usize) -> (Uuid, Ve
                 ip: Some("127.0.0.1".into()),
                 user_agent: None,
                 admin_key: None,
+                scim: None,
             }
         })
         .collect();

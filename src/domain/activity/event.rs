@@ -288,6 +288,67 @@ pub enum Event {
         org: Uuid,
         org_name: String,
     },
+    /// A SCIM token was created; `rotated`: it replaced the previous one.
+    ScimTokenCreated {
+        org: Uuid,
+        org_name: String,
+        prefix: String,
+        rotated: bool,
+    },
+    /// The SCIM token was revoked: provisioning stops, roles can be changed again.
+    ScimTokenRevoked {
+        org: Uuid,
+        org_name: String,
+        prefix: String,
+    },
+    /// Members of the provider's group `group` now get `to` (`None`: no role from it).
+    ScimGroupRoleChanged {
+        org: Uuid,
+        org_name: String,
+        group: String,
+        from: Option<Role>,
+        to: Option<Role>,
+    },
+    /// The identity provider made this person a member (or, `linked`, took over the
+    /// membership they had).
+    MemberProvisioned {
+        member: Person,
+        email: String,
+        role: Role,
+        linked: bool,
+    },
+    /// The identity provider deactivated (or, `deleted`, deleted) this member: the
+    /// membership ended at once.
+    MemberDeprovisioned {
+        member: Person,
+        email: String,
+        role: Role,
+        deleted: bool,
+    },
+    /// The provider changed what it keeps of a user (userName, name, emails, active
+    /// while not a member); `before` / `after` hold the changed attributes.
+    ScimUserUpdated {
+        member: Person,
+        before: Value,
+        after: Value,
+    },
+    ScimGroupCreated {
+        group: Uuid,
+        name: String,
+        members: Vec<String>,
+    },
+    /// A group renamed, or people added to or removed from it (by name).
+    ScimGroupUpdated {
+        group: Uuid,
+        name: String,
+        renamed_from: Option<String>,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    ScimGroupDeleted {
+        group: Uuid,
+        name: String,
+    },
 }
 
 /// The stored parts of an entry.
@@ -742,6 +803,99 @@ impl Event {
                 Target::of("organization", *org, org_name),
                 None,
                 Some(json!({ "method": "password and two-factor" })),
+            ),
+            ScimTokenCreated {
+                org,
+                org_name,
+                prefix,
+                rotated,
+            } => (
+                Action::OrganizationScimTokenCreated,
+                Target::of("organization", *org, org_name),
+                None,
+                Some(json!({ "prefix": prefix, "rotated": rotated })),
+            ),
+            ScimTokenRevoked {
+                org,
+                org_name,
+                prefix,
+            } => (
+                Action::OrganizationScimTokenRevoked,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "prefix": prefix })),
+                None,
+            ),
+            ScimGroupRoleChanged {
+                org,
+                org_name,
+                group,
+                from,
+                to,
+            } => (
+                Action::OrganizationScimGroupRoleChanged,
+                Target::of("organization", *org, org_name),
+                Some(json!({ "group": group, "role": from.map(Role::as_str) })),
+                Some(json!({ "group": group, "role": to.map(Role::as_str) })),
+            ),
+            MemberProvisioned {
+                member,
+                email,
+                role,
+                linked,
+            } => (
+                Action::MemberProvisioned,
+                Target::of("member", member.id, &member.name),
+                None,
+                Some(json!({ "email": email, "role": role.as_str(), "linked": linked })),
+            ),
+            MemberDeprovisioned {
+                member,
+                email,
+                role,
+                deleted,
+            } => (
+                Action::MemberDeprovisioned,
+                Target::of("member", member.id, &member.name),
+                Some(json!({ "email": email, "role": role.as_str() })),
+                Some(json!({ "reason": if *deleted { "deleted" } else { "deactivated" } })),
+            ),
+            ScimUserUpdated {
+                member,
+                before,
+                after,
+            } => (
+                Action::ScimUserUpdated,
+                Target::of("member", member.id, &member.name),
+                Some(before.clone()),
+                Some(after.clone()),
+            ),
+            ScimGroupCreated {
+                group,
+                name,
+                members,
+            } => (
+                Action::ScimGroupCreated,
+                Target::of("scim_group", *group, name),
+                None,
+                Some(json!({ "name": name, "members": members })),
+            ),
+            ScimGroupUpdated {
+                group,
+                name,
+                renamed_from,
+                added,
+                removed,
+            } => (
+                Action::ScimGroupUpdated,
+                Target::of("scim_group", *group, name),
+                Some(json!({ "name": renamed_from.as_deref().unwrap_or(name), "removed": removed })),
+                Some(json!({ "name": name, "added": added })),
+            ),
+            ScimGroupDeleted { group, name } => (
+                Action::ScimGroupDeleted,
+                Target::of("scim_group", *group, name),
+                Some(json!({ "name": name })),
+                None,
             ),
         };
         Stored {

@@ -19,6 +19,29 @@ pub struct Actor {
     /// id and "API key <name> (created by <person>)"): the ops grant it the rights of
     /// an Administrator narrowed to its scopes, re-read in their transaction.
     pub admin_key: Option<Uuid>,
+    /// The organization's SCIM token acting (then `user_id` is nil and `name` "SCIM"):
+    /// the ops grant it the member management of an Administrator while it is the
+    /// organization's token, and the log records no person as the actor.
+    pub scim: Option<Uuid>,
+}
+
+impl Actor {
+    /// The identity provider, through the SCIM token `token_id`.
+    pub fn scim(token_id: Uuid, ip: Option<String>, user_agent: Option<String>) -> Actor {
+        Actor {
+            user_id: Uuid::nil(),
+            name: crate::domain::scim::ACTOR_NAME.to_owned(),
+            ip,
+            user_agent,
+            admin_key: None,
+            scim: Some(token_id),
+        }
+    }
+
+    /// The person acting, if a person is (not the identity provider).
+    pub fn person(&self) -> Option<Uuid> {
+        self.scim.is_none().then_some(self.user_id)
+    }
 }
 
 /// Every kind of entry the log can hold; stored as `noun.verb` text.
@@ -71,10 +94,19 @@ pub enum Action {
     OrganizationDomainRemoved,
     MemberJoinedViaSso,
     OrganizationSsoBypassed,
+    OrganizationScimTokenCreated,
+    OrganizationScimTokenRevoked,
+    OrganizationScimGroupRoleChanged,
+    MemberProvisioned,
+    MemberDeprovisioned,
+    ScimUserUpdated,
+    ScimGroupCreated,
+    ScimGroupUpdated,
+    ScimGroupDeleted,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 56] = [
         Action::OrganizationCreated,
         Action::OrganizationRenamed,
         Action::OrganizationRetentionChanged,
@@ -122,6 +154,15 @@ impl Action {
         Action::OrganizationDomainRemoved,
         Action::MemberJoinedViaSso,
         Action::OrganizationSsoBypassed,
+        Action::OrganizationScimTokenCreated,
+        Action::OrganizationScimTokenRevoked,
+        Action::OrganizationScimGroupRoleChanged,
+        Action::MemberProvisioned,
+        Action::MemberDeprovisioned,
+        Action::ScimUserUpdated,
+        Action::ScimGroupCreated,
+        Action::ScimGroupUpdated,
+        Action::ScimGroupDeleted,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -173,6 +214,15 @@ impl Action {
             Action::OrganizationDomainRemoved => "organization.domain_removed",
             Action::MemberJoinedViaSso => "member.joined_via_sso",
             Action::OrganizationSsoBypassed => "organization.sso_bypassed",
+            Action::OrganizationScimTokenCreated => "organization.scim_token_created",
+            Action::OrganizationScimTokenRevoked => "organization.scim_token_revoked",
+            Action::OrganizationScimGroupRoleChanged => "organization.scim_group_role_changed",
+            Action::MemberProvisioned => "member.provisioned",
+            Action::MemberDeprovisioned => "member.deprovisioned",
+            Action::ScimUserUpdated => "scim.user_updated",
+            Action::ScimGroupCreated => "scim.group_created",
+            Action::ScimGroupUpdated => "scim.group_updated",
+            Action::ScimGroupDeleted => "scim.group_deleted",
         }
     }
 
@@ -226,6 +276,15 @@ impl Action {
             Action::OrganizationDomainRemoved => "Domain removed",
             Action::MemberJoinedViaSso => "Joined through single sign-on",
             Action::OrganizationSsoBypassed => "Single sign-on bypassed",
+            Action::OrganizationScimTokenCreated => "SCIM token created",
+            Action::OrganizationScimTokenRevoked => "SCIM token revoked",
+            Action::OrganizationScimGroupRoleChanged => "SCIM group role changed",
+            Action::MemberProvisioned => "Provisioned by SCIM",
+            Action::MemberDeprovisioned => "Deprovisioned by SCIM",
+            Action::ScimUserUpdated => "SCIM user updated",
+            Action::ScimGroupCreated => "SCIM group created",
+            Action::ScimGroupUpdated => "SCIM group changed",
+            Action::ScimGroupDeleted => "SCIM group deleted",
         }
     }
 

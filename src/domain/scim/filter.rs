@@ -17,8 +17,10 @@ pub struct Filter {
 pub fn parse(input: &str, attrs: &[Attr], filterable: &[&str]) -> Result<Filter, Refusal> {
     let Comparison { path, value } = parse_comparison(input.trim())
         .ok_or_else(|| Refusal::invalid_filter(format!("Unsupported filter: {input}. Use attribute eq \"value\".")))?;
-    let attribute = canonical(attrs, &path)
-        .map(|a| a.name)
+    // `id` is common to every resource, so no schema lists it.
+    let common = path.eq_ignore_ascii_case("id").then_some("id");
+    let attribute = common
+        .or_else(|| canonical(attrs, &path).map(|a| a.name))
         .filter(|name| filterable.contains(name))
         .ok_or_else(|| {
             Refusal::invalid_filter(format!(
@@ -45,6 +47,8 @@ mod tests {
         let f = parse(r#"userName eq "Ada@Example.com""#, USER_ATTRS, FILTERABLE).unwrap();
         assert_eq!(f.attribute, "userName");
         assert_eq!(f.value, "Ada@Example.com");
+        let f = parse(r#"id eq "x""#, USER_ATTRS, FILTERABLE).unwrap();
+        assert_eq!(f.attribute, "id");
         let f = parse(r#"USERNAME EQ "x""#, USER_ATTRS, FILTERABLE).unwrap();
         assert_eq!(f.attribute, "userName");
         let f = parse(
