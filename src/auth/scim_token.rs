@@ -226,7 +226,9 @@ impl FromRequest for ScimCaller {
                     retry_after: Some(reset),
                     ..ScimFailure::status(
                         429,
-                        format!("The SCIM token may make {limit} requests a minute; try again in {reset} s."),
+                        format!(
+                            "The SCIM token may make {limit} requests a minute; try again in {reset} s."
+                        ),
                     )
                 });
             }

@@ -413,7 +413,13 @@ pub fn describe(
                     .map_or(0, Vec::len)
             };
             let (added, removed) = (count(after, "added"), count(before, "removed"));
-            let people = |n: usize| if n == 1 { "1 person".to_owned() } else { format!("{n} people") };
+            let people = |n: usize| {
+                if n == 1 {
+                    "1 person".to_owned()
+                } else {
+                    format!("{n} people")
+                }
+            };
             let sentence = match (was("name"), now("name")) {
                 (Some(old), Some(new)) if old != new => start
                     .text(" renamed the group ")

@@ -294,7 +294,11 @@ pub struct ScimGroup {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn find_group(conn: &mut PgConnection, org_id: Uuid, id: Uuid) -> QueryResult<Option<ScimGroup>> {
+pub fn find_group(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<ScimGroup>> {
     scim_groups::table
         .filter(scim_groups::org_id.eq(org_id))
         .filter(scim_groups::id.eq(id))
@@ -405,8 +409,14 @@ pub fn list_groups(
 pub fn members_of(conn: &mut PgConnection, group_ids: &[Uuid]) -> QueryResult<Vec<(Uuid, Uuid)>> {
     scim_group_members::table
         .filter(scim_group_members::group_id.eq_any(group_ids))
-        .select((scim_group_members::group_id, scim_group_members::scim_user_id))
-        .order((scim_group_members::group_id, scim_group_members::scim_user_id))
+        .select((
+            scim_group_members::group_id,
+            scim_group_members::scim_user_id,
+        ))
+        .order((
+            scim_group_members::group_id,
+            scim_group_members::scim_user_id,
+        ))
         .load(conn)
 }
 
@@ -447,7 +457,11 @@ pub fn remove_members(conn: &mut PgConnection, group_id: Uuid, ids: &[Uuid]) -> 
 }
 
 /// The roles mapped to the groups `scim_user_id` is in.
-pub fn mapped_roles(conn: &mut PgConnection, org_id: Uuid, scim_user_id: Uuid) -> QueryResult<Vec<Role>> {
+pub fn mapped_roles(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    scim_user_id: Uuid,
+) -> QueryResult<Vec<Role>> {
     scim_group_members::table
         .inner_join(scim_groups::table)
         .inner_join(
@@ -462,7 +476,11 @@ pub fn mapped_roles(conn: &mut PgConnection, org_id: Uuid, scim_user_id: Uuid) -
 }
 
 /// The SCIM users in the groups named `name` (any case).
-pub fn users_in_groups_named(conn: &mut PgConnection, org_id: Uuid, name: &str) -> QueryResult<Vec<Uuid>> {
+pub fn users_in_groups_named(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    name: &str,
+) -> QueryResult<Vec<Uuid>> {
     scim_group_members::table
         .inner_join(scim_groups::table)
         .filter(scim_groups::org_id.eq(org_id))
@@ -498,7 +516,11 @@ pub fn set_group_role(
     Ok(old)
 }
 
-pub fn remove_group_role(conn: &mut PgConnection, org_id: Uuid, name: &str) -> QueryResult<Option<Role>> {
+pub fn remove_group_role(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    name: &str,
+) -> QueryResult<Option<Role>> {
     diesel::delete(
         scim_group_roles::table
             .filter(scim_group_roles::org_id.eq(org_id))
@@ -510,7 +532,11 @@ pub fn remove_group_role(conn: &mut PgConnection, org_id: Uuid, name: &str) -> Q
 }
 
 /// The groups the provider pushed, with their member counts, for the settings page.
-pub fn group_summaries(conn: &mut PgConnection, org_id: Uuid, limit: i64) -> QueryResult<Vec<(String, i64)>> {
+pub fn group_summaries(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<(String, i64)>> {
     scim_groups::table
         .left_join(scim_group_members::table)
         .filter(scim_groups::org_id.eq(org_id))
@@ -524,7 +550,12 @@ pub fn group_summaries(conn: &mut PgConnection, org_id: Uuid, limit: i64) -> Que
         .load(conn)
 }
 
-pub fn set_managed(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid, managed: bool) -> QueryResult<()> {
+pub fn set_managed(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+    managed: bool,
+) -> QueryResult<()> {
     diesel::update(
         memberships::table
             .filter(memberships::org_id.eq(org_id))

@@ -23,7 +23,7 @@ use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
 use crate::models::scim::{self as store, ScimGroup, ScimToken, ScimUser, UserFields};
 use crate::models::users::User;
-use crate::models::{activity, sso};
+use crate::models::{activity, billing, sso};
 
 /// How the provider is named in the emails its removals send.
 const PROVIDER: &str = "your identity provider (SCIM)";
@@ -179,7 +179,9 @@ fn follow_groups(
     if role == member.role {
         return Ok(());
     }
-    let admins = Organization::find(conn, org_id)?.counts.of(Role::Administrator);
+    let admins = Organization::find(conn, org_id)?
+        .counts
+        .of(Role::Administrator);
     membership::check_role_change(Uuid::nil(), user.user_id, member.role, role, admins)
         .map_err(|r| refused(Refusal::conflict(r.message())))?;
     Membership::set_role(conn, org_id, user.user_id, member.role, role)?;
@@ -197,17 +199,26 @@ fn follow_groups(
     Ok(())
 }
 
+/// What a user row stores: the profile, with `active` when it was sent, and whether
+/// the user is active.
 fn fields(doc: &UserDoc) -> (Value, bool) {
-    (Value::Object(doc.profile.clone()), doc.active)
+    let mut attributes = doc.profile.clone();
+    if let Some(active) = doc.active {
+        attributes.insert("active".into(), Value::Bool(active));
+    }
+    (Value::Object(attributes), doc.is_active())
 }
 
 /// The document a stored user had.
 pub fn user_doc(row: &ScimUser) -> UserDoc {
+    let mut profile = row.attributes.as_object().cloned().unwrap_or_default();
+    let sent = profile.remove("active").and_then(|a| a.as_bool());
     UserDoc {
         user_name: row.user_name.clone(),
         external_id: row.external_id.clone(),
-        active: row.active,
-        profile: row.attributes.as_object().cloned().unwrap_or_default(),
+        // Removed in the console: inactive, whatever the provider last sent.
+        active: if row.active { sent } else { Some(false) },
+        profile,
     }
 }
 
@@ -238,7 +249,9 @@ fn account_for(
         Some(user) => Ok((user, true)),
         None => {
             let name = PersonName::parse(&doc.person_name())
-                .or_else(|_| PersonName::parse(&doc.user_name.chars().take(100).collect::<String>()))
+                .or_else(|_| {
+                    PersonName::parse(&doc.user_name.chars().take(100).collect::<String>())
+                })
                 .map_err(|e| refused(Refusal::invalid_value(format!("name: {e}"))))?;
             let user = User::create(conn, &email, &name, NO_PASSWORD)
                 .map_err(|e| OpError::taken(e, "An account with this address exists."))?;
@@ -268,6 +281,15 @@ fn provision(
     let role = match Membership::find(conn, org_id, account.id)? {
         Some(existing) => existing.role,
         None => {
+            let plan = billing::find(conn, org_id)?.plan;
+            if !plan.has_room(billing::seats_used(conn, org_id)?) {
+                return Err(refused(Refusal::conflict(format!(
+                    "Every seat of the {} plan ({}) is taken: {} cannot become a member. Change the plan in Billing, or deactivate someone.",
+                    plan.label(),
+                    plan.seats_label(),
+                    account.email
+                ))));
+            }
             let role = match role_from_groups(store::mapped_roles(conn, org_id, user.id)?) {
                 Some(role) => role,
                 None => default_role(conn, org_id)?,
@@ -304,7 +326,9 @@ fn deprovision(
     let Some(member) = Membership::find(conn, org.id, account.id)? else {
         return Ok(());
     };
-    let admins = Organization::find(conn, org.id)?.counts.of(Role::Administrator);
+    let admins = Organization::find(conn, org.id)?
+        .counts
+        .of(Role::Administrator);
     if member.role == Role::Administrator && admins <= 1 {
         return Err(refused(Refusal::conflict(format!(
             "{} is the last administrator of {}: make someone else an administrator first.",
@@ -347,7 +371,7 @@ fn changes(before: &UserDoc, after: &UserDoc) -> Option<(Value, Value)> {
             now.insert(key.clone(), b.cloned().unwrap_or(Value::Null));
         }
     }
-    (!now.is_empty()).then(|| (Value::Object(was), Value::Object(now)))
+    (!now.is_empty()).then_some((Value::Object(was), Value::Object(now)))
 }
 
 /// POST /Users: a new user, and (when active) a new member.
@@ -450,7 +474,7 @@ pub fn update_user(
             };
             activity::record(conn, org_id, actor, &event)?;
         }
-        match (before.active, after.active) {
+        match (before.is_active(), after.is_active()) {
             (true, false) => deprovision(conn, org, actor, &account, false, ctx)?,
             (false, true) => provision(conn, org_id, actor, &updated, &account, true)?,
             _ => {}
@@ -528,8 +552,13 @@ pub fn create_group(
         }
         check_members(conn, org_id, doc)?;
         let before = mapped_roles_of(conn, org_id, &doc.members)?;
-        let group =
-            store::insert_group(conn, org_id, &doc.display_name, doc.external_id.as_deref(), now)?;
+        let group = store::insert_group(
+            conn,
+            org_id,
+            &doc.display_name,
+            doc.external_id.as_deref(),
+            now,
+        )?;
         store::add_members(conn, group.id, &doc.members)?;
         let event = Event::ScimGroupCreated {
             group: group.id,
@@ -572,7 +601,9 @@ pub fn update_group(
         let group = store::find_group(conn, org_id, id)?.ok_or(OpError::NotFound)?;
         let before = group_doc(conn, &group)?;
         let after = change(&before).map_err(refused)?;
-        let renamed = !after.display_name.eq_ignore_ascii_case(&before.display_name);
+        let renamed = !after
+            .display_name
+            .eq_ignore_ascii_case(&before.display_name);
         if renamed && store::group_name_taken(conn, org_id, &after.display_name, Some(id))? {
             return Err(refused(Refusal::uniqueness(format!(
                 "A group named {} exists.",
@@ -629,7 +660,12 @@ pub fn update_group(
 }
 
 /// DELETE /Groups/{id}: its members' roles follow.
-pub fn delete_group(conn: &mut PgConnection, org_id: Uuid, actor: &Actor, id: Uuid) -> OpResult<()> {
+pub fn delete_group(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor: &Actor,
+    id: Uuid,
+) -> OpResult<()> {
     locked(conn, org_id, |conn, _org| {
         recheck(conn, org_id, actor, Permission::ManageMembers)?;
         let group = store::find_group(conn, org_id, id)?.ok_or(OpError::NotFound)?;

@@ -13,13 +13,13 @@ use uuid::Uuid;
 use crate::auth::scim_token::{SCIM_JSON, ScimCaller, ScimFailure};
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::AppError;
 use crate::domain::scim::filter::{self, Filter};
 use crate::domain::scim::patch;
 use crate::domain::scim::resource::{GROUP_ATTRS, GroupDoc, Projection, USER_ATTRS, UserDoc};
 use crate::domain::scim::{
     GROUP_SCHEMA, LIST_SCHEMA, MAX_RESULTS, Refusal, SEARCH_SCHEMA, USER_SCHEMA, discovery,
 };
+use crate::error::AppError;
 use crate::mail::Context;
 use crate::models::scim::{self as store, ScimGroup, ScimUser};
 use crate::ops;
@@ -75,7 +75,10 @@ fn base(config: &Config) -> String {
 }
 
 async fn service_provider_config(_: ScimCaller, config: web::Data<Config>) -> Answer {
-    Ok(scim(StatusCode::OK, &discovery::service_provider_config(&base(&config))))
+    Ok(scim(
+        StatusCode::OK,
+        &discovery::service_provider_config(&base(&config)),
+    ))
 }
 
 fn list_of(resources: Vec<Value>, total: usize) -> Value {
@@ -138,9 +141,9 @@ struct Listing {
 fn number(value: Option<&str>, what: &str) -> Result<Option<i64>, ScimFailure> {
     value
         .map(|v| {
-            v.trim().parse::<i64>().map_err(|_| {
-                Refusal::invalid_value(format!("{what} is a whole number.")).into()
-            })
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| Refusal::invalid_value(format!("{what} is a whole number.")).into())
         })
         .transpose()
 }
@@ -152,7 +155,10 @@ impl ListQuery {
             None => None,
         };
         // Below 1 counts as 1; a negative count as 0; above the maximum, the maximum.
-        let start = number(self.start_index.as_deref(), "startIndex")?.unwrap_or(1).max(1) - 1;
+        let start = number(self.start_index.as_deref(), "startIndex")?
+            .unwrap_or(1)
+            .max(1)
+            - 1;
         let count = number(self.count.as_deref(), "count")?
             .unwrap_or(MAX_RESULTS / 2)
             .clamp(0, MAX_RESULTS);
@@ -174,7 +180,10 @@ impl ListQuery {
             .as_array()
             .is_some_and(|s| s.iter().any(|v| v == SEARCH_SCHEMA));
         if !has_schema {
-            return Err(Refusal::invalid_syntax(format!("A search names the schema {SEARCH_SCHEMA}.")).into());
+            return Err(Refusal::invalid_syntax(format!(
+                "A search names the schema {SEARCH_SCHEMA}."
+            ))
+            .into());
         }
         let text = |key: &str| match &value[key] {
             Value::String(s) => Some(s.clone()),
@@ -220,7 +229,12 @@ fn list_answer(resources: Vec<Value>, total: i64, listing: &Listing) -> HttpResp
     )
 }
 
-fn meta(kind: &str, location: &str, created: chrono::DateTime<chrono::Utc>, modified: chrono::DateTime<chrono::Utc>) -> Value {
+fn meta(
+    kind: &str,
+    location: &str,
+    created: chrono::DateTime<chrono::Utc>,
+    modified: chrono::DateTime<chrono::Utc>,
+) -> Value {
     json!({
         "resourceType": kind,
         "created": created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -277,9 +291,17 @@ fn id_of(path: &str) -> Result<Uuid, ScimFailure> {
     Uuid::parse_str(path).map_err(|_| ScimFailure::not_found())
 }
 
-async fn render_user(db: &Db, base: String, user: ScimUser, status: StatusCode, projection: Projection) -> Answer {
+async fn render_user(
+    db: &Db,
+    base: String,
+    user: ScimUser,
+    status: StatusCode,
+    projection: Projection,
+) -> Answer {
     let id = user.id;
-    let groups = db.run(move |conn| Ok::<_, AppError>(store::groups_of_users(conn, &[id])?)).await?;
+    let groups = db
+        .run(move |conn| Ok::<_, AppError>(store::groups_of_users(conn, &[id])?))
+        .await?;
     let body = projection.apply(user_json(&base, &user, &groups));
     let mut response = scim(status, &body);
     if status == StatusCode::CREATED {
@@ -292,9 +314,17 @@ async fn render_user(db: &Db, base: String, user: ScimUser, status: StatusCode, 
     Ok(response)
 }
 
-async fn render_group(db: &Db, base: String, group: ScimGroup, status: StatusCode, projection: Projection) -> Answer {
+async fn render_group(
+    db: &Db,
+    base: String,
+    group: ScimGroup,
+    status: StatusCode,
+    projection: Projection,
+) -> Answer {
     let id = group.id;
-    let members = db.run(move |conn| Ok::<_, AppError>(store::members_of(conn, &[id])?)).await?;
+    let members = db
+        .run(move |conn| Ok::<_, AppError>(store::members_of(conn, &[id])?))
+        .await?;
     let body = projection.apply(group_json(&base, &group, &members));
     let mut response = scim(status, &body);
     if status == StatusCode::CREATED {
@@ -327,11 +357,21 @@ async fn users_answer(caller: ScimCaller, db: &Db, config: &Config, query: ListQ
     Ok(list_answer(resources, total, &listing))
 }
 
-async fn list_users(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, query: web::Query<ListQuery>) -> Answer {
+async fn list_users(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    query: web::Query<ListQuery>,
+) -> Answer {
     users_answer(caller, &db, &config, query.into_inner()).await
 }
 
-async fn search_users(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, body: web::Bytes) -> Answer {
+async fn search_users(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    body: web::Bytes,
+) -> Answer {
     let query = ListQuery::from_search(&body)?;
     users_answer(caller, &db, &config, query).await
 }
@@ -345,11 +385,20 @@ pub struct ProjectionQuery {
 
 impl ProjectionQuery {
     fn projection(&self) -> Projection {
-        Projection::parse(self.attributes.as_deref(), self.excluded_attributes.as_deref())
+        Projection::parse(
+            self.attributes.as_deref(),
+            self.excluded_attributes.as_deref(),
+        )
     }
 }
 
-async fn get_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, path: web::Path<String>, query: web::Query<ProjectionQuery>) -> Answer {
+async fn get_user(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    query: web::Query<ProjectionQuery>,
+) -> Answer {
     let (org_id, id) = (caller.org_id, id_of(&path)?);
     let user = db
         .run(move |conn| Ok::<_, AppError>(store::find_user(conn, org_id, id)?))
@@ -358,18 +407,36 @@ async fn get_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Confi
     render_user(&db, base(&config), user, StatusCode::OK, query.projection()).await
 }
 
-async fn create_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, body: web::Bytes) -> Answer {
+async fn create_user(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    body: web::Bytes,
+) -> Answer {
     let doc = UserDoc::parse(&json_body(&body)?)?;
     let ctx = Context::from_config(&config);
     let (org_id, actor) = (caller.org_id, caller.actor.clone());
     let user = db
         .run(move |conn| ops::scim::create_user(conn, org_id, &actor, &doc, &ctx))
         .await?;
-    render_user(&db, base(&config), user, StatusCode::CREATED, Projection::default()).await
+    render_user(
+        &db,
+        base(&config),
+        user,
+        StatusCode::CREATED,
+        Projection::default(),
+    )
+    .await
 }
 
 /// `id`, `schemas` and `meta` in a PUT body are the server's; they are not compared.
-async fn replace_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, path: web::Path<String>, body: web::Bytes) -> Answer {
+async fn replace_user(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
     let id = id_of(&path)?;
     let doc = UserDoc::parse(&json_body(&body)?)?;
     let ctx = Context::from_config(&config);
@@ -377,10 +444,23 @@ async fn replace_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<C
     let user = db
         .run(move |conn| ops::scim::update_user(conn, org_id, &actor, id, |_| Ok(doc), &ctx))
         .await?;
-    render_user(&db, base(&config), user, StatusCode::OK, Projection::default()).await
+    render_user(
+        &db,
+        base(&config),
+        user,
+        StatusCode::OK,
+        Projection::default(),
+    )
+    .await
 }
 
-async fn patch_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, path: web::Path<String>, body: web::Bytes) -> Answer {
+async fn patch_user(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
     let id = id_of(&path)?;
     let operations = patch::parse_request(&json_body(&body)?)?;
     let ctx = Context::from_config(&config);
@@ -401,10 +481,22 @@ async fn patch_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Con
             )
         })
         .await?;
-    render_user(&db, base(&config), user, StatusCode::OK, Projection::default()).await
+    render_user(
+        &db,
+        base(&config),
+        user,
+        StatusCode::OK,
+        Projection::default(),
+    )
+    .await
 }
 
-async fn delete_user(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, path: web::Path<String>) -> Answer {
+async fn delete_user(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+) -> Answer {
     let id = id_of(&path)?;
     let ctx = Context::from_config(&config);
     let (org_id, actor) = (caller.org_id, caller.actor.clone());
@@ -426,48 +518,105 @@ async fn groups_answer(caller: ScimCaller, db: &Db, config: &Config, query: List
         })
         .await?;
     let base = base(config);
-    let resources = groups.iter().map(|g| group_json(&base, g, &members)).collect();
+    let resources = groups
+        .iter()
+        .map(|g| group_json(&base, g, &members))
+        .collect();
     Ok(list_answer(resources, total, &listing))
 }
 
-async fn list_groups(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, query: web::Query<ListQuery>) -> Answer {
+async fn list_groups(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    query: web::Query<ListQuery>,
+) -> Answer {
     groups_answer(caller, &db, &config, query.into_inner()).await
 }
 
-async fn search_groups(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, body: web::Bytes) -> Answer {
+async fn search_groups(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    body: web::Bytes,
+) -> Answer {
     let query = ListQuery::from_search(&body)?;
     groups_answer(caller, &db, &config, query).await
 }
 
-async fn get_group(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, path: web::Path<String>, query: web::Query<ProjectionQuery>) -> Answer {
+async fn get_group(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    query: web::Query<ProjectionQuery>,
+) -> Answer {
     let (org_id, id) = (caller.org_id, id_of(&path)?);
     let group = db
         .run(move |conn| Ok::<_, AppError>(store::find_group(conn, org_id, id)?))
         .await?
         .ok_or_else(ScimFailure::not_found)?;
-    render_group(&db, base(&config), group, StatusCode::OK, query.projection()).await
+    render_group(
+        &db,
+        base(&config),
+        group,
+        StatusCode::OK,
+        query.projection(),
+    )
+    .await
 }
 
-async fn create_group(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, body: web::Bytes) -> Answer {
+async fn create_group(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    body: web::Bytes,
+) -> Answer {
     let doc = GroupDoc::parse(&json_body(&body)?)?;
     let (org_id, actor, now) = (caller.org_id, caller.actor.clone(), caller.now);
     let group = db
         .run(move |conn| ops::scim::create_group(conn, org_id, &actor, &doc, now))
         .await?;
-    render_group(&db, base(&config), group, StatusCode::CREATED, Projection::default()).await
+    render_group(
+        &db,
+        base(&config),
+        group,
+        StatusCode::CREATED,
+        Projection::default(),
+    )
+    .await
 }
 
-async fn replace_group(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, path: web::Path<String>, body: web::Bytes) -> Answer {
+async fn replace_group(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
     let id = id_of(&path)?;
     let doc = GroupDoc::parse(&json_body(&body)?)?;
     let (org_id, actor, now) = (caller.org_id, caller.actor.clone(), caller.now);
     let group = db
         .run(move |conn| ops::scim::update_group(conn, org_id, &actor, id, |_| Ok(doc), now))
         .await?;
-    render_group(&db, base(&config), group, StatusCode::OK, Projection::default()).await
+    render_group(
+        &db,
+        base(&config),
+        group,
+        StatusCode::OK,
+        Projection::default(),
+    )
+    .await
 }
 
-async fn patch_group(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Config>, path: web::Path<String>, body: web::Bytes) -> Answer {
+async fn patch_group(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
     let id = id_of(&path)?;
     let operations = patch::parse_request(&json_body(&body)?)?;
     let (org_id, actor, now) = (caller.org_id, caller.actor.clone(), caller.now);
@@ -487,7 +636,14 @@ async fn patch_group(caller: ScimCaller, db: web::Data<Db>, config: web::Data<Co
             )
         })
         .await?;
-    render_group(&db, base(&config), group, StatusCode::OK, Projection::default()).await
+    render_group(
+        &db,
+        base(&config),
+        group,
+        StatusCode::OK,
+        Projection::default(),
+    )
+    .await
 }
 
 async fn delete_group(caller: ScimCaller, db: web::Data<Db>, path: web::Path<String>) -> Answer {

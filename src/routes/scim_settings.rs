@@ -81,9 +81,10 @@ async fn page(
         token: token.map(|t| TokenView {
             prefix: t.prefix,
             created: t.created_at.format("%b %-d, %Y").to_string(),
-            last_used: t
-                .last_used_at
-                .map_or_else(|| "never".to_owned(), |at| crate::domain::time::ago(at, now)),
+            last_used: t.last_used_at.map_or_else(
+                || "never".to_owned(),
+                |at| crate::domain::time::ago(at, now),
+            ),
         }),
         secret: None,
         groups: groups

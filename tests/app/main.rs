@@ -53,6 +53,7 @@ mod reliability;
 mod removal_wizard;
 mod role_history;
 mod schemathesis;
+mod scim;
 mod screenshots;
 mod security_hardening;
 mod seed;

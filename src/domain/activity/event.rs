@@ -888,7 +888,9 @@ impl Event {
             } => (
                 Action::ScimGroupUpdated,
                 Target::of("scim_group", *group, name),
-                Some(json!({ "name": renamed_from.as_deref().unwrap_or(name), "removed": removed })),
+                Some(
+                    json!({ "name": renamed_from.as_deref().unwrap_or(name), "removed": removed }),
+                ),
                 Some(json!({ "name": name, "added": added })),
             ),
             ScimGroupDeleted { group, name } => (

@@ -140,7 +140,10 @@ pub fn schemas(base: &str) -> Vec<Value> {
         "Group",
         "Group",
         vec![
-            with(string("displayName", true), json!({ "uniqueness": "server" })),
+            with(
+                string("displayName", true),
+                json!({ "uniqueness": "server" }),
+            ),
             with(
                 attribute("members", "complex", false, "readWrite"),
                 json!({ "multiValued": true, "subAttributes": [
@@ -166,7 +169,10 @@ pub fn schemas(base: &str) -> Vec<Value> {
         "ServiceProviderConfig",
         "Service Provider Configuration",
         vec![
-            with(read_only("documentationUri", "reference"), json!({ "referenceTypes": ["external"] })),
+            with(
+                read_only("documentationUri", "reference"),
+                json!({ "referenceTypes": ["external"] }),
+            ),
             supported("patch"),
             supported("bulk"),
             supported("filter"),
@@ -192,8 +198,14 @@ pub fn schemas(base: &str) -> Vec<Value> {
             read_only("id", "string"),
             read_only("name", "string"),
             read_only("description", "string"),
-            with(read_only("endpoint", "reference"), json!({ "referenceTypes": ["uri"] })),
-            with(read_only("schema", "reference"), json!({ "referenceTypes": ["uri"] })),
+            with(
+                read_only("endpoint", "reference"),
+                json!({ "referenceTypes": ["uri"] }),
+            ),
+            with(
+                read_only("schema", "reference"),
+                json!({ "referenceTypes": ["uri"] }),
+            ),
         ],
     );
     let schema_schema = schema(

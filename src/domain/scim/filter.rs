@@ -15,8 +15,11 @@ pub struct Filter {
 
 /// Parses `input` for a resource whose filterable attributes are `filterable`.
 pub fn parse(input: &str, attrs: &[Attr], filterable: &[&str]) -> Result<Filter, Refusal> {
-    let Comparison { path, value } = parse_comparison(input.trim())
-        .ok_or_else(|| Refusal::invalid_filter(format!("Unsupported filter: {input}. Use attribute eq \"value\".")))?;
+    let Comparison { path, value } = parse_comparison(input.trim()).ok_or_else(|| {
+        Refusal::invalid_filter(format!(
+            "Unsupported filter: {input}. Use attribute eq \"value\"."
+        ))
+    })?;
     // `id` is common to every resource, so no schema lists it.
     let common = path.eq_ignore_ascii_case("id").then_some("id");
     let attribute = common

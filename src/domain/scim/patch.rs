@@ -218,14 +218,15 @@ pub fn parse_request(body: &Value) -> Result<Vec<Operation>, Refusal> {
                     .find(|(k, _)| k.eq_ignore_ascii_case(name))
                     .map(|(_, v)| v)
             };
-            let op = match field("op").and_then(Value::as_str).map(str::to_ascii_lowercase) {
+            let op = match field("op")
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase)
+            {
                 Some(op) if op == "add" => Op::Add,
                 Some(op) if op == "replace" => Op::Replace,
                 Some(op) if op == "remove" => Op::Remove,
                 _ => {
-                    return Err(Refusal::invalid_syntax(
-                        "op: one of add, replace, remove.",
-                    ));
+                    return Err(Refusal::invalid_syntax("op: one of add, replace, remove."));
                 }
             };
             let path = match field("path") {
@@ -266,7 +267,12 @@ pub fn apply(
                 }
                 match op {
                     Op::Remove => remove(doc, &path, operation.value.as_ref()),
-                    _ => set(doc, &path, operation.value.clone().unwrap_or(Value::Null), op)?,
+                    _ => set(
+                        doc,
+                        &path,
+                        operation.value.clone().unwrap_or(Value::Null),
+                        op,
+                    )?,
                 }
             }
             (None, op) => {
@@ -306,10 +312,12 @@ fn canonical_object(attr: &Attr, value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| match attr.subs.iter().find(|s| s.eq_ignore_ascii_case(&k)) {
-                    Some(sub) => ((*sub).to_owned(), v),
-                    None => (k, v),
-                })
+                .map(
+                    |(k, v)| match attr.subs.iter().find(|s| s.eq_ignore_ascii_case(&k)) {
+                        Some(sub) => ((*sub).to_owned(), v),
+                        None => (k, v),
+                    },
+                )
                 .collect(),
         ),
         other => other,
@@ -318,7 +326,10 @@ fn canonical_object(attr: &Attr, value: Value) -> Value {
 
 fn items(value: Value, attr: &Attr) -> Vec<Value> {
     match value {
-        Value::Array(items) => items.into_iter().map(|v| canonical_object(attr, v)).collect(),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| canonical_object(attr, v))
+            .collect(),
         Value::Null => Vec::new(),
         one => vec![canonical_object(attr, one)],
     }
@@ -352,7 +363,10 @@ fn set(doc: &mut Map<String, Value>, path: &Path<'_>, value: Value, op: Op) -> R
         (None, None) if !attr.subs.is_empty() => {
             let value = canonical_object(attr, value);
             if !value.is_object() {
-                return Err(Refusal::invalid_value(format!("{} takes an object.", attr.name)));
+                return Err(Refusal::invalid_value(format!(
+                    "{} takes an object.",
+                    attr.name
+                )));
             }
             let target = doc.entry(name).or_insert_with(|| Value::Object(Map::new()));
             merge(target, value);
@@ -493,7 +507,9 @@ mod tests {
 
     fn patch(doc: Value, attrs: &[Attr], body: Value) -> Result<Value, Refusal> {
         let ops = parse_request(&body)?;
-        let Value::Object(mut doc) = doc else { panic!() };
+        let Value::Object(mut doc) = doc else {
+            panic!()
+        };
         apply(&mut doc, attrs, &ops)?;
         Ok(Value::Object(doc))
     }
@@ -539,9 +555,15 @@ mod tests {
             ])),
         )
         .unwrap();
-        assert_eq!(out["name"], json!({ "givenName": "Ada", "familyName": "Lovelace" }));
+        assert_eq!(
+            out["name"],
+            json!({ "givenName": "Ada", "familyName": "Lovelace" })
+        );
         assert_eq!(out["emails"][0]["value"], "ada@x.test");
-        assert_eq!(out["emails"][1], json!({ "type": "home", "value": "home@x.test" }));
+        assert_eq!(
+            out["emails"][1],
+            json!({ "type": "home", "value": "home@x.test" })
+        );
         assert_eq!(out["displayName"], "Ada L.");
     }
 
@@ -575,13 +597,33 @@ mod tests {
         let cases = [
             (json!({ "Operations": [] }), "invalidSyntax"),
             (body(json!([])), "invalidSyntax"),
-            (body(json!([{ "op": "move", "path": "a" }])), "invalidSyntax"),
-            (body(json!([{ "op": "add", "path": "nickName", "value": "x" }])), "invalidPath"),
-            (body(json!([{ "op": "add", "path": "name.nick", "value": "x" }])), "invalidPath"),
+            (
+                body(json!([{ "op": "move", "path": "a" }])),
+                "invalidSyntax",
+            ),
+            (
+                body(json!([{ "op": "add", "path": "nickName", "value": "x" }])),
+                "invalidPath",
+            ),
+            (
+                body(json!([{ "op": "add", "path": "name.nick", "value": "x" }])),
+                "invalidPath",
+            ),
             (body(json!([{ "op": "remove" }])), "noTarget"),
-            (body(json!([{ "op": "replace", "path": "groups", "value": [] }])), "mutability"),
-            (body(json!([{ "op": "replace", "path": "userName[value eq \"x\"]", "value": "y" }])), "invalidPath"),
-            (body(json!([{ "op": "replace", "path": "emails[type eq \"x\"]", "value": {} }])), "noTarget"),
+            (
+                body(json!([{ "op": "replace", "path": "groups", "value": [] }])),
+                "mutability",
+            ),
+            (
+                body(
+                    json!([{ "op": "replace", "path": "userName[value eq \"x\"]", "value": "y" }]),
+                ),
+                "invalidPath",
+            ),
+            (
+                body(json!([{ "op": "replace", "path": "emails[type eq \"x\"]", "value": {} }])),
+                "noTarget",
+            ),
         ];
         for (request, scim_type) in cases {
             let refusal = patch(doc.clone(), USER_ATTRS, request.clone()).unwrap_err();
@@ -594,7 +636,10 @@ mod tests {
     fn comparisons_parse_strings_numbers_and_booleans() {
         let c = parse_comparison(r#"value eq "a b""#).unwrap();
         assert_eq!((c.path.as_str(), c.value), ("value", json!("a b")));
-        assert_eq!(parse_comparison("primary eq true").unwrap().value, json!(true));
+        assert_eq!(
+            parse_comparison("primary eq true").unwrap().value,
+            json!(true)
+        );
         assert_eq!(parse_comparison("n EQ 3").unwrap().value, json!(3));
         assert!(parse_comparison(r#"value eq "a" trailing"#).is_none());
         assert!(parse_comparison(r#"value ne "a""#).is_none());

@@ -62,7 +62,8 @@ pub const MAX_MEMBERS: usize = 10_000;
 pub struct UserDoc {
     pub user_name: String,
     pub external_id: Option<String>,
-    pub active: bool,
+    /// As sent; a user without it (never sent, or removed by PATCH) is active.
+    pub active: Option<bool>,
     /// displayName, name and emails, in their canonical spelling: returned as sent.
     pub profile: Map<String, Value>,
 }
@@ -154,7 +155,10 @@ impl UserDoc {
         let fields = known(body, USER_ATTRS)?;
         let user_name = text(fields.get("userName"), "userName", true)?.unwrap_or_default();
         let external_id = text(fields.get("externalId"), "externalId", false)?;
-        let active = boolean(fields.get("active"), "active", true)?;
+        let active = match fields.get("active") {
+            None | Some(Value::Null) => None,
+            given => Some(boolean(given, "active", true)?),
+        };
         let mut profile = Map::new();
         if let Some(name) = text(fields.get("displayName"), "displayName", false)? {
             profile.insert("displayName".into(), Value::String(name));
@@ -202,11 +206,17 @@ impl UserDoc {
     pub fn document(&self) -> Map<String, Value> {
         let mut doc = self.profile.clone();
         doc.insert("userName".into(), json!(self.user_name));
-        doc.insert("active".into(), json!(self.active));
+        if let Some(active) = self.active {
+            doc.insert("active".into(), json!(active));
+        }
         if let Some(id) = &self.external_id {
             doc.insert("externalId".into(), json!(id));
         }
         doc
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active.unwrap_or(true)
     }
 
     /// The address the account is for: the primary email, else the first, else a
@@ -223,7 +233,11 @@ impl UserDoc {
                     .or_else(|| list.first())
             })
             .and_then(value)
-            .or_else(|| self.user_name.contains('@').then_some(self.user_name.as_str()))
+            .or_else(|| {
+                self.user_name
+                    .contains('@')
+                    .then_some(self.user_name.as_str())
+            })
     }
 
     /// The person's name for a new account: displayName, name.formatted, given and
@@ -276,7 +290,9 @@ impl GroupDoc {
                             Refusal::invalid_value("members: each has the value of a user's id.")
                         })?;
                     let id = Uuid::parse_str(value).map_err(|_| {
-                        Refusal::invalid_value(format!("members: {value} is not a user of this organization."))
+                        Refusal::invalid_value(format!(
+                            "members: {value} is not a user of this organization."
+                        ))
                     })?;
                     if !ids.contains(&id) {
                         ids.push(id);
@@ -359,7 +375,7 @@ impl Projection {
                 continue;
             }
             if !self.attributes.is_empty() {
-                let whole = self.attributes.iter().any(|a| *a == lower);
+                let whole = self.attributes.contains(&lower);
                 let subs: Vec<&str> = self
                     .attributes
                     .iter()
@@ -372,7 +388,7 @@ impl Projection {
                 }
                 continue;
             }
-            if self.excluded.iter().any(|a| *a == lower) {
+            if self.excluded.contains(&lower) {
                 continue;
             }
             let dropped: Vec<&str> = self
@@ -435,10 +451,13 @@ mod tests {
         });
         let user = UserDoc::parse(&body).unwrap();
         assert_eq!(user.user_name, "ada@example.com");
-        assert!(user.active);
+        assert!(user.is_active());
         assert_eq!(user.email(), Some("ada@example.com"));
         assert_eq!(user.person_name(), "Ada Lovelace");
-        assert_eq!(user.profile["name"], json!({ "givenName": "Ada", "familyName": "Lovelace" }));
+        assert_eq!(
+            user.profile["name"],
+            json!({ "givenName": "Ada", "familyName": "Lovelace" })
+        );
         assert!(!user.document().contains_key("groups"));
     }
 
@@ -471,7 +490,8 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(group.members, vec![a]);
-        let bad = GroupDoc::parse(&json!({ "displayName": "eng", "members": [{ "value": "nope" }] }));
+        let bad =
+            GroupDoc::parse(&json!({ "displayName": "eng", "members": [{ "value": "nope" }] }));
         assert_eq!(bad.unwrap_err().scim_type, Some("invalidValue"));
     }
 
@@ -481,8 +501,12 @@ mod tests {
             "schemas": ["s"], "id": "1", "userName": "a", "displayName": "A",
             "name": { "givenName": "A", "familyName": "B" }
         });
-        let only = Projection::parse(Some("displayName,name.givenName"), None).apply(resource.clone());
-        assert_eq!(only, json!({ "schemas": ["s"], "id": "1", "displayName": "A", "name": { "givenName": "A" } }));
+        let only =
+            Projection::parse(Some("displayName,name.givenName"), None).apply(resource.clone());
+        assert_eq!(
+            only,
+            json!({ "schemas": ["s"], "id": "1", "displayName": "A", "name": { "givenName": "A" } })
+        );
         let without = Projection::parse(None, Some("DISPLAYNAME,name.familyName")).apply(resource);
         assert_eq!(
             without,
