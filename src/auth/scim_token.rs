@@ -64,10 +64,6 @@ impl ScimFailure {
     pub fn method_not_allowed() -> Self {
         Self::status(405, "This endpoint does not take this method.")
     }
-
-    pub fn not_implemented(detail: &str) -> Self {
-        Self::status(501, detail)
-    }
 }
 
 impl std::fmt::Display for ScimFailure {

@@ -36,7 +36,7 @@ const fn option(action: Action) -> ActionOption {
 }
 
 /// Every action the console writes, grouped as the filter shows them.
-pub const GROUPS: [ActionGroup; 8] = [
+pub const GROUPS: [ActionGroup; 9] = [
     ActionGroup {
         key: "invitations",
         label: "Invitations",
@@ -61,6 +61,8 @@ pub const GROUPS: [ActionGroup; 8] = [
             option(Action::MemberRemoved),
             option(Action::MemberLeft),
             option(Action::MemberJoinedViaSso),
+            option(Action::MemberProvisioned),
+            option(Action::MemberDeprovisioned),
         ],
     },
     ActionGroup {
@@ -89,6 +91,9 @@ pub const GROUPS: [ActionGroup; 8] = [
             option(Action::OrganizationDomainVerified),
             option(Action::OrganizationDomainRemoved),
             option(Action::OrganizationSsoBypassed),
+            option(Action::OrganizationScimTokenCreated),
+            option(Action::OrganizationScimTokenRevoked),
+            option(Action::OrganizationScimGroupRoleChanged),
         ],
     },
     ActionGroup {
@@ -146,6 +151,18 @@ pub const GROUPS: [ActionGroup; 8] = [
         actions: &[
             option(Action::AdminKeyCreated),
             option(Action::AdminKeyRevoked),
+        ],
+    },
+    ActionGroup {
+        key: "scim",
+        label: "SCIM users and groups",
+        all_label: "All SCIM user and group actions",
+        stem: "scim",
+        actions: &[
+            option(Action::ScimUserUpdated),
+            option(Action::ScimGroupCreated),
+            option(Action::ScimGroupUpdated),
+            option(Action::ScimGroupDeleted),
         ],
     },
 ];

@@ -190,7 +190,9 @@ mod tests {
                 "member.removed",
                 "member.left",
                 "invitation.accepted",
-                "member.joined_via_sso"
+                "member.joined_via_sso",
+                "member.provisioned",
+                "member.deprovisioned"
             ]
         );
     }

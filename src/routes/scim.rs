@@ -64,10 +64,44 @@ async fn not_found(_: ScimCaller) -> Answer {
     Err(ScimFailure::not_found())
 }
 
-async fn search_all(_: ScimCaller) -> Answer {
-    Err(ScimFailure::not_implemented(
-        "Search Users or Groups: POST /Users/.search or /Groups/.search.",
-    ))
+/// POST /.search: users, then groups, as one list; a filter must suit both.
+async fn search_all(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    body: web::Bytes,
+) -> Answer {
+    let listing = ListQuery::from_search(&body)?.listing(USER_ATTRS, &["externalId", "id"])?;
+    let org_id = caller.org_id;
+    let (filter, start, count) = (listing.filter.clone(), listing.start, listing.count);
+    let (users, groups, total, user_groups, members) = db
+        .run(move |conn| {
+            let filter = filter.as_ref();
+            let (users, users_total) = store::list_users(conn, org_id, filter, start, count)?;
+            let group_start = (start - users_total).max(0);
+            let group_count = count - users.len() as i64;
+            let (groups, groups_total) =
+                store::list_groups(conn, org_id, filter, group_start, group_count)?;
+            let user_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+            let group_ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
+            let user_groups = store::groups_of_users(conn, &user_ids)?;
+            let members = store::members_of(conn, &group_ids)?;
+            Ok::<_, AppError>((
+                users,
+                groups,
+                users_total + groups_total,
+                user_groups,
+                members,
+            ))
+        })
+        .await?;
+    let base = base(&config);
+    let resources = users
+        .iter()
+        .map(|u| user_json(&base, u, &user_groups))
+        .chain(groups.iter().map(|g| group_json(&base, g, &members)))
+        .collect();
+    Ok(list_answer(resources, total, &listing))
 }
 
 fn base(config: &Config) -> String {

@@ -119,6 +119,7 @@ fn rule(method: &str, path: &str) -> Option<Rule> {
         ("get", "/orgs/{org}/health") => Org(ViewAccessHealth),
         (_, "/sso" | "/sso/callback") => Public,
         (_, p) if p.starts_with("/orgs/{org}/settings/sso") => Org(ManageOrganization),
+        (_, p) if p.starts_with("/orgs/{org}/settings/scim") => Org(ManageOrganization),
         ("get", "/orgs/{org}/sso/required") => AnyAccess,
         ("post", "/orgs/{org}/sso/bypass") => Org(ManageOrganization),
         _ => return None,
@@ -330,6 +331,10 @@ impl World {
                 ],
             )
             .await;
+        // A SCIM token, so that rotating and revoking it have something to act on.
+        admin
+            .post_form(&format!("/orgs/{slug}/settings/scim/token"), &[])
+            .await;
         for domain in ["verified.example", "corp.example"] {
             admin
                 .post_form(
@@ -500,7 +505,7 @@ impl World {
     /// Rows in every table a request could change (sessions aside: visiting a page may
     /// open one), counted in one statement.
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, i64> {
-        const TABLES: [&str; 18] = [
+        const TABLES: [&str; 20] = [
             "users",
             "organizations",
             "memberships",
@@ -519,6 +524,8 @@ impl World {
             "admin_keys",
             "sso_connections",
             "verified_domains",
+            "scim_tokens",
+            "scim_group_roles",
         ];
         #[derive(QueryableByName)]
         struct Counts {
@@ -610,6 +617,7 @@ pub(crate) fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         "active" => vec![("active", "false")],
         "require" => vec![("required", "true")],
         "domains" => vec![("domain", "new.example")],
+        "groups" if path.contains("/scim/") => vec![("group_name", "eng"), ("role", "developer")],
         "rotate" => vec![("overlap", "1")],
         "credits" => vec![("amount", "12.50"), ("reference", "INV-1")],
         "plan" => vec![("plan", "team")],

@@ -537,6 +537,7 @@ async fn scim2_tester_finds_no_error_in_users_and_groups() {
     );
     println!("scim2-tester: {passed} passed, {failed} failed, {skipped} skipped");
     assert_eq!(failed, 0, "scim2-tester errors:\n{report}");
+    assert_eq!(skipped, 0, "a check was skipped:\n{report}");
     // Discovery, then create/read/list/replace/delete and every PATCH for each of the
     // two resource types: a run that stopped early cannot pass.
     assert!(passed >= 60, "only {passed} checks passed:\n{report}");
@@ -555,4 +556,127 @@ async fn scim2_tester_finds_no_error_in_users_and_groups() {
             .count();
         assert!(ran >= 2, "{check} ran for Users and Groups: {ran} times");
     }
+}
+
+#[actix_web::test]
+async fn a_deprovisioned_developers_keys_stay_active_and_show_in_access_health() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let website = crate::projects::create_project(&admin, &slug, "Website").await;
+    admin
+        .post_form(
+            &format!("/orgs/{slug}/settings/scim/groups"),
+            &[("group_name", "eng"), ("role", "developer")],
+        )
+        .await;
+    let provider = Provider::new(&app, &scim_token(&admin, &slug).await);
+    let sam = app.signed_up("Sam Scim").await;
+    app.mark_confirmed("sam.scim@example.com");
+    let id = provider.create_user("sam.scim@example.com").await;
+    let (status, _) = provider
+        .post(
+            "/Groups",
+            json!({ "schemas": [GROUP], "displayName": "eng", "members": [{ "value": id }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        app.role_of(&slug, "sam.scim@example.com"),
+        Some(Role::Developer)
+    );
+    crate::projects::create_key(&sam, &website, "sam-prod").await;
+
+    let (status, _) = provider
+        .send(reqwest::Method::DELETE, &format!("/Users/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.count_where("api_keys", "name = 'sam-prod' AND revoked_at IS NULL"),
+        1,
+        "the key stays active"
+    );
+    let health = admin.get_text(&format!("/orgs/{slug}/health")).await;
+    let start = health.find("no longer members").expect("the check");
+    let line = &health[start..start + health[start..].find("</li>").unwrap()];
+    assert!(line.contains("1 key"), "{line}");
+}
+
+#[actix_web::test]
+async fn the_scim_page_works_in_a_browser_at_both_widths_and_is_valid_html() {
+    let app = TestApp::spawn().await;
+    let (_admin, slug) = app.admin_with_org("Acme").await;
+    let browser = crate::browser::Browser::start().await;
+    browser
+        .log_in(&app, "ada.admin@example.com", "correct horse battery")
+        .await;
+    let mut html = crate::html_check::HtmlCheck::default();
+    browser
+        .goto(&format!("{}/orgs/{slug}/settings", app.address))
+        .await;
+    browser.click_link("set up SCIM").await;
+    browser.wait_for_text("No SCIM token yet").await;
+    html.keep(&browser, "scim, empty").await;
+
+    browser.click_button("Create SCIM token").await;
+    browser.wait_for_text("Copy your SCIM token").await;
+    let text = browser.page_text().await;
+    let start = text.find("tw_scim_").expect("the token, once");
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    html.keep(&browser, "scim, token shown").await;
+
+    // A group role, then a group of the provider with one person in it.
+    browser.fill("Group name", "").await;
+    browser.click_button("Save group role").await;
+    browser.wait_for_text("Enter the group's name").await;
+    html.keep(&browser, "scim, refused").await;
+    browser.fill("Group name", "eng").await;
+    browser.select("Role", "Developer").await;
+    browser.click_button("Save group role").await;
+    browser
+        .wait_until("the group role listed", async || {
+            browser.row_text("eng").await.contains("Developer")
+        })
+        .await;
+    let provider = Provider::new(&app, &token);
+    let sam = provider.create_user("sam@example.com").await;
+    provider
+        .post(
+            "/Groups",
+            json!({ "schemas": [GROUP], "displayName": "eng", "members": [{ "value": sam }] }),
+        )
+        .await;
+    browser
+        .goto(&format!("{}/orgs/{slug}/settings/scim", app.address))
+        .await;
+    browser.wait_for_text("1 member, role Developer").await;
+    assert!(
+        !browser.page_text().await.contains(&token),
+        "shown only once"
+    );
+    html.keep(&browser, "scim, on").await;
+    for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        browser.resize(width, height).await;
+        browser
+            .screenshot_whole_page(&format!("scim-settings-{size}.png"))
+            .await;
+    }
+    browser
+        .goto(&format!("{}/orgs/{slug}/members", app.address))
+        .await;
+    browser
+        .wait_for_text("Set by your identity provider's groups")
+        .await;
+    html.keep(&browser, "members with a provisioned member")
+        .await;
+    for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        browser.resize(width, height).await;
+        browser
+            .screenshot_whole_page(&format!("scim-members-{size}.png"))
+            .await;
+    }
+    browser.close().await;
+    assert_eq!(html.errors(), Vec::<String>::new());
 }
