@@ -325,6 +325,18 @@ fn id_of(path: &str) -> Result<Uuid, ScimFailure> {
     Uuid::parse_str(path).map_err(|_| ScimFailure::not_found())
 }
 
+/// One resource; a new one also says where it lives (its `meta.location`).
+fn resource_answer(status: StatusCode, body: &Value) -> HttpResponse {
+    let mut response = scim(status, body);
+    let location = body["meta"]["location"]
+        .as_str()
+        .and_then(|l| l.parse().ok());
+    if let (StatusCode::CREATED, Some(location)) = (status, location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+}
+
 async fn render_user(
     db: &Db,
     base: String,
@@ -337,15 +349,7 @@ async fn render_user(
         .run(move |conn| Ok::<_, AppError>(store::groups_of_users(conn, &[id])?))
         .await?;
     let body = projection.apply(user_json(&base, &user, &groups));
-    let mut response = scim(status, &body);
-    if status == StatusCode::CREATED {
-        let location = format!("{base}/Users/{id}");
-        response.headers_mut().insert(
-            LOCATION,
-            location.parse().map_err(|_| ScimFailure::not_found())?,
-        );
-    }
-    Ok(response)
+    Ok(resource_answer(status, &body))
 }
 
 async fn render_group(
@@ -360,15 +364,7 @@ async fn render_group(
         .run(move |conn| Ok::<_, AppError>(store::members_of(conn, &[id])?))
         .await?;
     let body = projection.apply(group_json(&base, &group, &members));
-    let mut response = scim(status, &body);
-    if status == StatusCode::CREATED {
-        let location = format!("{base}/Groups/{id}");
-        response.headers_mut().insert(
-            LOCATION,
-            location.parse().map_err(|_| ScimFailure::not_found())?,
-        );
-    }
-    Ok(response)
+    Ok(resource_answer(status, &body))
 }
 
 const USER_FILTERS: &[&str] = &["userName", "externalId", "id"];

@@ -81,6 +81,9 @@ pub struct Member {
     pub last_active_at: Option<DateTime<Utc>>,
     /// Whether the member signs in with a second factor.
     pub two_factor: bool,
+    /// Provisioned by the identity provider (SCIM): the role follows its groups, and
+    /// changing it here answers 409.
+    pub scim_managed: bool,
 }
 
 impl From<MemberRow> for Member {
@@ -93,6 +96,7 @@ impl From<MemberRow> for Member {
             joined_at: row.joined_at,
             last_active_at: row.last_active_at,
             two_factor: row.two_factor,
+            scim_managed: row.scim_managed,
         }
     }
 }
