@@ -419,6 +419,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_health_badges (org_id) {
+        org_id -> Uuid,
+        open_checks -> Int4,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(access_health_badges -> organizations (org_id));
 diesel::joinable!(activity -> organizations (org_id));
 diesel::joinable!(activity_chains -> organizations (org_id));
 diesel::joinable!(activity_checkpoints -> organizations (org_id));
@@ -456,6 +465,7 @@ diesel::joinable!(sso_connections -> organizations (org_id));
 diesel::joinable!(verified_domains -> organizations (org_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    access_health_badges,
     activity,
     activity_chains,
     activity_checkpoints,

@@ -118,7 +118,8 @@ pub struct OrgMember {
     /// banner of those who manage billing).
     pub balance: Option<Credits>,
     /// Access health checks with open items, for the sidebar's badge: read for full
-    /// pages shown to those who may see access health, else `None`.
+    /// pages shown to those who may see access health (as kept, up to a minute old, or
+    /// computed and kept anew), else `None`.
     pub health_open: Option<i64>,
 }
 
@@ -184,13 +185,22 @@ impl FromRequest for OrgMember {
             let (Some(slug), Some(db)) = (slug, db) else {
                 return Err(AppError::NotFound);
             };
-            // One statement for members (switcher included); project-only members take two.
-            let (user, org, access, project_id, orgs, balance) = db
+            // One statement for members (switcher and kept badge included); project-only
+            // members take two.
+            let (user, org, access, project_id, orgs, balance, kept_badge) = db
                 .run(move |conn| {
                     if let Some(m) = Membership::load_member(conn, user_id, &slug)? {
                         let balance = m.balance_micro.map(Credits::from_micro);
                         let access = Access::Org(m.membership.role);
-                        return Ok::<_, AppError>((m.user, m.org, access, None, m.orgs, balance));
+                        return Ok::<_, AppError>((
+                            m.user,
+                            m.org,
+                            access,
+                            None,
+                            m.orgs,
+                            balance,
+                            m.health_badge,
+                        ));
                     }
                     let p = project_members::load_access(conn, user_id, &slug)?
                         .ok_or(AppError::NotFound)?;
@@ -200,6 +210,7 @@ impl FromRequest for OrgMember {
                         Access::Project(p.role),
                         Some(p.project_id),
                         p.orgs,
+                        None,
                         None,
                     ))
                 })
@@ -236,21 +247,28 @@ impl FromRequest for OrgMember {
                     });
                 }
             }
-            // One bounded statement, only where the sidebar is drawn for someone who may
-            // open "Access health".
+            // Only where the sidebar is drawn for someone who may open "Access health": the
+            // kept number while it is fresh, else one bounded statement that keeps it anew.
             let health_open = match now {
                 Some(now)
                     if page
                         && !meta.hx.wants_fragment()
                         && access.can(Permission::ViewAccessHealth) =>
                 {
-                    let org_id = org.id;
-                    Some(
-                        db.run(move |conn| {
-                            Ok::<_, AppError>(access_health::open_checks(conn, org_id, now)?)
-                        })
-                        .await?,
-                    )
+                    match kept_badge.and_then(|kept| kept.fresh_at(now)) {
+                        Some(open) => Some(open),
+                        None => {
+                            let org_id = org.id;
+                            Some(
+                                db.run(move |conn| {
+                                    Ok::<_, AppError>(access_health::refresh_badge(
+                                        conn, org_id, now,
+                                    )?)
+                                })
+                                .await?,
+                            )
+                        }
+                    }
                 }
                 _ => None,
             };

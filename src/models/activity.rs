@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::access_health;
 pub use crate::domain::activity::{Action, Actor, Event};
 use crate::schema::activity;
 
@@ -69,7 +70,9 @@ impl ActivityRow {
 }
 
 /// Appends the entry of `event`. Call it inside the transaction of the change it
-/// describes, so that the change and its entry commit or roll back together (R33).
+/// describes, so that the change and its entry commit or roll back together (R33). The
+/// organization's kept "Access health" badge is dropped with it: any recorded change may
+/// open or close a check, and the next page counts again.
 pub fn record(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -92,15 +95,16 @@ pub fn record(
             activity::ip.eq(&actor.ip),
             activity::user_agent.eq(&actor.user_agent),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    access_health::forget_badge(conn, org_id)
 }
 
 /// The name entries done by the console itself carry as their actor.
 pub const SYSTEM_ACTOR: &str = "Teamwork (automatic)";
 
 /// Appends the entry of `event` done by the console itself (a scheduled job): no
-/// person, no address. Call it inside the transaction of the change, as [`record`].
+/// person, no address. Call it inside the transaction of the change, as [`record`]
+/// (which also drops the kept badge).
 pub fn record_by_system(conn: &mut PgConnection, org_id: Uuid, event: &Event) -> QueryResult<()> {
     let entry = event.stored();
     diesel::insert_into(activity::table)
@@ -116,8 +120,8 @@ pub fn record_by_system(conn: &mut PgConnection, org_id: Uuid, event: &Event) ->
             activity::before.eq(entry.before),
             activity::after.eq(entry.after),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    access_health::forget_badge(conn, org_id)
 }
 
 /// The newest entries of an organization, newest first.

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::access_health::KeptBadge;
 use super::cached_sql;
 use super::organizations::{CountChange, Organization};
 use super::users::User;
@@ -33,6 +34,8 @@ pub struct LoadedMember {
     pub orgs: Vec<OrgLink>,
     /// The organization's credit balance in micro-credits, for the low-credits warning.
     pub balance_micro: Option<i64>,
+    /// The sidebar's "Access health" badge as kept, however old.
+    pub health_badge: Option<KeptBadge>,
 }
 
 impl Membership {
@@ -82,6 +85,8 @@ impl Membership {
                 Membership::as_select(),
                 switcher(),
                 balance(),
+                kept_badge_count(),
+                kept_badge_time(),
             ))
             .first::<(
                 User,
@@ -89,17 +94,25 @@ impl Membership {
                 Membership,
                 serde_json::Value,
                 Option<i64>,
+                Option<i32>,
+                Option<DateTime<Utc>>,
             )>(conn)
             .optional()?;
-        row.map(|(user, org, membership, orgs, balance_micro)| {
-            Ok(LoadedMember {
-                user,
-                org,
-                membership,
-                orgs: org_links(orgs)?,
-                balance_micro,
-            })
-        })
+        row.map(
+            |(user, org, membership, orgs, balance_micro, count, time)| {
+                Ok(LoadedMember {
+                    user,
+                    org,
+                    membership,
+                    orgs: org_links(orgs)?,
+                    balance_micro,
+                    health_badge: count.zip(time).map(|(open_checks, computed_at)| KeptBadge {
+                        open_checks,
+                        computed_at,
+                    }),
+                })
+            },
+        )
         .transpose()
     }
 
@@ -224,6 +237,22 @@ pub fn switcher() -> cached_sql::Literal<diesel::sql_types::Jsonb> {
 fn balance() -> cached_sql::Literal<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
     cached_sql::literal(
         "(SELECT b.balance_micro FROM billing_accounts b WHERE b.org_id = organizations.id)",
+    )
+}
+
+/// The kept "Access health" badge of the organization, riding along like [`balance`]
+/// (a primary-key probe each).
+fn kept_badge_count() -> cached_sql::Literal<diesel::sql_types::Nullable<diesel::sql_types::Integer>>
+{
+    cached_sql::literal(
+        "(SELECT h.open_checks FROM access_health_badges h WHERE h.org_id = organizations.id)",
+    )
+}
+
+fn kept_badge_time()
+-> cached_sql::Literal<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>> {
+    cached_sql::literal(
+        "(SELECT h.computed_at FROM access_health_badges h WHERE h.org_id = organizations.id)",
     )
 }
 

@@ -118,15 +118,22 @@ fn checks(counts: &HealthCounts, slug: &str, can_manage: bool) -> Vec<Check> {
 
 /// GET /orgs/{org}/health
 pub async fn show_access_health(
-    member: OrgMember,
+    mut member: OrgMember,
     db: web::Data<Db>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, AppError> {
     member.require_org_wide(Permission::ViewAccessHealth)?;
     let (org_id, now) = (member.org.id, config.clock.now());
+    // The page counts everything anyway: its sidebar shows that number, kept for the
+    // badge of the next pages.
     let counts = db
-        .run(move |conn| Ok::<_, AppError>(access_health::counts(conn, org_id, now)?))
+        .run(move |conn| {
+            let counts = access_health::counts(conn, org_id, now)?;
+            access_health::keep_badge(conn, org_id, access_health::open_of(&counts), now)?;
+            Ok::<_, AppError>(counts)
+        })
         .await?;
+    member.health_open = Some(access_health::open_of(&counts));
     html(&HealthPage {
         layout: member.layout(Section::Health, "Access health"),
         checks: checks(
@@ -135,4 +142,40 @@ pub async fn show_access_health(
             member.can(Permission::ManageMembers),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The badge kept from this page's counts says what the page's checklist says.
+    #[test]
+    fn the_kept_badge_counts_the_open_lines_of_the_checklist() {
+        let cases = [
+            HealthCounts::default(),
+            HealthCounts {
+                administrators: 2,
+                ..Default::default()
+            },
+            HealthCounts {
+                administrators: 3,
+                stale_invitations: 1,
+                orphaned_keys: 4,
+                unused_keys: 0,
+                open_ended_access: 2,
+                without_two_factor: 9,
+                inactive_administrators: 1,
+            },
+        ];
+        let mut seen = Vec::new();
+        for counts in cases {
+            let open = checks(&counts, "acme", true)
+                .iter()
+                .filter(|c| c.open)
+                .count();
+            assert_eq!(access_health::open_of(&counts), open as i64);
+            seen.push(open);
+        }
+        assert_eq!(seen, [1, 0, 5]);
+    }
 }

@@ -158,3 +158,56 @@ async fn a_viewer_opens_access_health_from_the_sidebar_and_follows_a_fix() {
         .await;
     browser.close().await;
 }
+
+/// The badge is kept for a minute: a change made behind the app's back shows once the
+/// minute has passed, a change recorded in the activity log on the very next page.
+#[actix_web::test]
+async fn the_badge_is_kept_for_a_minute_and_follows_recorded_changes_at_once() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let overview = format!("/orgs/{slug}");
+    // One administrator, nobody with two-factor.
+    assert_eq!(
+        badge(&admin.get_text(&overview).await).as_deref(),
+        Some("2")
+    );
+
+    // A second administrator written straight into the database records nothing.
+    app.member_with_role(&slug, "Bob", Role::Administrator)
+        .await;
+    assert_eq!(
+        badge(&admin.get_text(&overview).await).as_deref(),
+        Some("2"),
+        "kept for a minute"
+    );
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(
+        badge(&admin.get_text(&overview).await).as_deref(),
+        Some("1")
+    );
+
+    // Removing him is recorded, so the next page counts again: one administrator left.
+    let bob = app.user_id("bob@example.com");
+    let removed = admin
+        .post_form(&format!("/orgs/{slug}/members/{bob}/remove"), &[])
+        .await;
+    assert!(removed.status().is_redirection(), "{}", removed.status());
+    assert_eq!(app.role_of(&slug, "bob@example.com"), None);
+    assert_eq!(
+        badge(&admin.get_text(&overview).await).as_deref(),
+        Some("2")
+    );
+    // The Access health page counts now, and its sidebar and the next page agree with it.
+    sql(
+        &app,
+        "INSERT INTO two_factor_secrets (user_id, secret_encrypted, enabled_at) \
+         SELECT id, '\\x00'::bytea, now() FROM users WHERE email = 'ada.admin@example.com'",
+    );
+    let page = admin.get_text(&format!("/orgs/{slug}/health")).await;
+    assert!(page.contains("1 of 7 checks need a look"));
+    assert_eq!(badge(&page).as_deref(), Some("1"));
+    assert_eq!(
+        badge(&admin.get_text(&overview).await).as_deref(),
+        Some("1")
+    );
+}

@@ -41,12 +41,17 @@ async fn measure(app: &TestApp, admin: &TestClient, slug: &str) -> Vec<(u64, usi
     let mut measured = Vec::new();
     for page in PAGES {
         let path = format!("/orgs/{slug}{page}");
-        admin.get(&path).await; // warm the session's last-seen touch
+        admin.get(&path).await; // warm the session's last-seen touch and the kept badge
         let before = app.db.statements();
         let response = admin.get(&path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let statements = app.db.statements() - before;
-        measured.push((statements, response.text().await.unwrap().len()));
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("class=\"nav-badge\""),
+            "{path}: the badge is shown"
+        );
+        measured.push((statements, page.len()));
     }
     measured
 }
@@ -71,6 +76,9 @@ async fn no_page_grows_with_the_number_of_members() {
     }
     for ((page, (s_small, b_small)), (s_large, b_large)) in PAGES.iter().zip(&small).zip(&large) {
         assert_eq!(s_small, s_large, "statements of {page:?}");
+        if page.starts_with("/members") {
+            assert!(*s_large <= 4, "{page:?}: {s_large} statements");
+        }
         assert!(
             b_large.abs_diff(*b_small) <= SLACK_BYTES,
             "{page:?}: {b_small} bytes with 61 members, {b_large} with 10,061"
