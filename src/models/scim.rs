@@ -577,17 +577,6 @@ pub fn release_all(conn: &mut PgConnection, org_id: Uuid) -> QueryResult<usize> 
     .execute(conn)
 }
 
-/// Whether the member's role follows the provider's groups.
-pub fn is_managed(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> QueryResult<bool> {
-    memberships::table
-        .filter(memberships::org_id.eq(org_id))
-        .filter(memberships::user_id.eq(user_id))
-        .select(memberships::scim_managed)
-        .first(conn)
-        .optional()
-        .map(|m| m.unwrap_or(false))
-}
-
 /// Account names of SCIM users, for activity entries.
 pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String)>> {
     scim_users::table

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::sso_sign_in::NO_PASSWORD;
-use super::{OpError, OpResult, locked, recheck, tx};
+use super::{OpError, OpResult, locked, recheck};
 use crate::domain::activity::{Actor, Event, Person};
 use crate::domain::membership;
 use crate::domain::scim::resource::{GroupDoc, UserDoc};
@@ -23,7 +23,7 @@ use crate::models::memberships::Membership;
 use crate::models::organizations::Organization;
 use crate::models::scim::{self as store, ScimGroup, ScimToken, ScimUser, UserFields};
 use crate::models::users::User;
-use crate::models::{activity, billing, sso};
+use crate::models::{activity, billing, project_members, sso};
 
 /// How the provider is named in the emails its removals send.
 const PROVIDER: &str = "your identity provider (SCIM)";
@@ -281,6 +281,11 @@ fn provision(
     let role = match Membership::find(conn, org_id, account.id)? {
         Some(existing) => existing.role,
         None => {
+            // Project-only access becomes the organization membership the provider
+            // grants (one person never holds both), in the seat it had.
+            if project_members::find(conn, org_id, account.id)?.is_some() {
+                project_members::delete(conn, org_id, account.id)?;
+            }
             let plan = billing::find(conn, org_id)?.plan;
             if !plan.has_room(billing::seats_used(conn, org_id)?) {
                 return Err(refused(Refusal::conflict(format!(
@@ -682,10 +687,4 @@ pub fn delete_group(
         }
         Ok(())
     })
-}
-
-/// Whether `user_id`'s role follows the provider (the console then refuses to change
-/// it), read in the caller's transaction.
-pub fn role_is_managed(conn: &mut PgConnection, org_id: Uuid, user_id: Uuid) -> OpResult<bool> {
-    tx(conn, |conn| Ok(store::is_managed(conn, org_id, user_id)?))
 }

@@ -680,3 +680,45 @@ async fn the_scim_page_works_in_a_browser_at_both_widths_and_is_valid_html() {
     browser.close().await;
     assert_eq!(html.errors(), Vec::<String>::new());
 }
+
+#[actix_web::test]
+async fn a_contractor_becomes_a_member_in_their_seat_and_a_full_plan_refuses_newcomers() {
+    let app = TestApp::spawn().await;
+    let (admin, slug) = app.admin_with_org("Acme").await;
+    let website = crate::projects::create_project(&admin, &slug, "Website").await;
+    let project_id = website.rsplit('/').next().unwrap().parse().unwrap();
+    app.project_only_member(
+        &slug,
+        project_id,
+        "Carla",
+        teamwork::domain::ProjectRole::Developer,
+    )
+    .await;
+    app.mark_confirmed("carla@example.com");
+    let provider = Provider::new(&app, &scim_token(&admin, &slug).await);
+    // The Free plan has 5 seats: Ada, Carla and three more.
+    for n in 0..3 {
+        provider.create_user(&format!("p{n}@example.com")).await;
+    }
+    provider.create_user("carla@example.com").await;
+    assert_eq!(app.role_of(&slug, "carla@example.com"), Some(Role::Viewer));
+    let carla = app.user_id("carla@example.com");
+    assert_eq!(
+        app.count_where("project_members", &format!("user_id = '{carla}'")),
+        0,
+        "project-only access became the membership"
+    );
+    let (status, body) = provider
+        .post(
+            "/Users",
+            json!({ "schemas": [USER], "userName": "sixth@example.com" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("seat"));
+    assert_eq!(
+        app.count_where("users", "email = 'sixth@example.com'"),
+        0,
+        "nothing of the refused user stays"
+    );
+}
