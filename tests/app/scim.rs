@@ -147,6 +147,10 @@ async fn a_provisioned_member_is_deprovisioned_and_refused_on_their_next_request
         !page.contains(&format!("id=\"role-{sam_id}\"")),
         "no role select for Sam"
     );
+    let sams_page = admin
+        .get_text(&format!("/orgs/{slug}/members/{sam_id}"))
+        .await;
+    assert!(sams_page.contains("Provisioned by your identity provider"));
     let refused = admin
         .post_form(
             &format!("/orgs/{slug}/members/{sam_id}/role"),
