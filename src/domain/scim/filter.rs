@@ -4,7 +4,7 @@
 //! `displayName eq "eng"`). Anything else is refused with `invalidFilter`.
 
 use super::Refusal;
-use super::patch::{Attr, Comparison, canonical, parse_comparison};
+use super::path::{Attr, Comparison, canonical, parse_comparison};
 
 /// `attribute eq value`, with the attribute in its canonical spelling.
 #[derive(Debug, Clone, PartialEq, Eq)]

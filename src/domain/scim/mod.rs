@@ -5,6 +5,7 @@
 pub mod discovery;
 pub mod filter;
 pub mod patch;
+pub mod path;
 pub mod resource;
 
 use crate::domain::Role;

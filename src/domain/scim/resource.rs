@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Refusal;
-use super::patch::{Attr, canonical};
+use super::path::{Attr, canonical};
 
 const fn attr(name: &'static str) -> Attr {
     Attr {
