@@ -11,9 +11,9 @@ use super::{
 use crate::auth::scim_token::{ScimCaller, ScimFailure};
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::scim::GROUP_SCHEMA;
 use crate::domain::scim::patch;
 use crate::domain::scim::resource::{GROUP_ATTRS, GroupDoc, Projection};
+use crate::domain::scim::{GROUP_SCHEMA, Refusal};
 use crate::error::AppError;
 use crate::models::scim::{self as store, ScimGroup};
 use crate::ops;
@@ -139,18 +139,17 @@ pub(super) async fn create_group(
     .await
 }
 
-pub(super) async fn replace_group(
+/// PUT and PATCH: `change` turns the stored group into the new one, inside the op.
+async fn change_group(
     caller: ScimCaller,
     db: web::Data<Db>,
     config: web::Data<Config>,
-    path: web::Path<String>,
-    body: web::Bytes,
+    id: Uuid,
+    change: impl FnOnce(&GroupDoc) -> Result<GroupDoc, Refusal> + Send + 'static,
 ) -> Answer {
-    let id = id_of(&path)?;
-    let doc = GroupDoc::parse(&json_body(&body)?)?;
     let (org_id, actor, now) = (caller.org_id, caller.actor.clone(), caller.now);
     let group = db
-        .run(move |conn| ops::scim::update_group(conn, org_id, &actor, id, |_| Ok(doc), now))
+        .run(move |conn| ops::scim::update_group(conn, org_id, &actor, id, change, now))
         .await?;
     render_group(
         &db,
@@ -162,6 +161,18 @@ pub(super) async fn replace_group(
     .await
 }
 
+pub(super) async fn replace_group(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
+    let id = id_of(&path)?;
+    let doc = GroupDoc::parse(&json_body(&body)?)?;
+    change_group(caller, db, config, id, |_| Ok(doc)).await
+}
+
 pub(super) async fn patch_group(
     caller: ScimCaller,
     db: web::Data<Db>,
@@ -171,30 +182,11 @@ pub(super) async fn patch_group(
 ) -> Answer {
     let id = id_of(&path)?;
     let operations = patch::parse_request(&json_body(&body)?)?;
-    let (org_id, actor, now) = (caller.org_id, caller.actor.clone(), caller.now);
-    let group = db
-        .run(move |conn| {
-            ops::scim::update_group(
-                conn,
-                org_id,
-                &actor,
-                id,
-                |current| {
-                    let mut doc = current.document();
-                    patch::apply(&mut doc, GROUP_ATTRS, &operations)?;
-                    GroupDoc::parse(&Value::Object(doc))
-                },
-                now,
-            )
-        })
-        .await?;
-    render_group(
-        &db,
-        base(&config),
-        group,
-        StatusCode::OK,
-        Projection::default(),
-    )
+    change_group(caller, db, config, id, move |current| {
+        let mut doc = current.document();
+        patch::apply(&mut doc, GROUP_ATTRS, &operations)?;
+        GroupDoc::parse(&Value::Object(doc))
+    })
     .await
 }
 

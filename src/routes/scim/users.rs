@@ -12,9 +12,9 @@ use super::{
 use crate::auth::scim_token::{ScimCaller, ScimFailure};
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::scim::USER_SCHEMA;
 use crate::domain::scim::patch;
 use crate::domain::scim::resource::{Projection, USER_ATTRS, UserDoc};
+use crate::domain::scim::{Refusal, USER_SCHEMA};
 use crate::error::AppError;
 use crate::mail::Context;
 use crate::models::scim::{self as store, ScimUser};
@@ -132,20 +132,18 @@ pub(super) async fn create_user(
     .await
 }
 
-/// `id`, `schemas` and `meta` in a PUT body are the server's; they are not compared.
-pub(super) async fn replace_user(
+/// PUT and PATCH: `change` turns the stored user into the new one, inside the op.
+async fn change_user(
     caller: ScimCaller,
     db: web::Data<Db>,
     config: web::Data<Config>,
-    path: web::Path<String>,
-    body: web::Bytes,
+    id: Uuid,
+    change: impl FnOnce(&UserDoc) -> Result<UserDoc, Refusal> + Send + 'static,
 ) -> Answer {
-    let id = id_of(&path)?;
-    let doc = UserDoc::parse(&json_body(&body)?)?;
     let ctx = Context::from_config(&config);
     let (org_id, actor) = (caller.org_id, caller.actor.clone());
     let user = db
-        .run(move |conn| ops::scim::update_user(conn, org_id, &actor, id, |_| Ok(doc), &ctx))
+        .run(move |conn| ops::scim::update_user(conn, org_id, &actor, id, change, &ctx))
         .await?;
     render_user(
         &db,
@@ -157,6 +155,19 @@ pub(super) async fn replace_user(
     .await
 }
 
+/// `id`, `schemas` and `meta` in a PUT body are the server's; they are not compared.
+pub(super) async fn replace_user(
+    caller: ScimCaller,
+    db: web::Data<Db>,
+    config: web::Data<Config>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
+    let id = id_of(&path)?;
+    let doc = UserDoc::parse(&json_body(&body)?)?;
+    change_user(caller, db, config, id, |_| Ok(doc)).await
+}
+
 pub(super) async fn patch_user(
     caller: ScimCaller,
     db: web::Data<Db>,
@@ -166,31 +177,11 @@ pub(super) async fn patch_user(
 ) -> Answer {
     let id = id_of(&path)?;
     let operations = patch::parse_request(&json_body(&body)?)?;
-    let ctx = Context::from_config(&config);
-    let (org_id, actor) = (caller.org_id, caller.actor.clone());
-    let user = db
-        .run(move |conn| {
-            ops::scim::update_user(
-                conn,
-                org_id,
-                &actor,
-                id,
-                |current| {
-                    let mut doc = current.document();
-                    patch::apply(&mut doc, USER_ATTRS, &operations)?;
-                    UserDoc::parse(&Value::Object(doc))
-                },
-                &ctx,
-            )
-        })
-        .await?;
-    render_user(
-        &db,
-        base(&config),
-        user,
-        StatusCode::OK,
-        Projection::default(),
-    )
+    change_user(caller, db, config, id, move |current| {
+        let mut doc = current.document();
+        patch::apply(&mut doc, USER_ATTRS, &operations)?;
+        UserDoc::parse(&Value::Object(doc))
+    })
     .await
 }
 
